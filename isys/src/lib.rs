@@ -1,0 +1,264 @@
+//! # isys: errno-typed raw syscalls
+//!
+//! The bottom layer of iolib-rs, after IOLib's `isys` package: **one thin function per
+//! syscall**, named after it, each documented with the C call it makes. Every failure is an
+//! [`Errno`] value the caller can match on (`Errno::EWOULDBLOCK`, `Errno::EPIPE`, ...).
+//!
+//! ```
+//! use isys::{pipe, read, write, Errno};
+//!
+//! let (r, w) = pipe(true).unwrap();             // CLOEXEC + O_NONBLOCK
+//! let mut buf = [0u8; 8];
+//! assert_eq!(read(&r, &mut buf), Err(Errno::EWOULDBLOCK)); // nothing there yet
+//! write(&w, b"hi").unwrap();
+//! assert_eq!(read(&r, &mut buf), Ok(2));
+//! ```
+//!
+//! ## Contracts
+//! - fds are created `CLOEXEC` (`SOCK_CLOEXEC`, `pipe2`, `accept4`, `EPOLL_CLOEXEC`, with an
+//!   `fcntl` fallback where the OS lacks the flag) and returned as [`OwnedFd`]; calls that use an
+//!   fd take [`AsFd`]. Raw numbers appear only where the kernel API is about numbers (fd sets,
+//!   epoll data).
+//! - Sends never raise `SIGPIPE`: `MSG_NOSIGNAL` on Linux, `SO_NOSIGPIPE` on BSD/macOS (set at
+//!   socket creation).
+//! - **EINTR is never hidden**: raw calls return `Err(Errno::EINTR)`. Use
+//!   [`repeat_upon_eintr`] to retry, or [`repeat_decreasing_timeout`] to retry against a
+//!   monotonic deadline so a retry never stretches a timeout.
+//! - `select`'s [`FdSet`] refuses an fd outside `0..FD_SETSIZE` with `EINVAL` instead of
+//!   writing out of bounds.
+//!
+//! ## Backends per OS
+//! | call family | Linux | macOS / BSD |
+//! |---|---|---|
+//! | `select`, `poll` | yes | yes |
+//! | `epoll_*` | yes | — |
+//! | `kqueue`, `kevent` | — | yes (not built on this project's Linux CI) |
+//!
+//! All `unsafe` of the crate is in the [`syscall!`](crate) macro and a few documented blocks,
+//! each with a `// SAFETY:` line.
+#![deny(missing_docs, missing_debug_implementations)]
+#![warn(unsafe_op_in_unsafe_fn)]
+// libc's integer types differ per platform; casts that are no-ops here are not elsewhere.
+#![allow(clippy::unnecessary_cast)]
+
+use std::time::{Duration, Instant};
+
+pub use nix::errno::Errno;
+pub use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+
+/// The result of every isys call: the value, or the errno the kernel returned.
+pub type Result<T> = std::result::Result<T, Errno>;
+
+/// Calls a libc function and turns a `-1` return into `Err(Errno::last())`.
+///
+/// This macro is the crate's choke point for `unsafe`: every use passes pointers that come
+/// from live Rust references or owned buffers whose lengths are passed alongside.
+macro_rules! syscall {
+    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+        // SAFETY: the arguments are valid for the call: fds are borrowed from live owners,
+        // pointers come from references/slices that outlive the call, lengths match them.
+        let res = unsafe { libc::$fn($($arg),*) };
+        if res == -1 {
+            Err(Errno::last())
+        } else {
+            Ok(res)
+        }
+    }};
+}
+
+mod addr;
+mod fd;
+mod mux;
+mod netdb;
+mod signal;
+mod socket;
+mod wait;
+
+pub use addr::{SockAddr, UnixAddrKind};
+pub use fd::*;
+pub use mux::*;
+pub use netdb::*;
+pub use signal::*;
+pub use socket::*;
+pub use wait::*;
+
+/// Converts an [`std::io::Error`] to an [`Errno`], losslessly for OS errors.
+///
+/// Errors that did not come from the OS (no raw errno) map to `Errno::UnknownErrno`.
+pub fn errno_from_io(err: &std::io::Error) -> Errno {
+    err.raw_os_error()
+        .map(Errno::from_raw)
+        .unwrap_or(Errno::UnknownErrno)
+}
+
+/// Converts an [`Errno`] to an [`std::io::Error`] carrying the same raw errno.
+pub fn errno_to_io(errno: Errno) -> std::io::Error {
+    std::io::Error::from_raw_os_error(errno as i32)
+}
+
+/// Calls `f` until it returns something other than `Err(Errno::EINTR)` (IOLib's
+/// `repeat-upon-eintr`).
+pub fn repeat_upon_eintr<T, F>(mut f: F) -> Result<T>
+where
+    F: FnMut() -> Result<T>,
+{
+    loop {
+        match f() {
+            Err(Errno::EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Calls `f(remaining)` and retries on `EINTR` against a monotonic deadline, so the total time
+/// never exceeds `timeout` (IOLib's `repeat-decreasing-timeout`).
+///
+/// `None` means no timeout: `f(None)` is retried forever on `EINTR`. With `Some(t)`, each retry
+/// gets what is left of `t` (possibly zero); `f` is expected to return promptly when given zero.
+pub fn repeat_decreasing_timeout<T, F>(timeout: Option<Duration>, mut f: F) -> Result<T>
+where
+    F: FnMut(Option<Duration>) -> Result<T>,
+{
+    let deadline = timeout.map(|t| Instant::now().checked_add(t));
+    let mut remaining = timeout;
+    loop {
+        match f(remaining) {
+            Err(Errno::EINTR) => {
+                remaining = match deadline {
+                    None => None,
+                    // A deadline past Instant's range is the same as no deadline.
+                    Some(None) => timeout,
+                    Some(Some(d)) => Some(d.saturating_duration_since(Instant::now())),
+                };
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Resource limits for [`getrlimit`] / [`setrlimit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// `RLIMIT_NOFILE`: the number of open fds.
+    NoFile,
+    /// `RLIMIT_CORE`: core file size.
+    Core,
+    /// `RLIMIT_STACK`: stack size.
+    Stack,
+}
+
+impl Resource {
+    fn raw(self) -> libc::c_int {
+        (match self {
+            Resource::NoFile => libc::RLIMIT_NOFILE,
+            Resource::Core => libc::RLIMIT_CORE,
+            Resource::Stack => libc::RLIMIT_STACK,
+        }) as libc::c_int
+    }
+}
+
+/// `getrlimit(2)`: returns `(soft, hard)`; `u64::MAX` means unlimited.
+pub fn getrlimit(resource: Resource) -> Result<(u64, u64)> {
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    syscall!(getrlimit(resource.raw() as _, &mut rl))?;
+    Ok((rl.rlim_cur as u64, rl.rlim_max as u64))
+}
+
+/// `setrlimit(2)`: sets `(soft, hard)`.
+pub fn setrlimit(resource: Resource, soft: u64, hard: u64) -> Result<()> {
+    let rl = libc::rlimit {
+        rlim_cur: soft as libc::rlim_t,
+        rlim_max: hard as libc::rlim_t,
+    };
+    syscall!(setrlimit(resource.raw() as _, &rl)).map(drop)
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to `want` (capped at the hard limit); returns the new soft
+/// limit.
+pub fn raise_nofile_limit(want: u64) -> Result<u64> {
+    let (soft, hard) = getrlimit(Resource::NoFile)?;
+    let target = want.min(hard);
+    if target > soft {
+        setrlimit(Resource::NoFile, target, hard)?;
+        return Ok(target);
+    }
+    Ok(soft)
+}
+
+/// Clocks for [`clock_gettime`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockId {
+    /// `CLOCK_MONOTONIC`: never jumps; use it for deadlines.
+    Monotonic,
+    /// `CLOCK_REALTIME`: wall-clock time since the Unix epoch.
+    Realtime,
+}
+
+/// `clock_gettime(2)`: the time on `clock` as a [`Duration`] since that clock's origin.
+pub fn clock_gettime(clock: ClockId) -> Result<Duration> {
+    let id = match clock {
+        ClockId::Monotonic => libc::CLOCK_MONOTONIC,
+        ClockId::Realtime => libc::CLOCK_REALTIME,
+    };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    syscall!(clock_gettime(id, &mut ts))?;
+    Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+/// `getpid(2)`.
+pub fn getpid() -> i32 {
+    std::process::id() as i32
+}
+
+/// Rounds a timeout up to whole milliseconds for `poll`/`epoll_wait` (`-1` = forever), so a
+/// sub-millisecond wait never becomes a busy zero-timeout loop.
+pub(crate) fn timeout_ms(timeout: Option<Duration>) -> libc::c_int {
+    match timeout {
+        None => -1,
+        Some(t) => {
+            let ms = t.as_nanos().div_ceil(1_000_000);
+            ms.min(libc::c_int::MAX as u128) as libc::c_int
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_rounds_up() {
+        assert_eq!(timeout_ms(None), -1);
+        assert_eq!(timeout_ms(Some(Duration::ZERO)), 0);
+        assert_eq!(timeout_ms(Some(Duration::from_micros(1))), 1);
+        assert_eq!(timeout_ms(Some(Duration::from_millis(5))), 5);
+        assert_eq!(
+            timeout_ms(Some(Duration::from_secs(u64::MAX))),
+            libc::c_int::MAX
+        );
+    }
+
+    #[test]
+    fn decreasing_timeout_passes_remaining() {
+        let mut calls = Vec::new();
+        let r: Result<()> = repeat_decreasing_timeout(Some(Duration::from_millis(50)), |rem| {
+            calls.push(rem);
+            if calls.len() < 3 {
+                std::thread::sleep(Duration::from_millis(10));
+                Err(Errno::EINTR)
+            } else {
+                Ok(())
+            }
+        });
+        assert!(r.is_ok());
+        assert_eq!(calls[0], Some(Duration::from_millis(50)));
+        assert!(calls[1].unwrap() <= Duration::from_millis(40));
+        assert!(calls[2].unwrap() <= Duration::from_millis(30));
+    }
+}

@@ -1,0 +1,34 @@
+//! # iolib: IOLib's layered I/O library, in Rust
+//!
+//! The facade over three crates, layered as IOLib is:
+//!
+//! - [`isys`]: errno-typed raw syscalls, one thin function per call.
+//! - [`sockets`]: IOLib's socket layer with line-oriented buffered I/O.
+//! - [`iomux`]: IOLib's event base on select, poll, epoll and kqueue.
+//!
+//! ```
+//! use iolib::prelude::*;
+//!
+//! let (r, w) = isys::pipe(true).unwrap();
+//! isys::write(&w, b"x").unwrap();
+//! assert!(isys::fd_readable(&r).unwrap());
+//! ```
+//!
+//! ## Backends per OS (cargo features of `iomux`, forwarded here)
+//! | feature | Linux | macOS / BSD | default |
+//! |---|---|---|---|
+//! | `native` | epoll | kqueue | yes |
+//! | `epoll` | yes | build error | via `native` |
+//! | `kqueue` | build error | yes | via `native` |
+//! | `poll` | yes | yes | yes |
+//! | `select` | yes | yes | yes |
+#![deny(missing_docs, missing_debug_implementations)]
+
+pub use iomux;
+pub use isys;
+pub use sockets;
+
+/// The names most programs need, for `use iolib::prelude::*`.
+pub mod prelude {
+    pub use crate::isys::{self, Errno};
+}
