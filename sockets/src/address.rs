@@ -1,0 +1,615 @@
+//! Addresses (IOLib's `ipv4-address`, `ipv6-address`, `local-address`), parsing and
+//! printing, and name lookups.
+
+use crate::error::{Error, Result};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::Path;
+
+/// An IPv4 address as IOLib's 4-octet vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ipv4Address(pub [u8; 4]);
+
+/// An IPv6 address as IOLib's 8-word vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ipv6Address(pub [u16; 8]);
+
+/// A local (Unix-domain) address: a filesystem path or a Linux abstract name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LocalAddress {
+    /// The path or the abstract name's bytes.
+    pub name: Vec<u8>,
+    /// Whether this is an abstract name (Linux), never visible in the filesystem.
+    pub is_abstract: bool,
+}
+
+/// Any address a socket can have.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Address {
+    /// IPv4.
+    Ipv4(Ipv4Address),
+    /// IPv6.
+    Ipv6(Ipv6Address),
+    /// Local (Unix domain).
+    Local(LocalAddress),
+}
+
+/// `0.0.0.0` (IOLib's `+ipv4-unspecified+`).
+pub const IPV4_UNSPECIFIED: Ipv4Address = Ipv4Address([0, 0, 0, 0]);
+/// `127.0.0.1` (IOLib's `+ipv4-loopback+`).
+pub const IPV4_LOOPBACK: Ipv4Address = Ipv4Address([127, 0, 0, 1]);
+/// `::` (IOLib's `+ipv6-unspecified+`).
+pub const IPV6_UNSPECIFIED: Ipv6Address = Ipv6Address([0; 8]);
+/// `::1` (IOLib's `+ipv6-loopback+`).
+pub const IPV6_LOOPBACK: Ipv6Address = Ipv6Address([0, 0, 0, 0, 0, 0, 0, 1]);
+/// `0.0.0.0` as an [`Address`] (IOLib's `+ipv4-unspecified+` for `bind-address`).
+pub const ANY_IPV4: Address = Address::Ipv4(IPV4_UNSPECIFIED);
+
+impl Ipv4Address {
+    /// From a 32-bit integer in host order (IOLib's `integer-to-vector`).
+    pub fn from_integer(n: u32) -> Self {
+        Ipv4Address(n.to_be_bytes())
+    }
+    /// To a 32-bit integer in host order.
+    pub fn to_integer(self) -> u32 {
+        u32::from_be_bytes(self.0)
+    }
+    /// The octets.
+    pub fn to_vector(self) -> [u8; 4] {
+        self.0
+    }
+    /// Dotted-quad text (IOLib's `vector-to-dotted`).
+    pub fn to_dotted(self) -> String {
+        self.to_string()
+    }
+    /// Parses IOLib's dotted forms: 1 to 4 decimal parts, the last filling the remaining
+    /// bytes (`"127.1"` is `127.0.0.1`, `"10"` is `0.0.0.10`, `"1.2.3"` is `1.2.0.3`).
+    pub fn from_dotted(s: &str) -> Result<Self> {
+        let bad = || Error::InvalidAddress(format!("{s:?} is not a dotted IPv4 address"));
+        let parts: Vec<&str> = s.split('.').collect();
+        if parts.is_empty() || parts.len() > 4 {
+            return Err(bad());
+        }
+        let mut nums = Vec::with_capacity(4);
+        for p in &parts {
+            if p.is_empty() || p.len() > 10 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            nums.push(p.parse::<u64>().map_err(|_| bad())?);
+        }
+        let (last, head) = nums.split_last().ok_or_else(bad)?;
+        if head.iter().any(|&n| n > 255) {
+            return Err(bad());
+        }
+        let rest_bytes = 4 - head.len();
+        if *last >= 1u64 << (8 * rest_bytes) {
+            return Err(bad());
+        }
+        let mut out = [0u8; 4];
+        for (i, &n) in head.iter().enumerate() {
+            out[i] = n as u8;
+        }
+        let tail = (*last as u32).to_be_bytes();
+        out[head.len()..].copy_from_slice(&tail[4 - rest_bytes..]);
+        Ok(Ipv4Address(out))
+    }
+    /// `127.0.0.0/8`.
+    pub fn is_loopback(self) -> bool {
+        self.0[0] == 127
+    }
+    /// `224.0.0.0/4`.
+    pub fn is_multicast(self) -> bool {
+        self.0[0] & 0xf0 == 0xe0
+    }
+    /// `0.0.0.0`.
+    pub fn is_unspecified(self) -> bool {
+        self == IPV4_UNSPECIFIED
+    }
+    /// The IPv4-mapped IPv6 address `::ffff:a.b.c.d` (IOLib's `map-ipv4-address-to-ipv6`).
+    pub fn to_ipv6_mapped(self) -> Ipv6Address {
+        Ipv6Address::from(Ipv4Addr::from(self.0).to_ipv6_mapped())
+    }
+}
+
+impl Ipv6Address {
+    /// From a 128-bit integer.
+    pub fn from_integer(n: u128) -> Self {
+        Ipv6Address::from(Ipv6Addr::from(n))
+    }
+    /// To a 128-bit integer.
+    pub fn to_integer(self) -> u128 {
+        u128::from(Ipv6Addr::from(self))
+    }
+    /// The eight 16-bit words.
+    pub fn to_vector(self) -> [u16; 8] {
+        self.0
+    }
+    /// Parses colon-separated text, with `::` compression and an embedded dotted IPv4 tail
+    /// (`::ffff:1.2.3.4`).
+    pub fn from_colon_separated(s: &str) -> Result<Self> {
+        s.parse::<Ipv6Addr>()
+            .map(Ipv6Address::from)
+            .map_err(|_| Error::InvalidAddress(format!("{s:?} is not an IPv6 address")))
+    }
+    /// `::1`.
+    pub fn is_loopback(self) -> bool {
+        self == IPV6_LOOPBACK
+    }
+    /// `ff00::/8`.
+    pub fn is_multicast(self) -> bool {
+        self.0[0] & 0xff00 == 0xff00
+    }
+    /// `::`.
+    pub fn is_unspecified(self) -> bool {
+        self == IPV6_UNSPECIFIED
+    }
+    /// Whether this is `::ffff:a.b.c.d`.
+    pub fn is_ipv4_mapped(self) -> bool {
+        self.0[..5] == [0; 5] && self.0[5] == 0xffff
+    }
+    /// The IPv4 address of an IPv4-mapped address (IOLib's `map-ipv6-address-to-ipv4`).
+    pub fn to_ipv4(self) -> Option<Ipv4Address> {
+        Ipv6Addr::from(self)
+            .to_ipv4_mapped()
+            .map(|a| Ipv4Address(a.octets()))
+    }
+}
+
+impl LocalAddress {
+    /// A filesystem path.
+    pub fn path(p: impl AsRef<Path>) -> Self {
+        use std::os::unix::ffi::OsStrExt;
+        LocalAddress {
+            name: p.as_ref().as_os_str().as_bytes().to_vec(),
+            is_abstract: false,
+        }
+    }
+    /// A Linux abstract name.
+    pub fn abstract_name(name: impl AsRef<[u8]>) -> Self {
+        LocalAddress {
+            name: name.as_ref().to_vec(),
+            is_abstract: true,
+        }
+    }
+}
+
+impl From<Ipv4Addr> for Ipv4Address {
+    fn from(a: Ipv4Addr) -> Self {
+        Ipv4Address(a.octets())
+    }
+}
+impl From<Ipv4Address> for Ipv4Addr {
+    fn from(a: Ipv4Address) -> Self {
+        Ipv4Addr::from(a.0)
+    }
+}
+impl From<Ipv6Addr> for Ipv6Address {
+    fn from(a: Ipv6Addr) -> Self {
+        Ipv6Address(a.segments())
+    }
+}
+impl From<Ipv6Address> for Ipv6Addr {
+    fn from(a: Ipv6Address) -> Self {
+        let w = a.0;
+        Ipv6Addr::new(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7])
+    }
+}
+impl From<IpAddr> for Address {
+    fn from(a: IpAddr) -> Self {
+        match a {
+            IpAddr::V4(a) => Address::Ipv4(a.into()),
+            IpAddr::V6(a) => Address::Ipv6(a.into()),
+        }
+    }
+}
+impl From<Ipv4Address> for Address {
+    fn from(a: Ipv4Address) -> Self {
+        Address::Ipv4(a)
+    }
+}
+impl From<Ipv6Address> for Address {
+    fn from(a: Ipv6Address) -> Self {
+        Address::Ipv6(a)
+    }
+}
+impl From<LocalAddress> for Address {
+    fn from(a: LocalAddress) -> Self {
+        Address::Local(a)
+    }
+}
+impl TryFrom<Address> for IpAddr {
+    type Error = Error;
+    fn try_from(a: Address) -> Result<IpAddr> {
+        a.to_ip()
+            .ok_or_else(|| Error::InvalidAddress(format!("{a} is not an IP address")))
+    }
+}
+
+impl fmt::Display for Ipv4Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&Ipv4Addr::from(self.0), f)
+    }
+}
+impl fmt::Display for Ipv6Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&Ipv6Addr::from(*self), f)
+    }
+}
+impl fmt::Display for LocalAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_abstract {
+            write!(f, "@")?;
+        }
+        write!(f, "{}", String::from_utf8_lossy(&self.name))
+    }
+}
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Ipv4(a) => a.fmt(f),
+            Address::Ipv6(a) => a.fmt(f),
+            Address::Local(a) => a.fmt(f),
+        }
+    }
+}
+
+impl Address {
+    /// The `std::net` address, for IP addresses.
+    pub fn to_ip(&self) -> Option<IpAddr> {
+        match self {
+            Address::Ipv4(a) => Some(IpAddr::V4((*a).into())),
+            Address::Ipv6(a) => Some(IpAddr::V6((*a).into())),
+            Address::Local(_) => None,
+        }
+    }
+    /// Loopback (`127/8`, `::1`, or an IPv4-mapped loopback).
+    pub fn is_loopback(&self) -> bool {
+        match self {
+            Address::Ipv4(a) => a.is_loopback(),
+            Address::Ipv6(a) => a.is_loopback() || a.to_ipv4().is_some_and(|v4| v4.is_loopback()),
+            Address::Local(_) => false,
+        }
+    }
+    /// Multicast.
+    pub fn is_multicast(&self) -> bool {
+        match self {
+            Address::Ipv4(a) => a.is_multicast(),
+            Address::Ipv6(a) => a.is_multicast(),
+            Address::Local(_) => false,
+        }
+    }
+    /// Unspecified (`0.0.0.0`, `::`).
+    pub fn is_unspecified(&self) -> bool {
+        match self {
+            Address::Ipv4(a) => a.is_unspecified(),
+            Address::Ipv6(a) => a.is_unspecified(),
+            Address::Local(_) => false,
+        }
+    }
+}
+
+/// Parses an address in any of IOLib's textual forms (IOLib's `ensure-address`): dotted IPv4
+/// with 1–4 parts, colon-separated IPv6 (`::` compression, IPv4-mapped tails), or, with
+/// `local` true, a local filename.
+pub fn ensure_address(s: &str) -> Result<Address> {
+    if s.contains(':') {
+        let inner = s
+            .strip_prefix('[')
+            .and_then(|x| x.strip_suffix(']'))
+            .unwrap_or(s);
+        return Ipv6Address::from_colon_separated(inner).map(Address::Ipv6);
+    }
+    Ipv4Address::from_dotted(s).map(Address::Ipv4)
+}
+
+/// An address as text (IOLib's `address-to-string`): dotted, compressed colon-separated, or
+/// the local path (`@name` for abstract names).
+pub fn address_to_string(a: &Address) -> String {
+    a.to_string()
+}
+
+/// IOLib's `address=`: the same family and the same bytes. An IPv4 address and its
+/// IPv4-mapped IPv6 form are equal too.
+pub fn address_equal(a: &Address, b: &Address) -> bool {
+    match (a, b) {
+        (Address::Ipv4(x), Address::Ipv6(y)) | (Address::Ipv6(y), Address::Ipv4(x)) => {
+            y.to_ipv4() == Some(*x)
+        }
+        _ => a == b,
+    }
+}
+
+/// What [`lookup_hostname`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostLookup {
+    /// The first address (IPv4 preferred, as IOLib does).
+    pub address: Address,
+    /// The other addresses.
+    pub other_addresses: Vec<Address>,
+    /// The canonical name.
+    pub canonical_name: String,
+    /// Other names of the host.
+    pub aliases: Vec<String>,
+}
+
+fn lookup_in_hosts(text: &str, name: &str) -> Option<HostLookup> {
+    let mut addrs = Vec::new();
+    let mut canonical = None;
+    let mut aliases = Vec::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut fields = line.split_whitespace();
+        let (Some(addr), names) = (fields.next(), fields) else {
+            continue;
+        };
+        let names: Vec<&str> = names.collect();
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let Ok(a) = ensure_address(addr) else {
+            continue;
+        };
+        if !addrs.contains(&a) {
+            addrs.push(a);
+        }
+        if canonical.is_none() {
+            canonical = Some(names[0].to_string());
+        }
+        for n in names {
+            if Some(n) != canonical.as_deref() && !aliases.iter().any(|x: &String| x == n) {
+                aliases.push(n.to_string());
+            }
+        }
+    }
+    build_lookup(addrs, canonical?, aliases)
+}
+
+fn build_lookup(
+    mut addrs: Vec<Address>,
+    canonical_name: String,
+    aliases: Vec<String>,
+) -> Option<HostLookup> {
+    // IPv4 first, as IOLib's lookup-hostname returns the main address.
+    addrs.sort_by_key(|a| !matches!(a, Address::Ipv4(_)));
+    let mut it = addrs.into_iter();
+    Some(HostLookup {
+        address: it.next()?,
+        other_addresses: it.collect(),
+        canonical_name,
+        aliases,
+    })
+}
+
+/// Resolves a host name (IOLib's `lookup-hostname`): an address literal is returned as is,
+/// then `/etc/hosts` is consulted, then the system resolver (`getaddrinfo`).
+pub fn lookup_hostname(name: &str) -> Result<HostLookup> {
+    if let Ok(a) = ensure_address(name) {
+        return Ok(HostLookup {
+            address: a,
+            other_addresses: vec![],
+            canonical_name: name.to_string(),
+            aliases: vec![],
+        });
+    }
+    if name.is_empty() || name.contains('\0') {
+        return Err(Error::Resolver {
+            name: name.to_string(),
+            message: "empty or NUL-containing host name".into(),
+        });
+    }
+    if let Ok(text) = std::fs::read_to_string("/etc/hosts") {
+        if let Some(found) = lookup_in_hosts(&text, name) {
+            return Ok(found);
+        }
+    }
+    let res = isys::getaddrinfo(
+        Some(name),
+        None,
+        isys::libc::AF_UNSPEC,
+        isys::libc::SOCK_STREAM,
+        isys::libc::AI_CANONNAME,
+    )
+    .map_err(|e| Error::Resolver {
+        name: name.to_string(),
+        message: e.message,
+    })?;
+    let canonical = res
+        .iter()
+        .find_map(|r| r.canonname.clone())
+        .unwrap_or_else(|| name.to_string());
+    let mut addrs = Vec::new();
+    for r in &res {
+        if let Some(sa) = r.addr.as_std() {
+            let a = Address::from(sa.ip());
+            if !addrs.contains(&a) {
+                addrs.push(a);
+            }
+        }
+    }
+    build_lookup(addrs, canonical, vec![]).ok_or_else(|| Error::Resolver {
+        name: name.to_string(),
+        message: "no addresses".into(),
+    })
+}
+
+/// A service from `/etc/services`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// The official name.
+    pub name: String,
+    /// The port.
+    pub port: u16,
+    /// The protocol (`tcp`, `udp`, ...).
+    pub protocol: String,
+}
+
+/// Looks up a service by name or number for `protocol` (`"tcp"`, `"udp"`, or `""` for any),
+/// in `/etc/services` (IOLib's `lookup-service`).
+pub fn lookup_service(service: &str, protocol: &str) -> Result<Service> {
+    let text = std::fs::read_to_string("/etc/services").unwrap_or_default();
+    find_service(&text, service, protocol).ok_or_else(|| Error::UnknownService(service.into()))
+}
+
+fn find_service(text: &str, service: &str, protocol: &str) -> Option<Service> {
+    let number: Option<u16> = service.parse().ok();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut f = line.split_whitespace();
+        let (Some(name), Some(pp)) = (f.next(), f.next()) else {
+            continue;
+        };
+        let Some((port, proto)) = pp.split_once('/') else {
+            continue;
+        };
+        let Ok(port) = port.parse::<u16>() else {
+            continue;
+        };
+        if !protocol.is_empty() && proto != protocol {
+            continue;
+        }
+        let matches = match number {
+            Some(n) => n == port,
+            None => name == service || f.any(|alias| alias == service),
+        };
+        if matches {
+            return Some(Service {
+                name: name.into(),
+                port,
+                protocol: proto.into(),
+            });
+        }
+    }
+    None
+}
+
+/// Looks up a protocol by name or number in `/etc/protocols` (IOLib's `lookup-protocol`):
+/// `(name, number)`.
+pub fn lookup_protocol(protocol: &str) -> Result<(String, i32)> {
+    let text = std::fs::read_to_string("/etc/protocols").unwrap_or_default();
+    let number: Option<i32> = protocol.parse().ok();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut f = line.split_whitespace();
+        let (Some(name), Some(num)) = (f.next(), f.next()) else {
+            continue;
+        };
+        let Ok(num) = num.parse::<i32>() else {
+            continue;
+        };
+        let hit = match number {
+            Some(n) => n == num,
+            None => name == protocol || f.any(|a| a.eq_ignore_ascii_case(protocol)),
+        };
+        if hit {
+            return Ok((name.to_string(), num));
+        }
+    }
+    Err(Error::UnknownProtocol(protocol.into()))
+}
+
+/// Every network interface as `(index, name)` (IOLib's `list-network-interfaces`).
+pub fn list_network_interfaces() -> Result<Vec<(u32, String)>> {
+    isys::if_nameindex().map_err(|e| Error::from_errno("if_nameindex", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dotted_forms() {
+        let cases = [
+            ("127.0.0.1", [127, 0, 0, 1]),
+            ("127.1", [127, 0, 0, 1]),
+            ("10", [0, 0, 0, 10]),
+            ("1.2.3", [1, 2, 0, 3]),
+            ("1.2.65535", [1, 2, 255, 255]),
+            ("4294967295", [255, 255, 255, 255]),
+            ("0.0.0.0", [0, 0, 0, 0]),
+        ];
+        for (s, v) in cases {
+            assert_eq!(Ipv4Address::from_dotted(s).unwrap().0, v, "{s}");
+        }
+        for bad in [
+            "",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "1.2.3.256",
+            "1..2",
+            "a.b.c.d",
+            "1.2.3.4 ",
+            "-1",
+            "1.2.65536",
+            "4294967296",
+            "1.2.3.4.",
+        ] {
+            assert!(Ipv4Address::from_dotted(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Ipv4Address::from_dotted("127.1").unwrap().to_string(),
+            "127.0.0.1"
+        );
+    }
+
+    #[test]
+    fn colon_forms_and_round_trips() {
+        for (s, printed) in [
+            ("::", "::"),
+            ("::1", "::1"),
+            ("fe80:0:0:0:0:0:0:1", "fe80::1"),
+            ("2001:db8::ff00:42:8329", "2001:db8::ff00:42:8329"),
+            ("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
+            ("1:0:0:1:0:0:0:1", "1:0:0:1::1"),
+        ] {
+            let a = ensure_address(s).unwrap();
+            assert_eq!(address_to_string(&a), printed);
+            assert_eq!(ensure_address(&address_to_string(&a)).unwrap(), a);
+        }
+        assert!(ensure_address("1::2::3").is_err());
+        assert!(ensure_address("12345::").is_err());
+        let mapped = ensure_address("::ffff:127.0.0.1").unwrap();
+        assert!(mapped.is_loopback());
+        assert!(address_equal(&mapped, &Address::Ipv4(IPV4_LOOPBACK)));
+        let Address::Ipv6(m) = mapped else { panic!() };
+        assert!(m.is_ipv4_mapped());
+        assert_eq!(m.to_ipv4(), Some(IPV4_LOOPBACK));
+        assert_eq!(IPV4_LOOPBACK.to_ipv6_mapped(), m);
+    }
+
+    #[test]
+    fn integers_vectors_predicates() {
+        assert_eq!(Ipv4Address::from_integer(0x7f000001), IPV4_LOOPBACK);
+        assert_eq!(IPV4_LOOPBACK.to_integer(), 0x7f000001);
+        assert_eq!(Ipv6Address::from_integer(1), IPV6_LOOPBACK);
+        assert_eq!(IPV6_LOOPBACK.to_integer(), 1);
+        assert_eq!(IPV6_LOOPBACK.to_vector(), [0, 0, 0, 0, 0, 0, 0, 1]);
+        assert!(Ipv4Address([224, 0, 0, 1]).is_multicast());
+        assert!(ensure_address("ff02::1").unwrap().is_multicast());
+        assert!(ensure_address("0.0.0.0").unwrap().is_unspecified());
+        assert!(ensure_address("::").unwrap().is_unspecified());
+        assert!(!ensure_address("8.8.8.8").unwrap().is_loopback());
+        let ip: IpAddr = "10.1.2.3".parse().unwrap();
+        assert_eq!(IpAddr::try_from(Address::from(ip)).unwrap(), ip);
+    }
+
+    #[test]
+    fn hosts_file_parsing() {
+        let text =
+            "# comment\n127.0.0.1 localhost loopy\n::1 localhost ip6-localhost\n10.0.0.1 other\n";
+        let h = lookup_in_hosts(text, "localhost").unwrap();
+        assert_eq!(h.address, Address::Ipv4(IPV4_LOOPBACK));
+        assert_eq!(h.other_addresses, vec![Address::Ipv6(IPV6_LOOPBACK)]);
+        assert_eq!(h.canonical_name, "localhost");
+        assert!(h.aliases.contains(&"loopy".to_string()));
+        assert!(lookup_in_hosts(text, "nothere").is_none());
+    }
+
+    #[test]
+    fn services_parsing() {
+        let text = "ssh 22/tcp\nhttp 80/tcp www # web\nhttp 80/udp\n";
+        assert_eq!(find_service(text, "www", "tcp").unwrap().port, 80);
+        assert_eq!(find_service(text, "22", "").unwrap().name, "ssh");
+        assert_eq!(find_service(text, "http", "udp").unwrap().protocol, "udp");
+        assert!(find_service(text, "ssh", "udp").is_none());
+    }
+}

@@ -1,0 +1,477 @@
+//! `make_socket`: IOLib's `make-socket` as a builder taking the same keywords.
+
+use crate::address::{ensure_address, lookup_hostname, Address, LocalAddress};
+use crate::error::{Error, Result};
+use crate::format::ExternalFormat;
+use crate::options::SocketOption;
+use crate::socket::{
+    ActiveSocket, Base, BaseSocket, DatagramSocket, Family, PassiveSocket, Socket, SocketKind,
+    StreamSettings, Wait, DEFAULT_BACKLOG,
+};
+use isys::libc;
+
+/// IOLib's `:address-family`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddressFamily {
+    /// `:internet`: IPv4, or IPv6 with [`MakeSocket::ipv6`].
+    #[default]
+    Internet,
+    /// `:local`: Unix domain.
+    Local,
+}
+
+/// IOLib's `:connect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Connect {
+    /// `:active`: a client socket.
+    #[default]
+    Active,
+    /// `:passive`: a listening socket.
+    Passive,
+}
+
+/// IOLib's `:ipv6`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ipv6Mode {
+    /// IPv4 only (`:ipv6 nil`).
+    #[default]
+    No,
+    /// Dual-stack IPv6 (`:ipv6 t`): accepts IPv4 peers as mapped addresses.
+    Yes,
+    /// IPv6 only (`:ipv6 :ipv6`).
+    Only,
+}
+
+/// A host given to the builder: a name to resolve or an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// A name or textual address, resolved when the socket is made.
+    Name(String),
+    /// An address.
+    Address(Address),
+}
+
+impl From<&str> for Host {
+    fn from(s: &str) -> Self {
+        Host::Name(s.to_string())
+    }
+}
+impl From<String> for Host {
+    fn from(s: String) -> Self {
+        Host::Name(s)
+    }
+}
+impl From<Address> for Host {
+    fn from(a: Address) -> Self {
+        Host::Address(a)
+    }
+}
+impl From<crate::Ipv4Address> for Host {
+    fn from(a: crate::Ipv4Address) -> Self {
+        Host::Address(Address::Ipv4(a))
+    }
+}
+impl From<std::net::IpAddr> for Host {
+    fn from(a: std::net::IpAddr) -> Self {
+        Host::Address(a.into())
+    }
+}
+
+/// The `make-socket` builder; see [`make_socket`].
+#[derive(Debug, Clone)]
+pub struct MakeSocket {
+    family: AddressFamily,
+    kind: SocketKind,
+    connect: Connect,
+    format: ExternalFormat,
+    ipv6: Ipv6Mode,
+    local_host: Option<Host>,
+    local_port: Option<u16>,
+    remote_host: Option<Host>,
+    remote_port: Option<u16>,
+    local_filename: Option<LocalAddress>,
+    remote_filename: Option<LocalAddress>,
+    reuse_address: bool,
+    backlog: i32,
+    nodelay: Option<bool>,
+    keepalive: Option<bool>,
+    settings: StreamSettings,
+    wait: Wait,
+}
+
+/// Starts a socket description with IOLib's defaults: internet, stream, active, UTF-8/LF,
+/// reuse-address on, backlog 5. Like IOLib, [`MakeSocket::build`] binds, listens and connects
+/// when the corresponding keywords are given.
+///
+/// ```no_run
+/// use sockets::{make_socket, Connect, ExternalFormat};
+/// let server = make_socket()
+///     .connect(Connect::Passive)
+///     .local_host("0.0.0.0")
+///     .local_port(0)
+///     .external_format(ExternalFormat::UTF8_CRLF)
+///     .build_passive()
+///     .unwrap();
+/// ```
+pub fn make_socket() -> MakeSocket {
+    MakeSocket {
+        family: AddressFamily::Internet,
+        kind: SocketKind::Stream,
+        connect: Connect::Active,
+        format: ExternalFormat::default(),
+        ipv6: Ipv6Mode::No,
+        local_host: None,
+        local_port: None,
+        remote_host: None,
+        remote_port: None,
+        local_filename: None,
+        remote_filename: None,
+        reuse_address: true,
+        backlog: DEFAULT_BACKLOG,
+        nodelay: None,
+        keepalive: None,
+        settings: StreamSettings::default(),
+        wait: Wait::Forever,
+    }
+}
+
+fn parse_bool(v: &str) -> Result<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "t" | "true" | "yes" | "1" => Ok(true),
+        "nil" | "false" | "no" | "0" => Ok(false),
+        _ => Err(Error::InvalidArgument(format!("{v:?} is not a boolean"))),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T> {
+    v.parse()
+        .map_err(|_| Error::InvalidArgument(format!("{k}: {v:?} is not a valid number")))
+}
+
+impl MakeSocket {
+    /// `:address-family`.
+    pub fn family(mut self, f: AddressFamily) -> Self {
+        self.family = f;
+        self
+    }
+    /// `:type`.
+    pub fn kind(mut self, k: SocketKind) -> Self {
+        self.kind = k;
+        self
+    }
+    /// `:connect`.
+    pub fn connect(mut self, c: Connect) -> Self {
+        self.connect = c;
+        self
+    }
+    /// `:external-format`.
+    pub fn external_format(mut self, f: ExternalFormat) -> Self {
+        self.format = f;
+        self
+    }
+    /// `:ipv6`.
+    pub fn ipv6(mut self, m: Ipv6Mode) -> Self {
+        self.ipv6 = m;
+        self
+    }
+    /// `:local-host`: bind to this address (a name is resolved).
+    pub fn local_host(mut self, h: impl Into<Host>) -> Self {
+        self.local_host = Some(h.into());
+        self
+    }
+    /// `:local-port`.
+    pub fn local_port(mut self, p: u16) -> Self {
+        self.local_port = Some(p);
+        self
+    }
+    /// `:remote-host`: connect to this address (a name is resolved).
+    pub fn remote_host(mut self, h: impl Into<Host>) -> Self {
+        self.remote_host = Some(h.into());
+        self
+    }
+    /// `:remote-port`.
+    pub fn remote_port(mut self, p: u16) -> Self {
+        self.remote_port = Some(p);
+        self
+    }
+    /// `:local-filename` for local sockets (use [`LocalAddress::abstract_name`] for Linux
+    /// abstract names).
+    pub fn local_filename(mut self, f: impl Into<LocalAddress>) -> Self {
+        self.local_filename = Some(f.into());
+        self
+    }
+    /// `:remote-filename` for local sockets.
+    pub fn remote_filename(mut self, f: impl Into<LocalAddress>) -> Self {
+        self.remote_filename = Some(f.into());
+        self
+    }
+    /// `:reuse-address` (default on).
+    pub fn reuse_address(mut self, on: bool) -> Self {
+        self.reuse_address = on;
+        self
+    }
+    /// `:backlog` (default 5).
+    pub fn backlog(mut self, n: i32) -> Self {
+        self.backlog = n;
+        self
+    }
+    /// `:nodelay` (`TCP_NODELAY`).
+    pub fn nodelay(mut self, on: bool) -> Self {
+        self.nodelay = Some(on);
+        self
+    }
+    /// `:keepalive` (`SO_KEEPALIVE`).
+    pub fn keepalive(mut self, on: bool) -> Self {
+        self.keepalive = Some(on);
+        self
+    }
+    /// `:input-buffer-size`.
+    pub fn input_buffer_size(mut self, n: usize) -> Self {
+        self.settings.input_buffer_size = n.max(1);
+        self
+    }
+    /// `:output-buffer-size`.
+    pub fn output_buffer_size(mut self, n: usize) -> Self {
+        self.settings.output_buffer_size = n.max(1);
+        self
+    }
+    /// The maximum line length for `read_line` (beyond IOLib).
+    pub fn max_line_length(mut self, n: usize) -> Self {
+        self.settings.max_line_length = n.max(1);
+        self
+    }
+    /// How long the connect waits (default forever; beyond IOLib's `make-socket`).
+    pub fn connect_timeout(mut self, wait: impl Into<Wait>) -> Self {
+        self.wait = wait.into();
+        self
+    }
+
+    /// Applies one IOLib keyword given as text, as a port of `(make-socket :key value ...)`
+    /// would: `"address-family"`, `"type"`, `"connect"`, `"external-format"`, `"ipv6"`,
+    /// `"local-host"`, `"local-port"`, `"remote-host"`, `"remote-port"`, `"local-filename"`,
+    /// `"remote-filename"`, `"reuse-address"`, `"backlog"`, `"nodelay"`, `"keepalive"`,
+    /// `"input-buffer-size"`, `"output-buffer-size"` (a leading `:` is allowed).
+    ///
+    /// # Errors
+    /// An unknown keyword or a bad value is [`Error::InvalidArgument`].
+    pub fn keyword(self, key: &str, value: &str) -> Result<Self> {
+        let k = key.trim_start_matches(':').to_ascii_lowercase();
+        let v = value.trim_start_matches(':');
+        let bad = || Error::InvalidArgument(format!(":{k} does not take {value:?}"));
+        Ok(match k.as_str() {
+            "address-family" => self.family(match v {
+                "internet" => AddressFamily::Internet,
+                "local" | "file" => AddressFamily::Local,
+                _ => return Err(bad()),
+            }),
+            "type" => self.kind(match v {
+                "stream" => SocketKind::Stream,
+                "datagram" => SocketKind::Datagram,
+                _ => return Err(bad()),
+            }),
+            "connect" => self.connect(match v {
+                "active" => Connect::Active,
+                "passive" => Connect::Passive,
+                _ => return Err(bad()),
+            }),
+            "external-format" => self.external_format(ExternalFormat::parse(v)?),
+            "ipv6" => self.ipv6(match v {
+                "ipv6" => Ipv6Mode::Only,
+                other => {
+                    if parse_bool(other)? {
+                        Ipv6Mode::Yes
+                    } else {
+                        Ipv6Mode::No
+                    }
+                }
+            }),
+            "local-host" => self.local_host(v),
+            "local-port" => self.local_port(parse_num(&k, v)?),
+            "remote-host" => self.remote_host(v),
+            "remote-port" => self.remote_port(parse_num(&k, v)?),
+            "local-filename" => self.local_filename(LocalAddress::path(v)),
+            "remote-filename" => self.remote_filename(LocalAddress::path(v)),
+            "reuse-address" => self.reuse_address(parse_bool(v)?),
+            "backlog" => self.backlog(parse_num(&k, v)?),
+            "nodelay" => self.nodelay(parse_bool(v)?),
+            "keepalive" => self.keepalive(parse_bool(v)?),
+            "input-buffer-size" => self.input_buffer_size(parse_num(&k, v)?),
+            "output-buffer-size" => self.output_buffer_size(parse_num(&k, v)?),
+            _ => {
+                return Err(Error::InvalidArgument(format!(
+                    "unknown make-socket keyword :{k}"
+                )))
+            }
+        })
+    }
+
+    /// Applies several keywords (see [`keyword`](Self::keyword)).
+    pub fn keywords<'a>(
+        mut self,
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self> {
+        for (k, v) in pairs {
+            self = self.keyword(k, v)?;
+        }
+        Ok(self)
+    }
+
+    fn concrete_family(&self) -> Family {
+        match (self.family, self.ipv6) {
+            (AddressFamily::Local, _) => Family::Local,
+            (AddressFamily::Internet, Ipv6Mode::No) => Family::Ipv4,
+            (AddressFamily::Internet, _) => Family::Ipv6,
+        }
+    }
+
+    fn resolve(&self, host: &Host, family: Family) -> Result<Address> {
+        let addr = match host {
+            Host::Address(a) => a.clone(),
+            Host::Name(n) => match ensure_address(n) {
+                Ok(a) => a,
+                Err(_) => {
+                    let found = lookup_hostname(n)?;
+                    if family == Family::Ipv4 {
+                        std::iter::once(found.address)
+                            .chain(found.other_addresses)
+                            .find(|a| matches!(a, Address::Ipv4(_)))
+                            .ok_or_else(|| {
+                                Error::InvalidAddress(format!("{n} has no IPv4 address"))
+                            })?
+                    } else {
+                        found.address
+                    }
+                }
+            },
+        };
+        Ok(addr)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let err = |m: &str| Err(Error::InvalidArgument(m.to_string()));
+        let local = self.family == AddressFamily::Local;
+        if local && (self.local_host.is_some() || self.remote_host.is_some()) {
+            return err("local sockets take :local-filename/:remote-filename, not hosts");
+        }
+        if !local && (self.local_filename.is_some() || self.remote_filename.is_some()) {
+            return err("internet sockets take hosts and ports, not filenames");
+        }
+        if self.connect == Connect::Passive {
+            if self.kind == SocketKind::Datagram {
+                return err("datagram sockets cannot be passive");
+            }
+            if self.remote_host.is_some()
+                || self.remote_port.is_some()
+                || self.remote_filename.is_some()
+            {
+                return err("a passive socket takes no remote host, port or filename");
+            }
+        }
+        if self.remote_port.is_some() && self.remote_host.is_none() {
+            return err(":remote-port given without :remote-host");
+        }
+        if self.backlog < 0 {
+            return err(":backlog must not be negative");
+        }
+        Ok(())
+    }
+
+    /// Creates the socket and, like IOLib, binds when a local address is given, listens when
+    /// passive and bound, connects when a remote address is given.
+    pub fn build(self) -> Result<Socket> {
+        self.validate()?;
+        let family = self.concrete_family();
+        let base = Base::create(family, self.kind)?;
+        let fd = base.fd()?;
+        if family == Family::Ipv6 {
+            let only = i32::from(self.ipv6 == Ipv6Mode::Only);
+            isys::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, &only)
+                .map_err(|e| Error::from_errno("setsockopt", e))?;
+        }
+        let sock = match (self.kind, self.connect) {
+            (SocketKind::Datagram, _) => Socket::Datagram(DatagramSocket { base }),
+            (SocketKind::Stream, Connect::Passive) => {
+                let mut p = PassiveSocket::from_base(base, self.format);
+                p.settings = self.settings;
+                p.reuse_address = self.reuse_address;
+                Socket::Passive(p)
+            }
+            (SocketKind::Stream, Connect::Active) => {
+                Socket::Active(ActiveSocket::from_parts(base, self.format, self.settings))
+            }
+        };
+        if self.kind == SocketKind::Stream {
+            if let Some(on) = self.nodelay.filter(|_| family != Family::Local) {
+                sock.set_socket_option(SocketOption::TcpNodelay(on))?;
+            }
+            if let Some(on) = self.keepalive {
+                sock.set_socket_option(SocketOption::KeepAlive(on))?;
+            }
+        }
+        // Bind.
+        let local = match (&self.local_filename, &self.local_host) {
+            (Some(f), _) => Some((Address::Local(f.clone()), 0)),
+            (None, Some(h)) => Some((self.resolve(h, family)?, self.local_port.unwrap_or(0))),
+            (None, None) => self.local_port.map(|p| {
+                let any = if family == Family::Ipv6 {
+                    Address::Ipv6(crate::IPV6_UNSPECIFIED)
+                } else {
+                    Address::Ipv4(crate::IPV4_UNSPECIFIED)
+                };
+                (any, p)
+            }),
+        };
+        let remote = match (&self.remote_filename, &self.remote_host) {
+            (Some(f), _) => Some((Address::Local(f.clone()), 0)),
+            (None, Some(h)) => Some((self.resolve(h, family)?, self.remote_port.unwrap_or(0))),
+            (None, None) => None,
+        };
+        match sock {
+            Socket::Passive(p) => {
+                if let Some((addr, port)) = local {
+                    p.bind_address(&addr, port)?;
+                    p.listen_on(self.backlog)?;
+                }
+                Ok(Socket::Passive(p))
+            }
+            Socket::Active(mut a) => {
+                if let Some((addr, port)) = local {
+                    a.bind_address(&addr, port)?;
+                }
+                if let Some((addr, port)) = remote {
+                    a.connect(&addr, port, self.wait)?;
+                }
+                Ok(Socket::Active(a))
+            }
+            Socket::Datagram(d) => {
+                if let Some((addr, port)) = local {
+                    d.bind_address(&addr, port, self.reuse_address)?;
+                }
+                if let Some((addr, port)) = remote {
+                    d.connect(&addr, port)?;
+                }
+                Ok(Socket::Datagram(d))
+            }
+        }
+    }
+
+    /// [`build`](Self::build), expecting an active stream socket.
+    pub fn build_active(self) -> Result<ActiveSocket> {
+        if self.connect != Connect::Active || self.kind != SocketKind::Stream {
+            return Err(Error::InvalidArgument(
+                "build_active needs :connect :active and :type :stream".into(),
+            ));
+        }
+        self.build()?.into_active()
+    }
+
+    /// [`build`](Self::build), expecting a passive socket (sets `:connect :passive`).
+    pub fn build_passive(self) -> Result<PassiveSocket> {
+        self.connect(Connect::Passive).build()?.into_passive()
+    }
+
+    /// [`build`](Self::build), expecting a datagram socket (sets `:type :datagram`).
+    pub fn build_datagram(self) -> Result<DatagramSocket> {
+        self.kind(SocketKind::Datagram).build()?.into_datagram()
+    }
+}

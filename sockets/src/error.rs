@@ -1,0 +1,252 @@
+//! IOLib's socket conditions as one error enum.
+
+use isys::{Errno, FdWaitError};
+
+/// The result of socket operations.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// IOLib's socket conditions (`socket-connection-refused-error`, `end-of-file`, ...) as
+/// variants, plus a catch-all with the errno and the syscall.
+///
+/// Every variant that came from a syscall can say its errno with [`Error::errno`], so IOLib
+/// handlers on `isys:ewouldblock` or `isys:epipe` port as matches on the errno.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `ECONNREFUSED`: nobody listens at the remote address.
+    #[error("connection refused")]
+    ConnectionRefused,
+    /// `ECONNRESET`: the peer reset the connection.
+    #[error("connection reset by peer")]
+    ConnectionReset,
+    /// `ECONNABORTED`: the connection was aborted.
+    #[error("connection aborted")]
+    ConnectionAborted,
+    /// `ETIMEDOUT`, or a connect wait that ran out.
+    #[error("connection timed out")]
+    ConnectionTimeout,
+    /// `EADDRINUSE`.
+    #[error("address already in use")]
+    AddressInUse,
+    /// `EADDRNOTAVAIL`.
+    #[error("address not available")]
+    AddressNotAvailable,
+    /// `EAFNOSUPPORT`.
+    #[error("address family not supported")]
+    AddressFamilyNotSupported,
+    /// `ENETDOWN`.
+    #[error("network is down")]
+    NetworkDown,
+    /// `ENETUNREACH`.
+    #[error("network is unreachable")]
+    NetworkUnreachable,
+    /// `ENETRESET`.
+    #[error("network dropped the connection on reset")]
+    NetworkReset,
+    /// `EHOSTDOWN`.
+    #[error("host is down")]
+    HostDown,
+    /// `EHOSTUNREACH`.
+    #[error("no route to host")]
+    HostUnreachable,
+    /// `ENOTCONN`.
+    #[error("socket is not connected")]
+    NotConnected,
+    /// `EISCONN`.
+    #[error("socket is already connected")]
+    AlreadyConnected,
+    /// `ESHUTDOWN`: the endpoint was shut down.
+    #[error("cannot send after endpoint shutdown")]
+    EndpointShutdown,
+    /// `ENOBUFS`.
+    #[error("no buffer space available")]
+    NoBufferSpace,
+    /// `ENOPROTOOPT`, or an option this platform lacks.
+    #[error("socket option not supported: {0}")]
+    OptionNotSupported(&'static str),
+    /// `EOPNOTSUPP`.
+    #[error("operation not supported on this socket")]
+    OperationNotSupported,
+    /// End of file before any byte of the requested item (IOLib's `end-of-file`).
+    #[error("end of file")]
+    EndOfFile,
+    /// `EPIPE` on a stream write: the peer is gone (IOLib's `hangup`).
+    #[error("hangup: the peer closed the connection (EPIPE)")]
+    Hangup,
+    /// A wait with a deadline ran out (read, write or accept timeout).
+    #[error("operation timed out after {0:?}")]
+    Timeout(std::time::Duration),
+    /// A line longer than the socket's maximum line length; the rest of that line is skipped
+    /// and the next line can be read.
+    #[error("line too long: more than {limit} bytes without a line end")]
+    LineTooLong {
+        /// The socket's maximum line length in bytes.
+        limit: usize,
+    },
+    /// Input or output not valid for the socket's encoding.
+    #[error("{encoding} encoding error at line {line}, byte {offset}: {detail}")]
+    Encoding {
+        /// The encoding's name.
+        encoding: &'static str,
+        /// 1-based line number read or written on this socket.
+        line: u64,
+        /// Byte offset within that line.
+        offset: usize,
+        /// What was wrong.
+        detail: String,
+    },
+    /// An address that does not parse, or of the wrong family for the socket.
+    #[error("invalid address: {0}")]
+    InvalidAddress(String),
+    /// A host name the resolver could not resolve.
+    #[error("cannot resolve host {name:?}: {message}")]
+    Resolver {
+        /// The name asked for.
+        name: String,
+        /// What the resolver said.
+        message: String,
+    },
+    /// An unknown service name.
+    #[error("unknown service {0:?}")]
+    UnknownService(String),
+    /// An unknown protocol name.
+    #[error("unknown protocol {0:?}")]
+    UnknownProtocol(String),
+    /// A bad argument: unknown builder keyword, inconsistent keywords, bad buffer range.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The socket was already closed.
+    #[error("socket is closed")]
+    Closed,
+    /// `poll(2)` reported a condition on the fd (`POLLNVAL`: not open).
+    #[error(transparent)]
+    Poll(#[from] FdWaitError),
+    /// Any other syscall failure: the errno and the syscall's name.
+    #[error("{call}: {}", errno.desc())]
+    Sys {
+        /// The syscall.
+        call: &'static str,
+        /// Its errno.
+        errno: Errno,
+    },
+}
+
+impl Error {
+    /// Maps `errno` from syscall `call` to IOLib's condition.
+    pub fn from_errno(call: &'static str, errno: Errno) -> Error {
+        match errno {
+            Errno::ECONNREFUSED => Error::ConnectionRefused,
+            Errno::ECONNRESET => Error::ConnectionReset,
+            Errno::ECONNABORTED => Error::ConnectionAborted,
+            Errno::ETIMEDOUT => Error::ConnectionTimeout,
+            Errno::EADDRINUSE => Error::AddressInUse,
+            Errno::EADDRNOTAVAIL => Error::AddressNotAvailable,
+            Errno::EAFNOSUPPORT => Error::AddressFamilyNotSupported,
+            Errno::ENETDOWN => Error::NetworkDown,
+            Errno::ENETUNREACH => Error::NetworkUnreachable,
+            Errno::ENETRESET => Error::NetworkReset,
+            Errno::EHOSTDOWN => Error::HostDown,
+            Errno::EHOSTUNREACH => Error::HostUnreachable,
+            Errno::ENOTCONN => Error::NotConnected,
+            Errno::EISCONN => Error::AlreadyConnected,
+            Errno::ESHUTDOWN => Error::EndpointShutdown,
+            Errno::ENOBUFS => Error::NoBufferSpace,
+            Errno::ENOPROTOOPT => Error::OptionNotSupported(call),
+            Errno::EOPNOTSUPP => Error::OperationNotSupported,
+            Errno::EPIPE => Error::Hangup,
+            _ => Error::Sys { call, errno },
+        }
+    }
+
+    /// The errno behind this error, when it came from (or maps to) one.
+    pub fn errno(&self) -> Option<Errno> {
+        Some(match self {
+            Error::ConnectionRefused => Errno::ECONNREFUSED,
+            Error::ConnectionReset => Errno::ECONNRESET,
+            Error::ConnectionAborted => Errno::ECONNABORTED,
+            Error::ConnectionTimeout => Errno::ETIMEDOUT,
+            Error::AddressInUse => Errno::EADDRINUSE,
+            Error::AddressNotAvailable => Errno::EADDRNOTAVAIL,
+            Error::AddressFamilyNotSupported => Errno::EAFNOSUPPORT,
+            Error::NetworkDown => Errno::ENETDOWN,
+            Error::NetworkUnreachable => Errno::ENETUNREACH,
+            Error::NetworkReset => Errno::ENETRESET,
+            Error::HostDown => Errno::EHOSTDOWN,
+            Error::HostUnreachable => Errno::EHOSTUNREACH,
+            Error::NotConnected => Errno::ENOTCONN,
+            Error::AlreadyConnected => Errno::EISCONN,
+            Error::EndpointShutdown => Errno::ESHUTDOWN,
+            Error::NoBufferSpace => Errno::ENOBUFS,
+            Error::OptionNotSupported(_) => Errno::ENOPROTOOPT,
+            Error::OperationNotSupported => Errno::EOPNOTSUPP,
+            Error::Hangup => Errno::EPIPE,
+            Error::Timeout(_) => Errno::ETIMEDOUT,
+            Error::Closed => Errno::EBADF,
+            Error::Poll(e) => e.errno(),
+            Error::Sys { errno, .. } => *errno,
+            _ => return None,
+        })
+    }
+
+    /// Whether this is `EWOULDBLOCK`/`EAGAIN` (IOLib's `isys:ewouldblock`).
+    pub fn is_would_block(&self) -> bool {
+        self.errno() == Some(Errno::EWOULDBLOCK)
+    }
+}
+
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        use std::io::ErrorKind;
+        let kind = match &e {
+            Error::EndOfFile => ErrorKind::UnexpectedEof,
+            Error::Encoding { .. } | Error::LineTooLong { .. } => ErrorKind::InvalidData,
+            Error::InvalidAddress(_) | Error::InvalidArgument(_) => ErrorKind::InvalidInput,
+            Error::Timeout(_) => ErrorKind::TimedOut,
+            Error::Sys { errno, .. } => return isys::errno_to_io(*errno),
+            other => match other.errno() {
+                Some(errno) => isys::errno_to_io(errno).kind(),
+                None => ErrorKind::Other,
+            },
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
+/// Turns an isys result into a socket result, naming the syscall.
+pub(crate) trait SysContext<T> {
+    fn ctx(self, call: &'static str) -> Result<T>;
+}
+
+impl<T> SysContext<T> for isys::Result<T> {
+    fn ctx(self, call: &'static str) -> Result<T> {
+        self.map_err(|e| Error::from_errno(call, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_maps_both_ways() {
+        for e in [
+            Errno::ECONNREFUSED,
+            Errno::ECONNRESET,
+            Errno::EADDRINUSE,
+            Errno::EPIPE,
+            Errno::EWOULDBLOCK,
+            Errno::EINVAL,
+        ] {
+            assert_eq!(Error::from_errno("x", e).errno(), Some(e));
+        }
+        assert!(Error::from_errno("recv", Errno::EAGAIN).is_would_block());
+        assert!(matches!(
+            Error::from_errno("send", Errno::EPIPE),
+            Error::Hangup
+        ));
+        let io: std::io::Error = Error::ConnectionReset.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::ConnectionReset);
+        let io: std::io::Error = Error::from_errno("recv", Errno::EAGAIN).into();
+        assert_eq!(io.raw_os_error(), Some(Errno::EAGAIN as i32));
+    }
+}
