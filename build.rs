@@ -1,5 +1,9 @@
-//! Platform probe for the `iolib` facade: emits cfgs only, and rejects backend features that
-//! cannot exist on the target with a clear message.
+//! Platform probe for the `iolib` facade: emits cfgs only (`linux_like`, `bsd_like`), and
+//! rejects backend features that cannot exist on the target with a clear message.
+//!
+//! Features are additive, so `--all-features` (docs.rs, clippy) enables both `epoll` and
+//! `kqueue`: an impossible backend is then ignored with a warning as long as another backend
+//! can be built. Asking *only* for impossible backends is an error.
 
 use std::env;
 
@@ -17,10 +21,25 @@ fn main() {
     if bsd_like {
         println!("cargo:rustc-cfg=bsd_like");
     }
-    if env::var_os("CARGO_FEATURE_EPOLL").is_some() && !linux_like {
-        panic!("iolib: the `epoll` feature needs Linux or Android (target os is `{os}`); use `kqueue`, `poll` or `select`");
-    }
-    if env::var_os("CARGO_FEATURE_KQUEUE").is_some() && !bsd_like {
-        panic!("iolib: the `kqueue` feature needs BSD or macOS (target os is `{os}`); use `epoll`, `poll` or `select`");
+    let on = |f: &str| env::var_os(format!("CARGO_FEATURE_{f}")).is_some();
+    let usable = on("POLL")
+        || on("SELECT")
+        || on("NATIVE")
+        || (on("EPOLL") && linux_like)
+        || (on("KQUEUE") && bsd_like);
+    for (feature, ok, needs) in [
+        ("EPOLL", linux_like, "Linux or Android"),
+        ("KQUEUE", bsd_like, "BSD or macOS"),
+    ] {
+        if on(feature) && !ok {
+            let name = feature.to_lowercase();
+            if usable {
+                println!(
+                    "cargo:warning=iolib: the `{name}` backend needs {needs}; ignored on `{os}`"
+                );
+            } else {
+                panic!("iolib: the `{name}` backend needs {needs} (target os is `{os}`); enable `poll` or `select` instead");
+            }
+        }
     }
 }
