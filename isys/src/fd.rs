@@ -181,3 +181,14 @@ pub fn fd_is_open(fd: RawFd) -> bool {
     let r = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     r != -1 || Errno::last() != Errno::EBADF
 }
+
+/// `fstat(2)`: the `(st_dev, st_ino)` pair that identifies the open file behind `fd`.
+///
+/// Takes a raw number: its use is telling whether a number still names the file it named
+/// earlier (an event loop defending against fds closed and reused while registered).
+pub fn fstat_identity(fd: RawFd) -> Result<(u64, u64)> {
+    // SAFETY: stat is plain old data; all-zero is valid.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    syscall!(fstat(fd, &mut st))?;
+    Ok((st.st_dev as u64, st.st_ino as u64))
+}

@@ -1,0 +1,883 @@
+//! One suite, run on every compiled backend (a module per backend, generated below).
+
+use iomux::*;
+use isys::{AsFd, AsRawFd, MsgFlags, OwnedFd};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+fn base(b: Backend) -> EventBase {
+    EventBase::with_backend(b).unwrap()
+}
+
+fn socketpair() -> (OwnedFd, OwnedFd) {
+    isys::socketpair(isys::libc::AF_UNIX, isys::libc::SOCK_STREAM, 0, true).unwrap()
+}
+
+fn counter() -> Rc<Cell<u32>> {
+    Rc::new(Cell::new(0))
+}
+
+const LONG: Duration = Duration::from_secs(5);
+
+fn readiness_on_pipes_and_socketpairs(b: Backend) {
+    let mut eb = base(b);
+    let (r, w) = isys::pipe(true).unwrap();
+    let (s1, s2) = socketpair();
+    let reads = Rc::new(RefCell::new(Vec::new()));
+    let writes = counter();
+    {
+        let reads1 = reads.clone();
+        eb.set_io_handler(r.as_raw_fd(), Event::Read, move |eb, fd, ev, exc| {
+            assert_eq!(ev, Event::Read);
+            assert_eq!(exc, None);
+            reads1.borrow_mut().push(fd);
+            eb.remove_fd_handlers(fd, true, false, false);
+            Ok(())
+        })
+        .unwrap();
+        let reads = reads.clone();
+        eb.set_io_handler(s2.as_raw_fd(), Event::Read, move |eb, fd, _, _| {
+            reads.borrow_mut().push(fd);
+            eb.remove_fd_handlers(fd, false, false, false);
+            Ok(())
+        })
+        .unwrap();
+    }
+    {
+        let writes = writes.clone();
+        eb.set_io_handler(w.as_raw_fd(), Event::Write, move |eb, fd, ev, _| {
+            assert_eq!(ev, Event::Write);
+            writes.set(writes.get() + 1);
+            eb.remove_fd_handlers(fd, false, true, false);
+            Ok(())
+        })
+        .unwrap();
+    }
+    assert!(eb.fd_monitored(r.as_raw_fd()));
+    assert!(eb.fd_monitored_for(w.as_raw_fd(), Event::Write));
+    assert!(!eb.fd_monitored_for(w.as_raw_fd(), Event::Read));
+    // Only the writer is ready.
+    eb.event_dispatch(DispatchOptions::default().one_shot(true).timeout(LONG))
+        .unwrap();
+    assert_eq!(writes.get(), 1);
+    assert!(reads.borrow().is_empty());
+    isys::write(&w, b"x").unwrap();
+    isys::send(&s1, b"y", MsgFlags::empty()).unwrap();
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    let mut got = reads.borrow().clone();
+    got.sort();
+    let mut want = vec![r.as_raw_fd(), s2.as_raw_fd()];
+    want.sort();
+    assert_eq!(got, want);
+    assert!(eb.is_empty());
+}
+
+fn level_triggered_refire(b: Backend) {
+    let mut eb = base(b);
+    let (r, w) = isys::pipe(true).unwrap();
+    isys::write(&w, b"abc").unwrap();
+    let calls = counter();
+    let c = calls.clone();
+    eb.set_io_handler(r.as_raw_fd(), Event::Read, move |eb, fd, _, _| {
+        // Read one byte per call: the rest keeps the fd readable.
+        let mut one = [0u8; 1];
+        let n = isys::read(&r, &mut one)?;
+        assert_eq!(n, 1);
+        c.set(c.get() + 1);
+        if c.get() == 3 {
+            eb.remove_fd_handlers(fd, false, false, false);
+        }
+        Ok(())
+    })
+    .unwrap();
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    assert_eq!(calls.get(), 3);
+    drop(w);
+}
+
+fn handler_removes_another_fds_handler_in_the_same_round(b: Backend) {
+    let mut eb = base(b);
+    let (r1, w1) = isys::pipe(true).unwrap();
+    let (r2, w2) = isys::pipe(true).unwrap();
+    isys::write(&w1, b"1").unwrap();
+    isys::write(&w2, b"2").unwrap();
+    let calls = counter();
+    let (fd1, fd2) = (r1.as_raw_fd(), r2.as_raw_fd());
+    for fd in [fd1, fd2] {
+        let calls = calls.clone();
+        let other = if fd == fd1 { fd2 } else { fd1 };
+        eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
+            calls.set(calls.get() + 1);
+            // Whoever runs first removes both: the other must not run in this round.
+            eb.remove_fd_handlers(other, false, false, false);
+            eb.remove_fd_handlers(fd, false, false, false);
+            Ok(())
+        })
+        .unwrap();
+    }
+    eb.event_dispatch(DispatchOptions::default().one_shot(true).timeout(LONG))
+        .unwrap();
+    assert_eq!(calls.get(), 1);
+    assert!(eb.is_empty());
+    drop((r1, r2, w1, w2));
+}
+
+fn replaced_handler_is_not_called_in_the_same_round(b: Backend) {
+    let mut eb = base(b);
+    let (r1, w1) = isys::pipe(true).unwrap();
+    let (r2, w2) = isys::pipe(true).unwrap();
+    isys::write(&w1, b"1").unwrap();
+    isys::write(&w2, b"2").unwrap();
+    let old_calls = counter();
+    let new_calls = counter();
+    let (fd1, fd2) = (r1.as_raw_fd(), r2.as_raw_fd());
+    for fd in [fd1, fd2] {
+        let old_calls = old_calls.clone();
+        let new_calls = new_calls.clone();
+        let other = if fd == fd1 { fd2 } else { fd1 };
+        eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
+            old_calls.set(old_calls.get() + 1);
+            eb.remove_fd_handlers(fd, false, false, false);
+            // Replace the other fd's handler.
+            if eb.remove_fd_handlers(other, true, false, false) {
+                let new_calls = new_calls.clone();
+                eb.set_io_handler(other, Event::Read, move |_, _, _, _| {
+                    new_calls.set(new_calls.get() + 1);
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    eb.event_dispatch(DispatchOptions::default().one_shot(true).timeout(LONG))
+        .unwrap();
+    assert_eq!(old_calls.get(), 1, "the replaced handler ran");
+    assert_eq!(
+        new_calls.get(),
+        0,
+        "the replacement ran in the round it was added"
+    );
+    eb.event_dispatch(DispatchOptions::default().one_shot(true).timeout(LONG))
+        .unwrap();
+    assert!(new_calls.get() >= 1);
+    drop((r1, r2, w1, w2));
+}
+
+fn handler_adds_a_new_fd_and_closes_its_own(b: Backend) {
+    let mut eb = base(b);
+    let (r, w) = isys::pipe(true).unwrap();
+    let (r2, w2) = isys::pipe(true).unwrap();
+    isys::write(&w, b"go").unwrap();
+    isys::write(&w2, b"second").unwrap();
+    let second = counter();
+    let s = second.clone();
+    let mut r2 = Some(r2);
+    let mut own = Some(r);
+    let fd = own.as_ref().unwrap().as_raw_fd();
+    eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
+        // Remove before close (the documented rule), then close by dropping.
+        eb.remove_fd_handlers(fd, false, false, false);
+        drop(own.take());
+        let r2 = r2.take().expect("called once");
+        let s = s.clone();
+        eb.set_io_handler(r2.as_raw_fd(), Event::Read, move |eb, fd, _, _| {
+            s.set(s.get() + 1);
+            let mut buf = [0u8; 16];
+            isys::read(&r2, &mut buf)?;
+            eb.remove_fd_handlers(fd, false, false, false);
+            Ok(())
+        })?;
+        Ok(())
+    })
+    .unwrap();
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    assert_eq!(second.get(), 1);
+    assert!(!isys::fd_is_open(fd) || eb.is_empty());
+    drop((w, w2));
+}
+
+fn one_shot_handlers(b: Backend) {
+    let mut eb = base(b);
+    let (r, w) = isys::pipe(true).unwrap();
+    isys::write(&w, b"data stays").unwrap();
+    let calls = counter();
+    let c = calls.clone();
+    eb.set_io_handler_with(
+        r.as_raw_fd(),
+        Event::Read,
+        IoOptions::new().one_shot(true),
+        move |_, _, _, _| {
+            c.set(c.get() + 1);
+            Ok(())
+        },
+    )
+    .unwrap();
+    eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(100)))
+        .unwrap();
+    assert_eq!(
+        calls.get(),
+        1,
+        "one-shot handler ran again although data remained"
+    );
+    assert!(!eb.fd_monitored(r.as_raw_fd()));
+    assert!(eb.is_empty());
+}
+
+fn handler_timeouts_fire_and_restart(b: Backend) {
+    let mut eb = base(b);
+    let (r, w) = isys::pipe(true).unwrap();
+    let timeouts = counter();
+    let reads = counter();
+    let (t, rd) = (timeouts.clone(), reads.clone());
+    eb.set_io_handler_with(
+        r.as_raw_fd(),
+        Event::Read,
+        IoOptions::new().timeout(Duration::from_millis(60)),
+        move |eb, fd, _, exc| {
+            match exc {
+                Some(Exception::Timeout) => t.set(t.get() + 1),
+                None => {
+                    let mut buf = [0u8; 8];
+                    isys::read(&r, &mut buf)?;
+                    rd.set(rd.get() + 1);
+                }
+                Some(Exception::Error) => panic!("unexpected error"),
+            }
+            if t.get() >= 3 {
+                eb.remove_fd_handlers(fd, false, false, false);
+            }
+            Ok(())
+        },
+    )
+    .unwrap();
+    // Activity every 30 ms for 150 ms keeps the timeout from firing.
+    let start = Instant::now();
+    for _ in 0..5 {
+        isys::write(&w, b"x").unwrap();
+        eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(30)))
+            .unwrap();
+    }
+    assert_eq!(timeouts.get(), 0, "timed out despite activity");
+    assert!(reads.get() >= 5);
+    // Then silence: it fires, stays registered, and fires again.
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    assert_eq!(timeouts.get(), 3);
+    // The last activity was at about 120 ms, then three 60 ms silences.
+    assert!(start.elapsed() >= Duration::from_millis(120 + 3 * 60));
+}
+
+fn timers_fire_in_order(b: Backend) {
+    let mut eb = base(b);
+    let order = Rc::new(RefCell::new(Vec::new()));
+    for (i, ms) in [(3, 30u64), (1, 10), (2, 20), (0, 0)] {
+        let order = order.clone();
+        eb.add_timer(
+            move |_| {
+                order.borrow_mut().push(i);
+                Ok(())
+            },
+            Duration::from_millis(ms),
+            true,
+        );
+    }
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    assert_eq!(*order.borrow(), vec![0, 1, 2, 3]);
+    assert!(eb.is_empty());
+}
+
+fn repeating_timer_and_removal_inside_a_timer(b: Backend) {
+    let mut eb = base(b);
+    let ticks = counter();
+    let id_cell: Rc<Cell<Option<TimerId>>> = Rc::new(Cell::new(None));
+    let (t, idc) = (ticks.clone(), id_cell.clone());
+    let id = eb.add_timer(
+        move |eb| {
+            t.set(t.get() + 1);
+            if t.get() == 4 {
+                assert!(eb.remove_timer(idc.get().unwrap()));
+            }
+            Ok(())
+        },
+        Duration::from_millis(10),
+        false,
+    );
+    id_cell.set(Some(id));
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    assert_eq!(ticks.get(), 4);
+    assert!(!eb.remove_timer(id), "removed twice");
+    // A timer removing another timer before it fires.
+    let fired = counter();
+    let f = fired.clone();
+    let victim = eb.add_timer(
+        move |_| {
+            f.set(f.get() + 1);
+            Ok(())
+        },
+        Duration::from_millis(40),
+        true,
+    );
+    eb.add_timer(
+        move |eb| {
+            assert!(eb.remove_timer(victim));
+            Ok(())
+        },
+        Duration::from_millis(5),
+        true,
+    );
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    assert_eq!(fired.get(), 0);
+}
+
+fn dispatch_options(b: Backend) {
+    let mut eb = base(b);
+    // timeout: returns after about that long with nothing registered.
+    let t = Instant::now();
+    eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(50)))
+        .unwrap();
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(50) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    // timeout 0 returns at once (IOLib's timeout.1).
+    let t = Instant::now();
+    eb.event_dispatch(DispatchOptions::default().timeout(Duration::ZERO))
+        .unwrap();
+    assert!(t.elapsed() < Duration::from_millis(500));
+    // one_shot: one round, even with a far timer.
+    eb.add_timer(|_| Ok(()), Duration::from_secs(60), true);
+    let rounds = eb.rounds();
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .one_shot(true)
+            .max_step(Duration::from_millis(10)),
+    )
+    .unwrap();
+    assert_eq!(eb.rounds(), rounds + 1);
+    // max_step bounds each wait: a 100 ms dispatch takes several rounds.
+    let rounds = eb.rounds();
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .timeout(Duration::from_millis(100))
+            .max_step(Duration::from_millis(10)),
+    )
+    .unwrap();
+    assert!(eb.rounds() - rounds >= 5, "{} rounds", eb.rounds() - rounds);
+    // min_step keeps waits long: a timer due every 1 ms cannot make rounds shorter.
+    let mut eb = base(b);
+    eb.add_timer(|_| Ok(()), Duration::from_millis(1), false);
+    let rounds = eb.rounds();
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .timeout(Duration::from_millis(100))
+            .min_step(Duration::from_millis(40)),
+    )
+    .unwrap();
+    assert!(eb.rounds() - rounds <= 4, "{} rounds", eb.rounds() - rounds);
+    // exit_event_loop from a timer, with a delay.
+    let mut eb = base(b);
+    eb.add_timer(
+        |eb| {
+            eb.exit_event_loop(Duration::from_millis(30));
+            Ok(())
+        },
+        Duration::from_millis(10),
+        true,
+    );
+    eb.add_timer(|_| Ok(()), Duration::from_secs(60), true);
+    let t = Instant::now();
+    eb.event_dispatch(DispatchOptions::default()).unwrap();
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(40) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    // exit_when_empty from the builder.
+    let mut eb = EventBase::builder()
+        .backend(b)
+        .exit_when_empty(true)
+        .build()
+        .unwrap();
+    eb.add_timer(|_| Ok(()), Duration::from_millis(5), true);
+    eb.event_dispatch(DispatchOptions::default()).unwrap();
+    assert!(eb.is_empty());
+}
+
+fn iolib_timeout_tests(b: Backend) {
+    // timeout.2: a 0.1 s one-shot timer fires during a one-shot dispatch.
+    let mut eb = base(b);
+    let fired = counter();
+    let f = fired.clone();
+    eb.add_timer(
+        move |_| {
+            f.set(1);
+            Ok(())
+        },
+        Duration::from_millis(100),
+        true,
+    );
+    eb.event_dispatch(DispatchOptions::default().one_shot(true))
+        .unwrap();
+    assert_eq!(fired.get(), 1);
+    // timeout.3: not before its time.
+    let mut eb = base(b);
+    let fired = counter();
+    let f = fired.clone();
+    eb.add_timer(
+        move |_| {
+            f.set(1);
+            Ok(())
+        },
+        Duration::from_millis(100),
+        true,
+    );
+    eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(40)))
+        .unwrap();
+    assert_eq!(fired.get(), 0);
+    // timeout.4: a repeating 0.1 s timer fires twice in 0.25 s.
+    let mut eb = base(b);
+    let count = counter();
+    let c = count.clone();
+    eb.add_timer(
+        move |_| {
+            c.set(c.get() + 1);
+            Ok(())
+        },
+        Duration::from_millis(100),
+        false,
+    );
+    eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(250)))
+        .unwrap();
+    assert_eq!(count.get(), 2);
+}
+
+fn event_base_with_open_sockets(b: Backend) {
+    // IOLib's event-base-with-open-sockets: closing the base leaves sockets open and usable.
+    let mut eb = base(b);
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    eb.set_io_handler(l.as_raw_fd(), Event::Read, |_, _, _, _| Ok(()))
+        .unwrap();
+    eb.set_io_handler(c.as_raw_fd(), Event::Write, |_, _, _, _| Ok(()))
+        .unwrap();
+    eb.event_dispatch(DispatchOptions::default().one_shot(true).timeout(LONG))
+        .unwrap();
+    eb.close();
+    assert!(isys::fd_is_open(l.as_raw_fd()));
+    assert!(isys::fd_is_open(c.as_raw_fd()));
+    let (mut s, _) = loop {
+        match l.accept() {
+            Ok(x) => break x,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    use std::io::{Read, Write};
+    (&c).write_all(b"still works").unwrap();
+    s.set_nonblocking(false).unwrap();
+    let mut buf = [0u8; 11];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"still works");
+}
+
+fn signal_handler_delivery(b: Backend, sig: Signal) {
+    let mut eb = base(b);
+    let got = Rc::new(Cell::new(None));
+    let g = got.clone();
+    let id = eb
+        .add_signal_handler(sig, move |eb, s| {
+            g.set(Some(s));
+            eb.exit_event_loop(Duration::ZERO);
+            Ok(())
+        })
+        .unwrap();
+    eb.add_timer(
+        move |_| {
+            isys::kill(isys::getpid(), sig)?;
+            Ok(())
+        },
+        Duration::from_millis(20),
+        true,
+    );
+    eb.event_dispatch(DispatchOptions::default().timeout(LONG))
+        .unwrap();
+    assert_eq!(got.get(), Some(sig));
+    assert!(eb.remove_signal_handler(id));
+    assert!(!eb.remove_signal_handler(id));
+}
+
+fn error_event_on_a_reset_socket(b: Backend) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    c.set_nonblocking(true).unwrap();
+    let (s, _) = l.accept().unwrap();
+    // SO_LINGER 0 then close: RST.
+    let linger = isys::libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    isys::setsockopt(&s, isys::libc::SOL_SOCKET, isys::libc::SO_LINGER, &linger).unwrap();
+    drop(s);
+    std::thread::sleep(Duration::from_millis(50));
+    let mut eb = base(b);
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let (s1, s2) = (seen.clone(), seen.clone());
+    eb.set_io_handler(c.as_raw_fd(), Event::Read, move |eb, fd, ev, exc| {
+        s1.borrow_mut().push((ev, exc));
+        if exc.is_none() {
+            eb.remove_fd_handlers(fd, false, false, false);
+        }
+        Ok(())
+    })
+    .unwrap();
+    eb.set_error_handler(c.as_raw_fd(), move |_, _, ev, exc| {
+        s2.borrow_mut().push((ev, exc));
+        Ok(())
+    })
+    .ok(); // select cannot watch errors alone, but can along with a read handler
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    let seen = seen.borrow().clone();
+    if b == Backend::Select {
+        // select has no error condition: the reset shows as readability.
+        assert_eq!(seen[0], (Event::Read, None));
+    } else {
+        assert!(
+            seen.contains(&(Event::Read, Some(Exception::Error))),
+            "{seen:?}"
+        );
+        assert!(
+            seen.contains(&(Event::Error, Some(Exception::Error))),
+            "{seen:?}"
+        );
+        // Then everything on that fd was unregistered.
+    }
+    assert!(!eb.fd_monitored(c.as_raw_fd()));
+}
+
+fn fd_closed_while_registered_does_not_spin_or_fire_for_reuse(b: Backend) {
+    // Work at high fd numbers nobody else in this process uses, so the reuse is exact.
+    isys::raise_nofile_limit(8192).unwrap();
+    let base_no = match b {
+        Backend::Select => 900,
+        Backend::Poll => 5000,
+        Backend::Epoll => 5200,
+        Backend::Kqueue => 5400,
+    };
+    let mut eb = base(b);
+    let (r, w) = isys::pipe(true).unwrap();
+    let old = isys::dup_at_least(&r, base_no).unwrap();
+    drop(r);
+    let num = old.as_raw_fd();
+    let stale = counter();
+    let s = stale.clone();
+    eb.set_io_handler(num, Event::Read, move |_, _, _, _| {
+        s.set(s.get() + 1);
+        Ok(())
+    })
+    .unwrap();
+    // Broken rule: closed while registered, no reuse.
+    drop(old);
+    let rounds = eb.rounds();
+    let t = Instant::now();
+    eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(200)))
+        .unwrap();
+    assert!(t.elapsed() >= Duration::from_millis(200));
+    assert!(
+        eb.rounds() - rounds < 20,
+        "spun: {} rounds",
+        eb.rounds() - rounds
+    );
+    assert_eq!(stale.get(), 0);
+    // poll and select noticed (POLLNVAL / EBADF); epoll and kqueue forget closed fds
+    // silently, so their bookkeeping goes on pruning.
+    eb.prune_closed_fds();
+    assert!(!eb.fd_monitored(num));
+    drop(w);
+
+    // Closed while registered and the number reused by a readable pipe.
+    let (r, w) = isys::pipe(true).unwrap();
+    let old = isys::dup_at_least(&r, base_no + 10).unwrap();
+    drop(r);
+    let num = old.as_raw_fd();
+    let stale = counter();
+    let s = stale.clone();
+    eb.set_io_handler(num, Event::Read, move |_, _, _, _| {
+        s.set(s.get() + 1);
+        Ok(())
+    })
+    .unwrap();
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .one_shot(true)
+            .timeout(Duration::from_millis(10)),
+    )
+    .unwrap();
+    drop(old);
+    let (r2, w2) = isys::pipe(true).unwrap();
+    let reused = isys::dup_at_least(&r2, num).unwrap();
+    assert_eq!(reused.as_raw_fd(), num, "number not reused");
+    isys::write(&w2, b"new file's data").unwrap();
+    let rounds = eb.rounds();
+    eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(200)))
+        .unwrap();
+    assert!(
+        eb.rounds() - rounds < 20,
+        "spun: {} rounds",
+        eb.rounds() - rounds
+    );
+    assert_eq!(stale.get(), 0, "old handler fired for the new fd");
+    // Registering the reused number works and drops the stale handler.
+    let fresh = counter();
+    let f = fresh.clone();
+    eb.set_io_handler(num, Event::Read, move |eb, fd, _, _| {
+        f.set(f.get() + 1);
+        eb.remove_fd_handlers(fd, false, false, false);
+        Ok(())
+    })
+    .unwrap();
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    assert_eq!(fresh.get(), 1);
+    assert_eq!(stale.get(), 0);
+    drop((w, r2, reused));
+}
+
+fn registration_errors(b: Backend) {
+    let mut eb = base(b);
+    let (r, _w) = isys::pipe(true).unwrap();
+    eb.set_io_handler(r.as_raw_fd(), Event::Read, |_, _, _, _| Ok(()))
+        .unwrap();
+    let e = eb
+        .set_io_handler(r.as_raw_fd(), Event::Read, |_, _, _, _| Ok(()))
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::HandlerExists {
+                event: Event::Read,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(matches!(
+        eb.set_io_handler(-1, Event::Read, |_, _, _, _| Ok(())),
+        Err(Error::BadFd(-1))
+    ));
+    // A closed number.
+    isys::raise_nofile_limit(8192).unwrap();
+    let high = isys::dup_at_least(&r, 6000).unwrap();
+    let n = high.as_raw_fd();
+    drop(high);
+    if b != Backend::Select {
+        assert!(matches!(
+            eb.set_io_handler(n, Event::Read, |_, _, _, _| Ok(())),
+            Err(Error::BadFd(_))
+        ));
+    }
+    assert!(eb.remove_fd_handlers(r.as_raw_fd(), false, false, false));
+    assert!(!eb.remove_fd_handlers(r.as_raw_fd(), false, false, false));
+    // A handler error ends the dispatch with it.
+    let (r2, w2) = isys::pipe(true).unwrap();
+    isys::write(&w2, b"!").unwrap();
+    eb.set_io_handler(r2.as_raw_fd(), Event::Read, |_, _, _, _| {
+        Err("handler gave up".into())
+    })
+    .unwrap();
+    let e = eb
+        .event_dispatch(DispatchOptions::default().timeout(LONG))
+        .unwrap_err();
+    assert!(e.to_string().contains("handler gave up"), "{e}");
+    assert!(e.handler_error().is_some());
+    // Re-entrant dispatch is refused.
+    eb.remove_fd_handlers(r2.as_raw_fd(), false, false, false);
+    eb.add_timer(
+        |eb| {
+            assert!(matches!(
+                eb.event_dispatch(DispatchOptions::default()),
+                Err(Error::Reentrant)
+            ));
+            Ok(())
+        },
+        Duration::ZERO,
+        true,
+    );
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+}
+
+fn select_refuses_fds_past_fd_setsize(b: Backend) {
+    let mut eb = base(b);
+    isys::raise_nofile_limit(8192).unwrap();
+    let (r, _w) = isys::pipe(true).unwrap();
+    let high = isys::dup_at_least(&r, isys::FD_SETSIZE as i32 + 100).unwrap();
+    let res = eb.set_io_handler(high.as_raw_fd(), Event::Read, |_, _, _, _| Ok(()));
+    if b == Backend::Select {
+        let e = res.unwrap_err();
+        assert!(matches!(e, Error::FdTooLarge { .. }), "{e}");
+        assert!(e.to_string().contains("FD_SETSIZE"));
+        assert!(!eb.fd_monitored(high.as_raw_fd()));
+    } else {
+        res.unwrap();
+        assert!(eb.fd_monitored(high.as_raw_fd()));
+    }
+}
+
+fn thousand_sockets_at_once(b: Backend) {
+    isys::raise_nofile_limit(8192).unwrap();
+    let mut eb = base(b);
+    let mut pairs = Vec::new();
+    for _ in 0..1000 {
+        pairs.push(socketpair());
+    }
+    let hits = counter();
+    let mut registered = 0;
+    for (i, (a, _b)) in pairs.iter().enumerate() {
+        let hits = hits.clone();
+        let r = eb.set_io_handler(a.as_raw_fd(), Event::Read, move |eb, fd, _, _| {
+            // Level-triggered: removing the handler is enough, no need to drain.
+            hits.set(hits.get() + 1);
+            eb.remove_fd_handlers(fd, false, false, false);
+            Ok(())
+        });
+        match r {
+            Ok(()) => registered += 1,
+            Err(Error::FdTooLarge { .. }) if b == Backend::Select => {}
+            Err(e) => panic!("socket {i}: {e}"),
+        }
+    }
+    if b != Backend::Select {
+        assert_eq!(registered, 1000);
+    }
+    for (a, peer) in &pairs {
+        if eb.fd_monitored(a.as_raw_fd()) {
+            isys::send(peer, b"x", MsgFlags::empty()).unwrap();
+        }
+    }
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    assert_eq!(hits.get(), registered);
+}
+
+macro_rules! suite {
+    ($($test:ident),* $(,)?) => {
+        #[cfg(any(feature = "epoll", all(feature = "native", any(target_os = "linux", target_os = "android"))))]
+        mod epoll {
+            $( #[test] fn $test() { super::$test(iomux::Backend::Epoll) } )*
+            #[test] fn signal_handler_delivery() { super::signal_handler_delivery(iomux::Backend::Epoll, iomux::Signal::SIGUSR1) }
+        }
+        #[cfg(any(feature = "kqueue", all(feature = "native", any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd", target_os = "dragonfly"))))]
+        mod kqueue {
+            $( #[test] fn $test() { super::$test(iomux::Backend::Kqueue) } )*
+            #[test] fn signal_handler_delivery() { super::signal_handler_delivery(iomux::Backend::Kqueue, iomux::Signal::SIGUSR1) }
+        }
+        #[cfg(feature = "poll")]
+        mod poll {
+            $( #[test] fn $test() { super::$test(iomux::Backend::Poll) } )*
+            #[test] fn signal_handler_delivery() { super::signal_handler_delivery(iomux::Backend::Poll, iomux::Signal::SIGUSR2) }
+        }
+        #[cfg(feature = "select")]
+        mod select {
+            $( #[test] fn $test() { super::$test(iomux::Backend::Select) } )*
+            #[test] fn signal_handler_delivery() { super::signal_handler_delivery(iomux::Backend::Select, iomux::Signal::SIGWINCH) }
+        }
+    };
+}
+
+suite!(
+    readiness_on_pipes_and_socketpairs,
+    level_triggered_refire,
+    handler_removes_another_fds_handler_in_the_same_round,
+    replaced_handler_is_not_called_in_the_same_round,
+    handler_adds_a_new_fd_and_closes_its_own,
+    one_shot_handlers,
+    handler_timeouts_fire_and_restart,
+    timers_fire_in_order,
+    repeating_timer_and_removal_inside_a_timer,
+    dispatch_options,
+    iolib_timeout_tests,
+    event_base_with_open_sockets,
+    error_event_on_a_reset_socket,
+    fd_closed_while_registered_does_not_spin_or_fire_for_reuse,
+    registration_errors,
+    select_refuses_fds_past_fd_setsize,
+    thousand_sockets_at_once,
+);
+
+#[test]
+fn backends_are_listed_best_first() {
+    let all = Backend::available();
+    assert!(!all.is_empty());
+    assert_eq!(Backend::best(), all[0]);
+    for b in all {
+        assert_eq!(b.name().parse::<Backend>().unwrap(), *b);
+        assert_eq!(EventBase::with_backend(*b).unwrap().backend(), *b);
+    }
+    assert!(matches!(
+        "kqueue2".parse::<Backend>(),
+        Err(Error::UnknownBackend(_))
+    ));
+    #[cfg(target_os = "linux")]
+    assert!(matches!(
+        EventBase::with_backend(Backend::Kqueue),
+        Err(Error::BackendUnavailable { .. })
+    ));
+    let _ = AsFd::as_fd(&isys::pipe(true).unwrap().0);
+}
