@@ -816,6 +816,108 @@ fn thousand_sockets_at_once(b: Backend) {
     assert_eq!(hits.get(), registered);
 }
 
+/// The tutorial's io-buffer shape: one state (socket + bytes) shared by an fd's read and
+/// write handlers, owned by the event base; removing it closes the socket.
+struct EchoState {
+    sock: OwnedFd,
+    buf: Vec<u8>,
+    dropped: Rc<Cell<u32>>,
+}
+
+impl Drop for EchoState {
+    fn drop(&mut self) {
+        self.dropped.set(self.dropped.get() + 1);
+    }
+}
+
+fn echo_read(
+    eb: &mut EventBase,
+    st: &mut EchoState,
+    fd: i32,
+    _: Event,
+    _: Option<Exception>,
+) -> HandlerResult {
+    let mut tmp = [0u8; 64];
+    let n = isys::recv(&st.sock, &mut tmp, MsgFlags::empty())?;
+    if n == 0 {
+        // Peer is done: remove handlers, then the state (closing the socket).
+        eb.remove_fd_handlers(fd, false, false, false);
+        assert!(eb.remove_fd_state(fd));
+        return Ok(());
+    }
+    st.buf.extend_from_slice(&tmp[..n]);
+    if !eb.fd_monitored_for(fd, Event::Write) {
+        eb.set_stateful_io_handler(fd, Event::Write, IoOptions::new(), echo_write)?;
+    }
+    Ok(())
+}
+
+fn echo_write(
+    eb: &mut EventBase,
+    st: &mut EchoState,
+    fd: i32,
+    _: Event,
+    _: Option<Exception>,
+) -> HandlerResult {
+    let n = isys::send(&st.sock, &st.buf, MsgFlags::empty())?;
+    st.buf.drain(..n);
+    if st.buf.is_empty() {
+        eb.remove_fd_handlers(fd, false, true, false);
+    }
+    Ok(())
+}
+
+fn stateful_handlers_share_state_and_removal_closes(b: Backend) {
+    let mut eb = base(b);
+    let (ours, peer) = socketpair();
+    let fd = ours.as_raw_fd();
+    let dropped = counter();
+    eb.set_fd_state(
+        fd,
+        EchoState {
+            sock: ours,
+            buf: Vec::new(),
+            dropped: dropped.clone(),
+        },
+    )
+    .unwrap();
+    eb.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), echo_read)
+        .unwrap();
+    assert!(eb.fd_state::<EchoState>(fd).is_some());
+    assert!(eb.fd_state::<u32>(fd).is_none());
+    isys::send(&peer, b"echo me", MsgFlags::empty()).unwrap();
+    let mut got = Vec::new();
+    while got.len() < 7 {
+        eb.event_dispatch(DispatchOptions::default().one_shot(true).timeout(LONG))
+            .unwrap();
+        let mut tmp = [0u8; 16];
+        if let Ok(n) = isys::recv(&peer, &mut tmp, MsgFlags::DONT_WAIT) {
+            got.extend_from_slice(&tmp[..n]);
+        }
+    }
+    assert_eq!(got, b"echo me");
+    assert_eq!(dropped.get(), 0);
+    isys::shutdown(&peer, isys::Shutdown::Write).unwrap();
+    eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    )
+    .unwrap();
+    assert_eq!(dropped.get(), 1, "state not dropped exactly once");
+    assert!(eb.fd_state::<EchoState>(fd).is_none());
+    // The state owned the socket: the peer now reads end of file.
+    let mut tmp = [0u8; 4];
+    assert_eq!(isys::recv(&peer, &mut tmp, MsgFlags::empty()).unwrap(), 0);
+    // drain_fd_states hands back what is left.
+    let (a, _b) = socketpair();
+    let afd = a.as_raw_fd();
+    eb.set_fd_state(afd, a).unwrap();
+    let drained = eb.drain_fd_states::<OwnedFd>();
+    assert_eq!(drained.len(), 1);
+    assert_eq!(drained[0].0, afd);
+}
+
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
         #[cfg(any(feature = "epoll", all(feature = "native", any(target_os = "linux", target_os = "android"))))]
@@ -859,6 +961,7 @@ suite!(
     registration_errors,
     select_refuses_fds_past_fd_setsize,
     thousand_sockets_at_once,
+    stateful_handlers_share_state_and_removal_closes,
 );
 
 #[test]
