@@ -30,5 +30,13 @@ pub use sockets;
 
 /// The names most programs need, for `use iolib::prelude::*`.
 pub mod prelude {
-    pub use crate::isys::{self, Errno};
+    pub use crate::iomux::{
+        Backend, DispatchOptions, Event, EventBase, Exception, HandlerResult, IoOptions,
+    };
+    pub use crate::isys::{self, Errno, Signal};
+    pub use crate::sockets::{
+        make_socket, make_socket_pair, ActiveSocket, Address, AddressFamily, BaseSocket, Connect,
+        DatagramSocket, Error as SocketError, ExternalFormat, MsgFlags, PassiveSocket, Socket,
+        SocketKind, Wait, IPV4_LOOPBACK, IPV4_UNSPECIFIED,
+    };
 }

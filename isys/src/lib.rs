@@ -262,3 +262,40 @@ mod tests {
         assert!(calls[2].unwrap() <= Duration::from_millis(30));
     }
 }
+
+/// A broken-down local time, from [`localtime`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalTime {
+    /// Year (e.g. 2010).
+    pub year: i32,
+    /// Month, 1–12.
+    pub month: u32,
+    /// Day of the month, 1–31.
+    pub day: u32,
+    /// Hour, 0–23.
+    pub hour: u32,
+    /// Minute, 0–59.
+    pub minute: u32,
+    /// Second, 0–60.
+    pub second: u32,
+}
+
+/// `localtime_r(3)` of `secs` since the Unix epoch (what Lisp's `get-decoded-time` gives).
+pub fn localtime(secs: i64) -> Result<LocalTime> {
+    let t = secs as libc::time_t;
+    // SAFETY: tm is plain old data; all-zero is valid.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are to live locals; localtime_r is the reentrant variant.
+    let r = unsafe { libc::localtime_r(&t, &mut tm) };
+    if r.is_null() {
+        return Err(Errno::EOVERFLOW);
+    }
+    Ok(LocalTime {
+        year: tm.tm_year + 1900,
+        month: (tm.tm_mon + 1) as u32,
+        day: tm.tm_mday as u32,
+        hour: tm.tm_hour as u32,
+        minute: tm.tm_min as u32,
+        second: tm.tm_sec as u32,
+    })
+}

@@ -677,6 +677,11 @@ impl ActiveSocket {
     /// Reads more bytes into the input buffer, waiting (up to the read timeout) for them.
     /// Returns how many arrived; 0 is end of file.
     fn fill(&mut self) -> Result<usize> {
+        self.fill_with(true).map(|n| n.unwrap_or(0))
+    }
+
+    /// [`fill`](Self::fill); with `wait` false, `Ok(None)` when nothing is available now.
+    fn fill_with(&mut self, wait: bool) -> Result<Option<usize>> {
         if self.ipos == self.iend {
             self.ipos = 0;
             self.iend = 0;
@@ -693,9 +698,21 @@ impl ActiveSocket {
                 self.ibuf.resize(new_len, 0);
             }
         }
-        let n = self.recv_waiting(None)?;
+        let n = if wait {
+            self.recv_waiting(None)?
+        } else {
+            match isys::recv(
+                self.base.fd()?,
+                &mut self.ibuf[self.iend..],
+                MsgFlags::empty(),
+            ) {
+                Ok(n) => n,
+                Err(Errno::EWOULDBLOCK) | Err(Errno::EINTR) => return Ok(None),
+                Err(e) => return Err(Error::from_errno("recv", e)),
+            }
+        };
         self.iend += n;
-        Ok(n)
+        Ok(Some(n))
     }
 
     /// One `recv` into `ibuf[iend..]` (or into `external` when given), waiting for data.
@@ -740,6 +757,33 @@ impl ActiveSocket {
     /// Like [`read_line`](Self::read_line), appending to `out` (no allocation when `out` has
     /// room); `Ok(false)` at end of file before any byte.
     pub fn read_line_into(&mut self, out: &mut String) -> Result<bool> {
+        self.read_line_inner(out, true).map(|r| r.unwrap_or(false))
+    }
+
+    /// Reads a line only if one can be had without waiting (IOLib's `read-line` after
+    /// `listen`): `Ok(None)` when no complete line is buffered or arriving now. A last line
+    /// without a line end, at end of file, is returned; end of file before any byte is
+    /// [`Error::EndOfFile`].
+    ///
+    /// An event-loop read handler should drain lines with this after its first
+    /// [`read_line`](Self::read_line): lines already in the socket's buffer make the fd look
+    /// idle to the multiplexer.
+    pub fn read_line_no_hang(&mut self) -> Result<Option<String>> {
+        let mut line = String::new();
+        match self.read_line_inner(&mut line, false)? {
+            None => Ok(None),
+            Some(true) => Ok(Some(line)),
+            Some(false) => Err(Error::EndOfFile),
+        }
+    }
+
+    /// Whether a complete line is already buffered (no syscall).
+    pub fn has_buffered_line(&self) -> bool {
+        memchr::memchr(self.format.line_end.terminator(), self.buffered_input()).is_some()
+    }
+
+    /// The line reader; `Ok(None)` only when `wait` is false and nothing complete is available.
+    fn read_line_inner(&mut self, out: &mut String, wait: bool) -> Result<Option<bool>> {
         let term = self.format.line_end.terminator();
         let max = self.settings.max_line_length;
         let mut scanned = 0;
@@ -766,7 +810,7 @@ impl ActiveSocket {
                     return Err(Error::LineTooLong { limit: max });
                 }
                 self.decode_into(start, stop, out)?;
-                return Ok(true);
+                return Ok(Some(true));
             }
             scanned = self.iend - self.ipos;
             if self.discarding {
@@ -779,16 +823,20 @@ impl ActiveSocket {
                 self.lines_read += 1;
                 return Err(Error::LineTooLong { limit: max });
             }
-            if self.fill()? == 0 {
+            let got = match self.fill_with(wait)? {
+                Some(n) => n,
+                None => return Ok(None),
+            };
+            if got == 0 {
                 if self.discarding || self.ipos == self.iend {
                     self.discarding = false;
-                    return Ok(false);
+                    return Ok(Some(false));
                 }
                 let (start, stop) = (self.ipos, self.iend);
                 self.ipos = self.iend;
                 self.lines_read += 1;
                 self.decode_into(start, stop, out)?;
-                return Ok(true);
+                return Ok(Some(true));
             }
         }
     }
@@ -1449,5 +1497,47 @@ pub fn make_socket_from_fd(fd: OwnedFd, format: ExternalFormat) -> Result<Socket
         other => Err(Error::InvalidArgument(format!(
             "unsupported socket type {other}"
         ))),
+    }
+}
+
+fn describe(f: &mut fmt::Formatter<'_>, what: &str, s: &dyn BaseSocket) -> fmt::Result {
+    let fam = match s.family() {
+        Family::Ipv4 => "ipv4",
+        Family::Ipv6 => "ipv6",
+        Family::Local => "local",
+    };
+    let Some(fd) = s.socket_os_fd() else {
+        return write!(f, "#<{what} {fam} socket, closed>");
+    };
+    let name = |r: Result<(Address, u16)>| match r {
+        Ok((Address::Local(l), _)) => l.to_string(),
+        Ok((a, p)) => format!("{a}:{p}"),
+        Err(_) => "?".to_string(),
+    };
+    write!(
+        f,
+        "#<{what} {fam} socket {}, fd: {fd}>",
+        name(s.local_name())
+    )
+}
+
+impl fmt::Display for PassiveSocket {
+    /// IOLib-style: `#<passive ipv4 socket 0.0.0.0:9999, fd: 3>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        describe(f, "passive", self)
+    }
+}
+
+impl fmt::Display for ActiveSocket {
+    /// IOLib-style: `#<active ipv4 socket 127.0.0.1:34794, fd: 5>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        describe(f, "active", self)
+    }
+}
+
+impl fmt::Display for DatagramSocket {
+    /// IOLib-style: `#<datagram ipv4 socket 0.0.0.0:5353, fd: 4>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        describe(f, "datagram", self)
     }
 }

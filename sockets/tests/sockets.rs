@@ -771,3 +771,29 @@ fn read_timeout_is_an_error_and_the_socket_stays_usable() {
     a.finish_output().unwrap();
     assert_eq!(b.read_line().unwrap(), "late");
 }
+
+#[test]
+fn read_line_no_hang_only_returns_complete_lines() {
+    let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_CRLF).unwrap();
+    assert_eq!(b.read_line_no_hang().unwrap(), None);
+    a.write_bytes(b"one\r\ntwo\r\nthr").unwrap();
+    a.finish_output().unwrap();
+    assert_eq!(b.read_line().unwrap(), "one");
+    assert!(b.has_buffered_line());
+    assert_eq!(b.read_line_no_hang().unwrap().as_deref(), Some("two"));
+    assert!(!b.has_buffered_line());
+    assert_eq!(b.read_line_no_hang().unwrap(), None);
+    a.write_bytes(b"ee").unwrap();
+    a.close().unwrap();
+    // The last line without a line end comes at end of file, then EndOfFile.
+    let mut last = None;
+    for _ in 0..100 {
+        last = b.read_line_no_hang().unwrap();
+        if last.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(last.as_deref(), Some("three"));
+    assert!(matches!(b.read_line_no_hang(), Err(Error::EndOfFile)));
+}

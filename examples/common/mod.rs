@@ -1,0 +1,331 @@
+//! What the tutorial's `package.lisp` gives every example: `*host*`/`*port*` defaults (here
+//! `--host`/`--port`), plus the daytime string, quiet logging, and a clean exit on
+//! SIGINT/SIGTERM for the blocking servers.
+#![allow(dead_code)] // each example uses a subset
+
+use iolib::prelude::*;
+use iolib::sockets;
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::time::Duration;
+
+/// IOLib's `*host*` and `*port*`.
+pub const DEFAULT_HOST: &str = "localhost";
+/// The tutorial's port.
+pub const DEFAULT_PORT: u16 = 9999;
+
+/// Command-line options shared by the examples.
+#[derive(Debug, Clone)]
+pub struct Args {
+    pub host: String,
+    pub port: u16,
+    pub quiet: bool,
+}
+
+fn usage(prog: &str, server: bool, err: &str) -> ! {
+    eprintln!("{prog}: {err}");
+    if server {
+        eprintln!("usage: {prog} [--port PORT] [--quiet]   (PORT 0 = any free port)");
+    } else {
+        eprintln!("usage: {prog} [--host HOST] [--port PORT]");
+    }
+    std::process::exit(2);
+}
+
+fn parse(server: bool) -> Args {
+    let mut argv = std::env::args();
+    let prog = argv.next().unwrap_or_else(|| "example".into());
+    let prog = prog.rsplit('/').next().unwrap_or("example").to_string();
+    let mut args = Args {
+        host: DEFAULT_HOST.into(),
+        port: DEFAULT_PORT,
+        quiet: false,
+    };
+    while let Some(a) = argv.next() {
+        match a.as_str() {
+            "--host" if !server => {
+                args.host = argv
+                    .next()
+                    .unwrap_or_else(|| usage(&prog, server, "--host needs a value"))
+            }
+            "--port" => {
+                let v = argv
+                    .next()
+                    .unwrap_or_else(|| usage(&prog, server, "--port needs a value"));
+                args.port = v
+                    .parse()
+                    .unwrap_or_else(|_| usage(&prog, server, &format!("bad port {v:?}")));
+            }
+            "--quiet" if server => args.quiet = true,
+            "-h" | "--help" => usage(&prog, server, "help"),
+            other => usage(&prog, server, &format!("unknown argument {other:?}")),
+        }
+    }
+    args
+}
+
+/// `--host`, `--port` for clients.
+pub fn client_args() -> Args {
+    parse(false)
+}
+
+/// `--port`, `--quiet` for servers.
+pub fn server_args() -> Args {
+    parse(true)
+}
+
+/// Lisp's `(format t ...)` for per-connection logging: off with `--quiet`.
+#[macro_export]
+macro_rules! say {
+    ($args:expr, $($t:tt)*) => {
+        if !$args.quiet {
+            println!($($t)*);
+        }
+    };
+}
+
+/// `print!` then flush (Lisp's `format` without `~%` followed by `finish-output`).
+pub fn print_flush(s: &str) {
+    print!("{s}");
+    let _ = std::io::stdout().flush();
+}
+
+/// The daytime line, as `(get-decoded-time)` formats it: `M/D/YYYY H:M:S`.
+pub fn daytime() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    match isys::localtime(now) {
+        Ok(t) => format!(
+            "{}/{}/{} {}:{}:{}",
+            t.month, t.day, t.year, t.hour, t.minute, t.second
+        ),
+        Err(_) => "1/1/1970 0:0:0".into(),
+    }
+}
+
+/// `(lookup-hostname host)` for messages: the address, or the name if it does not resolve.
+pub fn host_for_message(host: &str) -> String {
+    sockets::lookup_hostname(host)
+        .map(|h| h.address.to_string())
+        .unwrap_or_else(|_| host.to_string())
+}
+
+/// The IPv4 address a client connects to (IOLib's `(lookup-hostname host)`).
+pub fn resolve_ipv4(host: &str) -> Result<Address, SocketError> {
+    let found = sockets::lookup_hostname(host)?;
+    std::iter::once(found.address)
+        .chain(found.other_addresses)
+        .find(|a| matches!(a, Address::Ipv4(_)))
+        .ok_or_else(|| SocketError::InvalidAddress(format!("{host} has no IPv4 address")))
+}
+
+/// `host:port` of an address pair.
+pub fn hp(name: (Address, u16)) -> String {
+    format!("{}:{}", name.0, name.1)
+}
+
+/// The tutorial's refused-connection message; exits 1.
+pub fn connection_refused(host: &str, port: u16) -> ! {
+    println!(
+        "Connection refused to {}:{}. Maybe the server isn't running?",
+        host_for_message(host),
+        port
+    );
+    std::process::exit(1);
+}
+
+/// The tutorial's address-in-use message; exits 1.
+pub fn address_in_use() -> ! {
+    println!("Bind: Address already in use, forget :reuse-addr t?");
+    std::process::exit(1);
+}
+
+/// Any other failure: one clear line on stderr, exit 1 (never a panic).
+pub fn fail(what: &str, e: impl std::fmt::Display) -> ! {
+    eprintln!("{what}: {e}");
+    std::process::exit(1);
+}
+
+/// The passive socket every server makes: internet, stream, UTF-8/CRLF, bound to 0.0.0.0
+/// with reuse-address, listening with backlog 5, announced with the Listening line.
+pub fn make_server(args: &Args) -> PassiveSocket {
+    // Create a passive (server) TCP socket under IPV4. Sockets meant to be listened upon
+    // *must* be created passively.
+    let server = make_socket()
+        .connect(Connect::Passive)
+        .family(AddressFamily::Internet)
+        .kind(SocketKind::Stream)
+        .external_format(ExternalFormat::UTF8_CRLF)
+        .build_passive()
+        .unwrap_or_else(|e| fail("make-socket", e));
+    say!(
+        args,
+        "Created socket: {server}[fd={}]",
+        server.socket_os_fd().unwrap_or(-1)
+    );
+    // Bind the socket to all interfaces with the specified port (reuse-address is on).
+    match server.bind_address(&Address::Ipv4(IPV4_UNSPECIFIED), args.port) {
+        Ok(()) => {}
+        Err(SocketError::AddressInUse) => address_in_use(),
+        Err(e) => fail("bind-address", e),
+    }
+    say!(args, "Bound socket: {server}");
+    // Start listening on the server socket.
+    server
+        .listen_on(sockets::DEFAULT_BACKLOG)
+        .unwrap_or_else(|e| fail("listen-on", e));
+    let (host, port) = server
+        .local_name()
+        .unwrap_or_else(|e| fail("local-name", e));
+    println!("Listening on socket bound to: {host}:{port}");
+    let _ = std::io::stdout().flush();
+    server
+}
+
+/// SIGINT/SIGTERM for servers that block in accept: a self-pipe the accept waits on too.
+pub struct Shutdown {
+    read: OwnedFd,
+    _write: OwnedFd,
+}
+
+impl Shutdown {
+    /// Routes SIGINT and SIGTERM to the pipe.
+    pub fn install() -> Shutdown {
+        let (read, write) = isys::pipe(true).unwrap_or_else(|e| fail("pipe", e));
+        for sig in [Signal::SIGINT, Signal::SIGTERM] {
+            isys::signal_notify(sig, write.as_raw_fd()).unwrap_or_else(|e| fail("sigaction", e));
+        }
+        Shutdown {
+            read,
+            _write: write,
+        }
+    }
+
+    /// Whether a signal asked us to stop.
+    pub fn requested(&self) -> bool {
+        isys::fd_readable(&self.read).unwrap_or(true)
+    }
+
+    /// A blocking accept that returns `None` when a signal asks the server to stop.
+    /// (IOLib's `accept-connection :wait t`, plus the signal.)
+    pub fn accept(&self, server: &PassiveSocket) -> Option<ActiveSocket> {
+        loop {
+            let mut fds = [
+                isys::PollFd::new(server.as_fd().as_raw_fd(), isys::PollFlags::IN),
+                isys::PollFd::new(self.read.as_raw_fd(), isys::PollFlags::IN),
+            ];
+            match isys::poll(&mut fds, None) {
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => fail("poll", e),
+            }
+            if !fds[1].revents().is_empty() {
+                return None;
+            }
+            if !fds[0].revents().is_empty() {
+                match server.accept_connection(Wait::No) {
+                    Ok(Some(c)) => return Some(c),
+                    // Nothing after all (the peer vanished between SYN and accept).
+                    Ok(None) => continue,
+                    Err(e) => {
+                        eprintln!("accept-connection: {e}");
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A multiplexed server's per-client state: it owns the client socket.
+pub trait ClientConn: 'static {
+    /// The client socket.
+    fn socket(&mut self) -> &mut ActiveSocket;
+    /// `(who, port)` of the client.
+    fn peer(&self) -> String;
+}
+
+/// The common frame of ex6/ex7/ex8 (sections 2.6.2–2.6.4): make the event base and the
+/// server socket, register the listener handler, dispatch until SIGINT/SIGTERM, then close
+/// every open client connection, the server socket and the event base.
+///
+/// `on_client` is the second half of the tutorial's listener handler: it gets each accepted
+/// client and registers its handlers.
+pub fn serve_multiplexed<T: ClientConn>(
+    args: &Args,
+    on_client: fn(&mut EventBase, ActiveSocket, Address, u16, &Args) -> HandlerResult,
+) {
+    // Honours IOMUX_BACKEND=select|poll|epoll.
+    let mut base = EventBase::new().unwrap_or_else(|e| fail("event-base", e));
+    let server = make_server(args);
+    let server_fd = server.socket_os_fd().unwrap_or(-1);
+
+    // Set up the listener handler for any incoming clients. The server socket is the
+    // handler's state, owned by the event base.
+    let largs = args.clone();
+    let listener = move |base: &mut EventBase,
+                         server: &mut PassiveSocket,
+                         _fd: i32,
+                         _event: Event,
+                         _exception: Option<Exception>|
+          -> HandlerResult {
+        // The multiplexer says a client is waiting. The tutorial accepts with :wait t; we
+        // must not block the whole server if the client vanished meanwhile.
+        while let Some(client) = server.accept_connection(Wait::No)? {
+            let Ok((who, port)) = client.remote_name() else {
+                continue; // gone already
+            };
+            say!(largs, "Accepted a client from {who}:{port}");
+            on_client(base, client, who, port, &largs)?;
+        }
+        Ok(())
+    };
+    let setup = base.set_fd_state(server_fd, server).and_then(|_| {
+        base.set_stateful_io_handler(server_fd, Event::Read, IoOptions::new(), listener)
+    });
+    if let Err(e) = setup {
+        fail("set-io-handler", e);
+    }
+    // Leave the loop cleanly on SIGINT/SIGTERM.
+    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+        base.add_signal_handler(sig, |base, _| {
+            base.exit_event_loop(Duration::ZERO);
+            Ok(())
+        })
+        .unwrap_or_else(|e| fail("signal handler", e));
+    }
+
+    // Keep accepting connections until told to stop. Just in case a handler misses a
+    // condition, we report it here.
+    if let Err(e) = base.event_dispatch(DispatchOptions::default()) {
+        match e
+            .handler_error()
+            .and_then(|h| h.downcast_ref::<SocketError>())
+        {
+            Some(SocketError::ConnectionReset) => {
+                println!("Caught unexpected reset by peer! Client connection reset by peer!")
+            }
+            Some(SocketError::Hangup) => {
+                println!("Caught unexpected hangup! Client closed connection on write!")
+            }
+            Some(SocketError::EndOfFile) => {
+                println!("Caught unexpected end-of-file! Client closed connection on read!")
+            }
+            _ => eprintln!("event-dispatch: {e}"),
+        }
+    }
+
+    // Close all open connections to the clients, so they know at once the server is gone.
+    for (fd, mut conn) in base.drain_fd_states::<T>() {
+        say!(args, "Closing a client connection to {}", conn.peer());
+        base.remove_fd_handlers(fd, false, false, false);
+        conn.socket().close_abort();
+    }
+    // Ensure the server socket is closed, and clean up the multiplexer too.
+    if let Some(mut server) = base.take_fd_state::<PassiveSocket>(server_fd) {
+        let _ = server.close();
+    }
+    base.close();
+    say!(args, "Server Exited");
+}

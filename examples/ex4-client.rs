@@ -1,0 +1,80 @@
+//! ex4-client: a basic echo client, blocking line-oriented I/O (section 2.5.1).
+
+mod common;
+
+use iolib::prelude::*;
+use std::io::BufRead;
+
+/// Reads a line from stdin, writes it to the server, reads the response and writes it to
+/// stdout. Sending "quit" makes the server echo it and close its connection.
+fn ex4_str_cli(socket: &mut ActiveSocket) -> Result<(), SocketError> {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) | Err(_) => return Ok(()), // end of our input: we are done
+            Ok(_) => {}
+        }
+        let line = line.trim_end_matches(['\n', '\r']);
+        // Send it to the server, get the response.
+        writeln!(socket, "{line}")?;
+        socket.finish_output()?;
+        println!("{}", socket.read_line()?);
+    }
+}
+
+fn run_ex4_client_helper(host: &str, port: u16) -> Result<(), SocketError> {
+    // Create an internet TCP socket under IPV4 (with-open-socket: closed on return).
+    let mut socket = make_socket()
+        .connect(Connect::Active)
+        .family(AddressFamily::Internet)
+        .kind(SocketKind::Stream)
+        .external_format(ExternalFormat::UTF8_CRLF)
+        .build_active()?;
+
+    // Do a blocking connect to the echo server on the port.
+    socket.connect(&common::resolve_ipv4(host)?, port, Wait::Forever)?;
+    println!(
+        "Connected to server {} via my local connection at {}!",
+        common::hp(socket.remote_name()?),
+        common::hp(socket.local_name()?)
+    );
+
+    match ex4_str_cli(&mut socket) {
+        Ok(()) => {}
+        Err(SocketError::ConnectionReset) => println!("Got connection reset. Server went away!"),
+        Err(SocketError::Hangup) => println!("Got hangup. Server closed connection on write!"),
+        Err(SocketError::EndOfFile) => {
+            println!("Got end-of-file. Server closed connection on read!")
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
+/// This is the entry point into this example.
+fn main() {
+    let args = common::client_args();
+    let result = run_ex4_client_helper(&args.host, args.port);
+    // The unwind-protect's cleanup form.
+    let code = match result {
+        Ok(()) => 0,
+        // Handle a commonly signaled error...
+        Err(SocketError::ConnectionRefused) => {
+            println!(
+                "Connection refused to {}:{}. Maybe the server isn't running?",
+                common::host_for_message(&args.host),
+                args.port
+            );
+            1
+        }
+        Err(e) => {
+            eprintln!("ex4-client: {e}");
+            1
+        }
+    };
+    println!("Client Exited.");
+    std::process::exit(code);
+}

@@ -1,0 +1,132 @@
+//! ex6-server: a single-threaded echo server on the multiplexer; each client's read handler
+//! reads a line and writes it straight back, blocking (section 2.6.2). A client that sends
+//! half a line stalls everyone: ex8-server fixes that with non-blocking I/O.
+
+mod common;
+
+use common::ClientConn;
+use iolib::prelude::*;
+use std::os::fd::RawFd;
+
+/// One client connection: the socket and who it is (the table entry of the Lisp's
+/// `*ex6-server-open-connections*`, owned by the event base).
+struct Connection {
+    socket: ActiveSocket,
+    who: Address,
+    port: u16,
+    quiet: bool,
+}
+
+impl ClientConn for Connection {
+    fn socket(&mut self) -> &mut ActiveSocket {
+        &mut self.socket
+    }
+    fn peer(&self) -> String {
+        format!("({} {})", self.who, self.port)
+    }
+}
+
+/// The disconnector: removes all the handlers, closes the socket and forgets the connection.
+fn disconnect(base: &mut EventBase, fd: RawFd, conn: &mut Connection) {
+    if !conn.quiet {
+        println!("Closing connection to {}:{}", conn.who, conn.port);
+    }
+    base.remove_fd_handlers(fd, false, false, false);
+    let _ = conn.socket.close();
+    base.remove_fd_state(fd);
+}
+
+/// Reads a line, then echoes it right back onto the socket it came from. Blocking I/O: this
+/// code can suffer the denial of service on page 167 of Stevens' book.
+fn ex6_server_line_echoer(
+    base: &mut EventBase,
+    conn: &mut Connection,
+    fd: RawFd,
+    _event: Event,
+    exception: Option<Exception>,
+) -> HandlerResult {
+    let (who, port, quiet) = (conn.who.clone(), conn.port, conn.quiet);
+    let mut next = if exception == Some(Exception::Error) {
+        Err(SocketError::ConnectionReset)
+    } else {
+        conn.socket.read_line().map(Some) // read a line from the client
+    };
+    loop {
+        let line = match next {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(()),
+            // Handle the usual and common conditions we'll see while talking to a client.
+            Err(SocketError::ConnectionReset) => {
+                if !quiet {
+                    println!("Client's connection was reset by peer.");
+                }
+                disconnect(base, fd, conn);
+                return Ok(());
+            }
+            Err(SocketError::EndOfFile) => {
+                if !quiet {
+                    println!("Client went away on a read.");
+                }
+                disconnect(base, fd, conn);
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !quiet {
+            println!("Read {who}:{port}: {line}");
+        }
+        match writeln!(conn.socket, "{line}").and_then(|_| conn.socket.finish_output()) {
+            Ok(()) => {}
+            Err(SocketError::Hangup) | Err(SocketError::ConnectionReset) => {
+                if !quiet {
+                    println!("Client went away on a write.");
+                }
+                disconnect(base, fd, conn);
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if !quiet {
+            println!("Wrote {who}:{port}: {line}");
+        }
+        // Close the connection to the client if it asked to quit.
+        if line == "quit" {
+            if !quiet {
+                println!("Client requested quit!");
+            }
+            disconnect(base, fd, conn);
+            return Ok(());
+        }
+        // Lines already in the socket's buffer would not wake the multiplexer.
+        next = conn.socket.read_line_no_hang();
+    }
+}
+
+/// The second half of the listener handler: save the client and set up its line echoer.
+fn on_client(
+    base: &mut EventBase,
+    client: ActiveSocket,
+    who: Address,
+    port: u16,
+    args: &common::Args,
+) -> HandlerResult {
+    let fd = client.socket_os_fd().unwrap_or(-1);
+    say!(args, "Creating line-echoer for {who}:{port}");
+    base.set_fd_state(
+        fd,
+        Connection {
+            socket: client,
+            who,
+            port,
+            quiet: args.quiet,
+        },
+    )?;
+    base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), ex6_server_line_echoer)?;
+    Ok(())
+}
+
+/// The entrance function into this example.
+fn main() {
+    let args = common::server_args();
+    common::serve_multiplexed::<Connection>(&args, on_client);
+}

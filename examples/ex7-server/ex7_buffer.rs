@@ -1,0 +1,233 @@
+//! ex7-buffer: the per-client io-buffer of ex7-server. The Lisp closes `read-a-line` and
+//! `write-a-line` over shared lexical storage; here that storage is a struct owned by the
+//! event base as the fd's state, and the two handlers get `&mut` to it.
+
+use crate::common::ClientConn;
+use iolib::prelude::*;
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
+
+/// The io-buffer's storage.
+pub struct Ex7IoBuffer {
+    socket: ActiveSocket,
+    who: Address,
+    port: u16,
+    quiet: bool,
+    max_bytes: usize,
+    line_queue: VecDeque<String>,
+    bytes_left_to_write: usize,
+    read_handler_registered: bool,
+    write_handler_registered: bool,
+    eof_seen: bool,
+}
+
+impl ClientConn for Ex7IoBuffer {
+    fn socket(&mut self) -> &mut ActiveSocket {
+        &mut self.socket
+    }
+    fn peer(&self) -> String {
+        format!("({} {})", self.who, self.port)
+    }
+}
+
+/// Creates the io-buffer for `socket` and registers its read and write handlers (the
+/// tutorial's `(funcall io-buffer :read-a-line)` and `:write-a-line`).
+pub fn make_ex7_io_buffer(
+    base: &mut EventBase,
+    socket: ActiveSocket,
+    who: Address,
+    port: u16,
+    quiet: bool,
+    max_bytes: usize,
+) -> Result<(), iolib::iomux::Error> {
+    let fd = socket.socket_os_fd().unwrap_or(-1);
+    base.set_fd_state(
+        fd,
+        Ex7IoBuffer {
+            socket,
+            who,
+            port,
+            quiet,
+            max_bytes,
+            line_queue: VecDeque::new(),
+            bytes_left_to_write: 0,
+            read_handler_registered: true,
+            write_handler_registered: true,
+            eof_seen: false,
+        },
+    )?;
+    base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), read_a_line)?;
+    base.set_stateful_io_handler(fd, Event::Write, IoOptions::new(), write_a_line)?;
+    Ok(())
+}
+
+/// The disconnector: removes the handlers named (all when none), and with `close`, closes
+/// the socket and forgets the connection.
+fn disconnect(
+    base: &mut EventBase,
+    fd: RawFd,
+    buf: &mut Ex7IoBuffer,
+    events: &[Event],
+    close: bool,
+) {
+    if events.is_empty() {
+        base.remove_fd_handlers(fd, true, true, true);
+    }
+    for ev in events {
+        base.remove_fd_handlers(
+            fd,
+            *ev == Event::Read,
+            *ev == Event::Write,
+            *ev == Event::Error,
+        );
+    }
+    if close {
+        if !buf.quiet {
+            println!("Closing connection to {}:{}", buf.who, buf.port);
+        }
+        base.remove_fd_handlers(fd, false, false, false);
+        let _ = buf.socket.close();
+        base.remove_fd_state(fd);
+    }
+}
+
+/// Reads lines into the queue. Registers the write handler when there is data to write;
+/// unregisters itself when more than `max_bytes` wait to be written, or at end of file.
+fn read_a_line(
+    base: &mut EventBase,
+    buf: &mut Ex7IoBuffer,
+    fd: RawFd,
+    _event: Event,
+    exception: Option<Exception>,
+) -> HandlerResult {
+    let mut next = if exception == Some(Exception::Error) {
+        Err(SocketError::ConnectionReset)
+    } else {
+        buf.socket.read_line().map(Some)
+    };
+    loop {
+        match next {
+            Ok(Some(line)) => {
+                if !buf.quiet {
+                    println!("Read from {}:{}: {line}", buf.who, buf.port);
+                }
+                let quit = line == "quit";
+                buf.bytes_left_to_write += line.len() + 1; // the newline we will add back
+                buf.line_queue.push_back(line);
+                // I have data to write: make sure the write handler is registered.
+                if !buf.write_handler_registered {
+                    base.set_stateful_io_handler(fd, Event::Write, IoOptions::new(), write_a_line)?;
+                    buf.write_handler_registered = true;
+                }
+                // "quit": echo it, then close (no more reading).
+                if quit {
+                    buf.eof_seen = true;
+                    disconnect(base, fd, buf, &[Event::Read], false);
+                    buf.read_handler_registered = false;
+                    return Ok(());
+                }
+                // More data than I should be holding: stop reading until the write handler
+                // has made room.
+                if buf.bytes_left_to_write >= buf.max_bytes {
+                    disconnect(base, fd, buf, &[Event::Read], false);
+                    buf.read_handler_registered = false;
+                    return Ok(());
+                }
+            }
+            Ok(None) => return Ok(()),
+            Err(SocketError::ConnectionReset) => {
+                // If the client resets its connection, we close everything down.
+                if !buf.quiet {
+                    println!("Client {}:{}: Connection reset by peer", buf.who, buf.port);
+                }
+                disconnect(base, fd, buf, &[], true);
+                return Ok(());
+            }
+            Err(SocketError::EndOfFile) => {
+                // End of file may just be the client's half-close, expecting the data we
+                // hold: if there is nothing left to write, the client is gone; otherwise stop
+                // reading and let the write handler finish.
+                if !buf.quiet {
+                    println!(
+                        "Client {}:{} produced end-of-file on a read.",
+                        buf.who, buf.port
+                    );
+                }
+                if buf.bytes_left_to_write == 0 {
+                    disconnect(base, fd, buf, &[], true);
+                } else {
+                    disconnect(base, fd, buf, &[Event::Read], false);
+                    buf.read_handler_registered = false;
+                    buf.eof_seen = true;
+                }
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        // Lines already buffered would not wake the multiplexer: take them now.
+        next = buf.socket.read_line_no_hang();
+    }
+}
+
+/// Writes one queued line. Re-registers the reader when below `max_bytes`; unregisters
+/// itself when nothing is left; closes when nothing is left after the client's end of file.
+fn write_a_line(
+    base: &mut EventBase,
+    buf: &mut Ex7IoBuffer,
+    fd: RawFd,
+    _event: Event,
+    exception: Option<Exception>,
+) -> HandlerResult {
+    let result = if exception == Some(Exception::Error) {
+        Err(SocketError::ConnectionReset)
+    } else {
+        write_one(buf)
+    };
+    match result {
+        Ok(()) => {}
+        Err(SocketError::ConnectionReset) => {
+            if !buf.quiet {
+                println!("Client {}:{}: connection reset by peer.", buf.who, buf.port);
+            }
+            disconnect(base, fd, buf, &[], true);
+            return Ok(());
+        }
+        Err(SocketError::Hangup) => {
+            // A client that doesn't accept data will never send us any again either.
+            if !buf.quiet {
+                println!("Client {}:{} got hangup on write.", buf.who, buf.port);
+            }
+            disconnect(base, fd, buf, &[], true);
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // Fallen below the mark: re-register the reader, unless the client's end of file came.
+    if buf.bytes_left_to_write < buf.max_bytes && !(buf.eof_seen || buf.read_handler_registered) {
+        base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), read_a_line)?;
+        buf.read_handler_registered = true;
+    }
+    // Nothing left to write: after end of file we are done with this client; otherwise
+    // unregister so a always-writable socket does not call us for nothing.
+    if buf.bytes_left_to_write == 0 {
+        if buf.eof_seen {
+            disconnect(base, fd, buf, &[], true);
+        } else {
+            disconnect(base, fd, buf, &[Event::Write], false);
+            buf.write_handler_registered = false;
+        }
+    }
+    Ok(())
+}
+
+fn write_one(buf: &mut Ex7IoBuffer) -> Result<(), SocketError> {
+    if let Some(line) = buf.line_queue.pop_front() {
+        writeln!(buf.socket, "{line}")?;
+        buf.socket.finish_output()?;
+        if !buf.quiet {
+            println!("Wrote to {}:{}: {line}", buf.who, buf.port);
+        }
+        buf.bytes_left_to_write -= line.len() + 1;
+    }
+    Ok(())
+}
