@@ -8,12 +8,12 @@
 mod common;
 
 use iolib::prelude::*;
-use std::io::BufRead;
 use std::os::fd::RawFd;
 
 /// What the handlers share (the Lisp closures' lexical environment).
 struct Client {
     socket: ActiveSocket,
+    stdin: common::StdinLines,
 }
 
 /// The disconnector: removes the handlers named in `events` (all when empty) and, with
@@ -48,16 +48,18 @@ fn ex5a_str_cli_write(
     _event: Event,
     _exception: Option<Exception>,
 ) -> HandlerResult {
-    let mut line = String::new();
-    match std::io::stdin().lock().read_line(&mut line) {
-        Ok(0) | Err(_) => {
+    // Reading stdin blocks; but if the server speaks first, let the read handler run.
+    if !client.stdin.wait_line_or_readable(&client.socket) {
+        return Ok(());
+    }
+    let line = match client.stdin.read_line() {
+        Some(line) => line,
+        None => {
             println!("make-ex5a-str-cli-write: User performed end-of-file!");
             disconnect(base, fd, client, &[], true);
             return Ok(());
         }
-        Ok(_) => {}
-    }
-    let line = line.trim_end_matches(['\n', '\r']);
+    };
     match writeln!(client.socket, "{line}").and_then(|_| client.socket.finish_output()) {
         Ok(()) => Ok(()),
         Err(SocketError::Hangup) | Err(SocketError::ConnectionReset) => {
@@ -112,7 +114,13 @@ fn run_ex5a_client_helper(base: &mut EventBase, host: &str, port: u16) -> Result
     );
     let fd = socket.socket_os_fd().unwrap_or(-1);
     let setup = base
-        .set_fd_state(fd, Client { socket })
+        .set_fd_state(
+            fd,
+            Client {
+                socket,
+                stdin: common::StdinLines::default(),
+            },
+        )
         .and_then(|_| {
             base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), ex5a_str_cli_read)
         })
