@@ -20,12 +20,14 @@ pub struct Args {
     pub host: String,
     pub port: u16,
     pub quiet: bool,
+    /// The listen backlog (`--backlog`, servers only): the tutorial's 5 by default.
+    pub backlog: i32,
 }
 
 fn usage(prog: &str, server: bool, err: &str) -> ! {
     eprintln!("{prog}: {err}");
     if server {
-        eprintln!("usage: {prog} [--port PORT] [--quiet]   (PORT 0 = any free port)");
+        eprintln!("usage: {prog} [--port PORT] [--quiet] [--backlog N]   (PORT 0 = any free port)");
     } else {
         eprintln!("usage: {prog} [--host HOST] [--port PORT]");
     }
@@ -40,6 +42,7 @@ fn parse(server: bool) -> Args {
         host: DEFAULT_HOST.into(),
         port: DEFAULT_PORT,
         quiet: false,
+        backlog: sockets::DEFAULT_BACKLOG,
     };
     while let Some(a) = argv.next() {
         match a.as_str() {
@@ -57,6 +60,14 @@ fn parse(server: bool) -> Args {
                     .unwrap_or_else(|_| usage(&prog, server, &format!("bad port {v:?}")));
             }
             "--quiet" if server => args.quiet = true,
+            "--backlog" if server => {
+                let v = argv
+                    .next()
+                    .unwrap_or_else(|| usage(&prog, server, "--backlog needs a value"));
+                args.backlog = v
+                    .parse()
+                    .unwrap_or_else(|_| usage(&prog, server, &format!("bad backlog {v:?}")));
+            }
             "-h" | "--help" => usage(&prog, server, "help"),
             other => usage(&prog, server, &format!("unknown argument {other:?}")),
         }
@@ -174,7 +185,7 @@ pub fn make_server(args: &Args) -> PassiveSocket {
     say!(args, "Bound socket: {server}");
     // Start listening on the server socket.
     server
-        .listen_on(sockets::DEFAULT_BACKLOG)
+        .listen_on(args.backlog)
         .unwrap_or_else(|e| fail("listen-on", e));
     let (host, port) = server
         .local_name()

@@ -22,10 +22,12 @@ pub fn examples_dir() -> PathBuf {
     }
 }
 
-/// The path of example `name`, building the examples first if it is missing.
+/// The path of example `name`. The examples are (re)built once per process, so a test run
+/// never drives stale binaries (`cargo test --test x` does not build examples).
 pub fn example(name: &str) -> PathBuf {
+    static BUILT: std::sync::Once = std::sync::Once::new();
     let path = examples_dir().join(name);
-    if !path.exists() {
+    BUILT.call_once(|| {
         let release = examples_dir()
             .components()
             .any(|c| c.as_os_str() == "release");
@@ -38,7 +40,7 @@ pub fn example(name: &str) -> PathBuf {
         cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
         let status = cmd.status().expect("run cargo build --examples");
         assert!(status.success(), "cargo build --examples failed");
-    }
+    });
     path
 }
 
