@@ -518,6 +518,9 @@ pub struct ActiveSocket {
     lines_written: u64,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// The last recv left the kernel buffer empty: the next blocking read waits first
+    /// instead of paying for a recv that can only say EWOULDBLOCK.
+    drained: bool,
 }
 fd_traits!(ActiveSocket);
 
@@ -549,6 +552,7 @@ impl ActiveSocket {
             lines_written: 0,
             read_timeout: None,
             write_timeout: None,
+            drained: false,
         }
     }
 
@@ -721,19 +725,28 @@ impl ActiveSocket {
             .read_timeout
             .and_then(|t| Instant::now().checked_add(t));
         loop {
+            if self.drained {
+                self.drained = false;
+                self.base.wait(
+                    FdEvent::Read,
+                    deadline,
+                    self.read_timeout.unwrap_or_default(),
+                )?;
+            }
             let fd = self.base.fd()?;
             let buf: &mut [u8] = match external.as_deref_mut() {
                 Some(b) => b,
                 None => &mut self.ibuf[self.iend..],
             };
+            let want = buf.len();
             match isys::recv(fd, buf, MsgFlags::empty()) {
-                Ok(n) => return Ok(n),
+                Ok(n) => {
+                    // A short read usually means the kernel buffer is now empty.
+                    self.drained = n > 0 && n < want;
+                    return Ok(n);
+                }
                 Err(Errno::EINTR) => continue,
-                Err(Errno::EWOULDBLOCK) => self.base.wait(
-                    FdEvent::Read,
-                    deadline,
-                    self.read_timeout.unwrap_or_default(),
-                )?,
+                Err(Errno::EWOULDBLOCK) => self.drained = true,
                 Err(e) => return Err(Error::from_errno("recv", e)),
             }
         }
