@@ -36,7 +36,8 @@ pub mod prelude {
     pub use crate::isys::{self, Errno, Signal};
     pub use crate::sockets::{
         make_socket, make_socket_pair, ActiveSocket, Address, AddressFamily, BaseSocket, Connect,
-        DatagramSocket, Error as SocketError, ExternalFormat, MsgFlags, PassiveSocket, Socket,
-        SocketKind, Wait, IPV4_LOOPBACK, IPV4_UNSPECIFIED,
+        DatagramSocket, Error as SocketError, ExternalFormat, Family, Ipv6Mode, MsgFlags,
+        OptionName, PassiveSocket, Socket, SocketKind, SocketOption, Wait, IPV4_LOOPBACK,
+        IPV4_UNSPECIFIED,
     };
 }

@@ -218,6 +218,7 @@ pub fn run_mio() {
     struct Conn {
         stream: mio::net::TcpStream,
         pending: Vec<u8>,
+        sent: usize,
     }
     let mut conns: Vec<Option<Conn>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
@@ -250,7 +251,8 @@ pub fn run_mio() {
                                 .expect("register");
                             conns[i] = Some(Conn {
                                 stream,
-                                pending: Vec::new(),
+                                pending: Vec::with_capacity(BUF),
+                                sent: 0,
                             });
                         }
                         Err(e) if e.kind() == ErrorKind::WouldBlock => break,
@@ -262,31 +264,37 @@ pub fn run_mio() {
             let i = ev.token().0;
             let mut closed = false;
             if let Some(c) = conns[i].as_mut() {
-                if ev.is_readable() {
-                    loop {
-                        match c.stream.read(&mut buf) {
-                            Ok(0) => {
-                                closed = true;
-                                break;
-                            }
-                            Ok(n) => c.pending.extend_from_slice(&buf[..n]),
-                            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                // Edge-triggered: work until WouldBlock. Echo each chunk straight back; keep
+                // only what the socket would not take (and stop reading until it is out).
+                loop {
+                    while c.sent < c.pending.len() {
+                        match c.stream.write(&c.pending[c.sent..]) {
+                            Ok(n) => c.sent += n,
                             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                             Err(_) => {
                                 closed = true;
                                 break;
                             }
                         }
                     }
-                }
-                while !closed && !c.pending.is_empty() {
-                    match c.stream.write(&c.pending) {
-                        Ok(n) => {
-                            c.pending.drain(..n);
+                    if closed || c.sent < c.pending.len() {
+                        break;
+                    }
+                    c.pending.clear();
+                    c.sent = 0;
+                    match c.stream.read(&mut buf) {
+                        Ok(0) => {
+                            closed = true;
+                            break;
                         }
+                        Ok(n) => c.pending.extend_from_slice(&buf[..n]),
                         Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                         Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                        Err(_) => closed = true,
+                        Err(_) => {
+                            closed = true;
+                            break;
+                        }
                     }
                 }
             }

@@ -157,6 +157,19 @@ impl Base {
         isys::bind(fd, &self.sockaddr(addr, port)?).ctx("bind")
     }
 
+    /// `wait_until_fd_ready`, with POLLERR turned into the socket's pending error.
+    fn wait_ready(&self, event: FdEvent, timeout: Option<Duration>) -> Result<(bool, bool)> {
+        let fd = self.fd()?;
+        match isys::wait_until_fd_ready(fd, event, timeout) {
+            Ok(r) => Ok(r),
+            Err(FdWaitError::PollErr { .. }) => match isys::socket_error(fd).ctx("getsockopt")? {
+                Some(e) => Err(Error::from_errno("poll", e)),
+                None => Ok((event != FdEvent::Write, event != FdEvent::Read)),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
     fn close(&mut self) -> Result<()> {
         match self.fd.take() {
             Some(fd) => isys::close(fd).ctx("close"),
@@ -305,15 +318,20 @@ pub trait BaseSocket: AsFd {
     fn set_socket_option(&self, option: SocketOption) -> Result<()> {
         options::set(self.base().fd()?, &option)
     }
-    /// Waits until the socket is readable; `Ok(false)` on timeout.
+    /// Waits until the socket is readable; `Ok(false)` on timeout. A pending socket error
+    /// (say an ICMP "port unreachable" on a datagram socket) is returned as its condition
+    /// (`ConnectionRefused`, ...).
     fn wait_readable(&self, timeout: Option<Duration>) -> Result<bool> {
-        let fd = self.base().fd()?;
-        Ok(isys::wait_until_fd_ready(fd, FdEvent::Read, timeout)?.0)
+        self.base()
+            .wait_ready(FdEvent::Read, timeout)
+            .map(|(r, _)| r)
     }
-    /// Waits until the socket is writable; `Ok(false)` on timeout.
+    /// Waits until the socket is writable; `Ok(false)` on timeout. A pending socket error is
+    /// returned as its condition.
     fn wait_writable(&self, timeout: Option<Duration>) -> Result<bool> {
-        let fd = self.base().fd()?;
-        Ok(isys::wait_until_fd_ready(fd, FdEvent::Write, timeout)?.1)
+        self.base()
+            .wait_ready(FdEvent::Write, timeout)
+            .map(|(_, w)| w)
     }
 }
 

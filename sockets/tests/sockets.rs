@@ -797,3 +797,21 @@ fn read_line_no_hang_only_returns_complete_lines() {
     assert_eq!(last.as_deref(), Some("three"));
     assert!(matches!(b.read_line_no_hang(), Err(Error::EndOfFile)));
 }
+
+#[test]
+fn waiting_on_a_datagram_socket_with_a_pending_icmp_error_names_it() {
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = make_socket()
+        .kind(SocketKind::Datagram)
+        .remote_host("127.0.0.1")
+        .remote_port(closed)
+        .build_datagram()
+        .unwrap();
+    d.send_to(b"anyone?", None, MsgFlags::empty()).unwrap();
+    let e = d.wait_readable(Some(Duration::from_secs(5))).unwrap_err();
+    assert!(matches!(e, Error::ConnectionRefused), "{e:?}");
+}

@@ -119,7 +119,10 @@ impl Server {
             let left = end.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(p) = line.strip_prefix("Listening on socket bound to: 0.0.0.0:") {
+                    let announced = line
+                        .strip_prefix("Listening on socket bound to: 0.0.0.0:")
+                        .or_else(|| line.strip_prefix("Listening on socket bound to: [::]:"));
+                    if let Some(p) = announced {
                         let port = p
                             .trim()
                             .parse()
