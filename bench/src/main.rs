@@ -193,6 +193,12 @@ fn ping(kind: Kind, conns: usize, active: usize, secs: f64) -> Ping {
     }
 }
 
+/// The run with the median round-trip rate.
+fn median(mut v: Vec<Ping>) -> Ping {
+    v.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    v[v.len() / 2]
+}
+
 fn bulk(kind: Kind, bytes: u64) -> f64 {
     let server = start_server(kind);
     let out = Command::new(exe())
@@ -209,14 +215,15 @@ fn bulk(kind: Kind, bytes: u64) -> f64 {
 
 fn orchestrate(quick: bool) {
     let t0 = Instant::now();
-    let secs = if quick { 0.3 } else { 2.0 };
+    let secs = if quick { 0.3 } else { 1.5 };
+    let rounds = if quick { 1 } else { 3 };
     let conn_counts: &[usize] = if quick {
         &[1, 100]
     } else {
         &[1, 100, 1000, 10_000]
     };
     let mut md = String::new();
-    let _ = writeln!(md, "## Echo ping-pong: 64-byte lines, {secs} s per run\n");
+    let _ = writeln!(md, "## Echo ping-pong: 64-byte lines, median of {rounds} interleaved {secs} s runs\n");
     let _ = writeln!(
         md,
         "| server | conns | round trips/s | p50 µs | p99 µs | failed conns | allocs/event | vs raw epoll | vs mio |"
@@ -225,16 +232,24 @@ fn orchestrate(quick: bool) {
     let mut backends: Vec<iomux::Backend> = iomux::Backend::available().to_vec();
     backends.sort_by_key(|b| b.name() != "epoll");
     for &n in conn_counts {
-        let raw = ping(Kind::Raw, n, n, secs);
-        let mio = ping(Kind::Mio, n, n, secs);
-        let mut rows = vec![(Kind::Raw, raw), (Kind::Mio, mio)];
-        for &b in &backends {
-            // select cannot watch fds at or above FD_SETSIZE.
-            if b == iomux::Backend::Select && n + 16 >= isys::FD_SETSIZE {
-                continue;
+        let mut kinds = vec![Kind::Raw, Kind::Mio];
+        // select cannot watch fds at or above FD_SETSIZE.
+        kinds.extend(
+            backends
+                .iter()
+                .filter(|&&b| b != iomux::Backend::Select || n + 16 < isys::FD_SETSIZE)
+                .map(|&b| Kind::Iolib(b)),
+        );
+        // Rounds interleave the servers, and each row is the median round: the machine is
+        // shared and noisy, and this way drift hits every server alike.
+        let mut runs: Vec<Vec<Ping>> = vec![Vec::new(); kinds.len()];
+        for _ in 0..rounds {
+            for (i, &k) in kinds.iter().enumerate() {
+                runs[i].push(ping(k, n, n, secs));
             }
-            rows.push((Kind::Iolib(b), ping(Kind::Iolib(b), n, n, secs)));
         }
+        let rows: Vec<(Kind, Ping)> = kinds.iter().copied().zip(runs.into_iter().map(median)).collect();
+        let (raw, mio) = (rows[0].1, rows[1].1);
         for (k, p) in rows {
             let _ = writeln!(
                 md,
@@ -249,10 +264,7 @@ fn orchestrate(quick: bool) {
                 p.rps / mio.rps.max(1e-9)
             );
         }
-        eprintln!(
-            "ping-pong with {n} connections done ({:.0}s)",
-            t0.elapsed().as_secs_f64()
-        );
+        eprintln!("ping-pong with {n} connections done ({:.0}s)", t0.elapsed().as_secs_f64());
     }
 
     let bytes: u64 = if quick { 64 << 20 } else { 1 << 30 };
@@ -331,8 +343,8 @@ fn orchestrate(quick: bool) {
             .map(|&b| Kind::Iolib(b)),
     );
     for k in kinds {
-        let alone = ping(k, 100, 100, secs);
-        let crowd = ping(k, idle + 100, 100, secs);
+        let alone = median((0..rounds).map(|_| ping(k, 100, 100, secs)).collect());
+        let crowd = median((0..rounds).map(|_| ping(k, idle + 100, 100, secs)).collect());
         let _ = writeln!(
             md,
             "| {} | {:.0} | {:.0} | {:.2}× |",

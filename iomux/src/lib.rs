@@ -831,6 +831,13 @@ impl EventBase {
             self.timeout_handlers -= 1;
         }
         let entry = self.entry(fd).expect("checked above");
+        if entry.wanted().is_none() && entry.registered.is_some() {
+            // The last handler went: leave the kernel set now, while the fd is surely still
+            // open (callers close right after), rather than at the next wait.
+            entry.registered = None;
+            let _ = self.selector.deregister(fd);
+        }
+        let entry = self.entry(fd).expect("checked above");
         if entry.removable() {
             self.fds[fd as usize] = None;
         } else {
