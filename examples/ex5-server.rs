@@ -5,14 +5,6 @@
 mod common;
 
 use iolib::prelude::*;
-use std::collections::HashMap;
-use std::os::fd::OwnedFd;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-
-/// Client connections by id, as duplicated fds, so the main thread can shut them down on
-/// exit and every client learns at once that the server went away.
-type Registry = Arc<Mutex<HashMap<u64, OwnedFd>>>;
 
 /// The actual function which speaks to the client: read lines and echo them back until
 /// "quit" or until a condition on the connection bails us out.
@@ -63,50 +55,10 @@ fn process_ex5_client_thread(mut client: ActiveSocket, args: common::Args) {
     let _ = client.close();
 }
 
+/// Accepts clients forever, one thread each (`process-ex5-client-thread`); on
+/// SIGINT/SIGTERM, closes every client and joins the threads.
 fn run_ex5_server_helper(args: &common::Args) {
-    let shutdown = common::Shutdown::install();
-    let server = common::make_server(args);
-    let registry: Registry = Arc::default();
-    let mut threads: Vec<JoinHandle<()>> = Vec::new();
-    let mut next_id = 0u64;
-
-    // Keep accepting connections until told to stop; then clean up the client threads.
-    loop {
-        say!(args, "Waiting to accept a connection...");
-        let Some(client) = shutdown.accept(&server) else {
-            break;
-        };
-        next_id += 1;
-        let id = next_id;
-        if let Ok(dup) = isys::dup(&client) {
-            registry
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(id, dup);
-        }
-        let (reg, targs) = (registry.clone(), args.clone());
-        // ...and handle the connection!
-        let spawned = std::thread::Builder::new()
-            .name("process-ex5-client-thread".into())
-            .spawn(move || {
-                process_ex5_client_thread(client, targs);
-                reg.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
-            });
-        match spawned {
-            Ok(t) => threads.push(t),
-            Err(e) => eprintln!("cannot start a client thread: {e}"),
-        }
-        threads.retain(|t| !t.is_finished());
-    }
-
-    // Clean up all of the client threads: shut their sockets down so they finish now.
-    say!(args, "Destroying any active client threads....");
-    for fd in registry.lock().unwrap_or_else(|p| p.into_inner()).values() {
-        let _ = isys::shutdown(fd, isys::Shutdown::Both);
-    }
-    for t in threads {
-        let _ = t.join();
-    }
+    common::serve_threaded(args, "process-ex5-client-thread", process_ex5_client_thread);
 }
 
 /// The entry point into this example.

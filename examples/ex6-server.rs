@@ -24,6 +24,12 @@ impl ClientConn for Connection {
     fn peer(&self) -> String {
         format!("({} {})", self.who, self.port)
     }
+    fn who(&self) -> String {
+        format!("{}:{}", self.who, self.port)
+    }
+    fn quiet(&self) -> bool {
+        self.quiet
+    }
 }
 
 /// The disconnector: removes all the handlers, closes the socket and forgets the connection.

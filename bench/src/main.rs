@@ -223,7 +223,10 @@ fn orchestrate(quick: bool) {
         &[1, 100, 1000, 10_000]
     };
     let mut md = String::new();
-    let _ = writeln!(md, "## Echo ping-pong: 64-byte lines, median of {rounds} interleaved {secs} s runs\n");
+    let _ = writeln!(
+        md,
+        "## Echo ping-pong: 64-byte lines, median of {rounds} interleaved {secs} s runs\n"
+    );
     let _ = writeln!(
         md,
         "| server | conns | round trips/s | p50 µs | p99 µs | failed conns | allocs/event | vs raw epoll | vs mio |"
@@ -248,7 +251,11 @@ fn orchestrate(quick: bool) {
                 runs[i].push(ping(k, n, n, secs));
             }
         }
-        let rows: Vec<(Kind, Ping)> = kinds.iter().copied().zip(runs.into_iter().map(median)).collect();
+        let rows: Vec<(Kind, Ping)> = kinds
+            .iter()
+            .copied()
+            .zip(runs.into_iter().map(median))
+            .collect();
         let (raw, mio) = (rows[0].1, rows[1].1);
         for (k, p) in rows {
             let _ = writeln!(
@@ -264,7 +271,10 @@ fn orchestrate(quick: bool) {
                 p.rps / mio.rps.max(1e-9)
             );
         }
-        eprintln!("ping-pong with {n} connections done ({:.0}s)", t0.elapsed().as_secs_f64());
+        eprintln!(
+            "ping-pong with {n} connections done ({:.0}s)",
+            t0.elapsed().as_secs_f64()
+        );
     }
 
     let bytes: u64 = if quick { 64 << 20 } else { 1 << 30 };
@@ -344,7 +354,11 @@ fn orchestrate(quick: bool) {
     );
     for k in kinds {
         let alone = median((0..rounds).map(|_| ping(k, 100, 100, secs)).collect());
-        let crowd = median((0..rounds).map(|_| ping(k, idle + 100, 100, secs)).collect());
+        let crowd = median(
+            (0..rounds)
+                .map(|_| ping(k, idle + 100, 100, secs))
+                .collect(),
+        );
         let _ = writeln!(
             md,
             "| {} | {:.0} | {:.0} | {:.2}× |",

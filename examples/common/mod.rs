@@ -249,12 +249,98 @@ impl Shutdown {
     }
 }
 
+/// The frame of the threaded servers ex4 and ex5 (sections 2.3.4, 2.6.1): accept clients
+/// until SIGINT/SIGTERM and hand each to a new thread named `thread_name` running `handle`;
+/// at exit, shut every live client down so its thread finishes at once, and join them all
+/// (the tutorial's "Destroying any active client threads", without killing threads).
+pub fn serve_threaded(args: &Args, thread_name: &str, handle: fn(ActiveSocket, Args)) {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    let shutdown = Shutdown::install();
+    let server = make_server(args);
+    // Client connections by id, as duplicated fds the main thread can shut down.
+    let registry: Arc<Mutex<HashMap<u64, OwnedFd>>> = Arc::default();
+    let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
+    let mut next_id = 0u64;
+
+    loop {
+        say!(args, "Waiting to accept a connection...");
+        let Some(client) = shutdown.accept(&server) else {
+            break;
+        };
+        next_id += 1;
+        let id = next_id;
+        if let Ok(dup) = isys::dup(&client) {
+            registry
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(id, dup);
+        }
+        let (reg, targs) = (registry.clone(), args.clone());
+        // ...and handle the connection!
+        let spawned = std::thread::Builder::new()
+            .name(thread_name.into())
+            .spawn(move || {
+                handle(client, targs);
+                reg.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+            });
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => eprintln!("cannot start a client thread: {e}"),
+        }
+        threads.retain(|t| !t.is_finished());
+    }
+
+    say!(args, "Destroying any active client threads....");
+    for fd in registry.lock().unwrap_or_else(|p| p.into_inner()).values() {
+        let _ = isys::shutdown(fd, isys::Shutdown::Both);
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+}
+
 /// A multiplexed server's per-client state: it owns the client socket.
 pub trait ClientConn: 'static {
     /// The client socket.
     fn socket(&mut self) -> &mut ActiveSocket;
-    /// `(who, port)` of the client.
+    /// `(who port)` of the client, as the Lisp's connection-table key prints.
     fn peer(&self) -> String;
+    /// `who:port` of the client.
+    fn who(&self) -> String;
+    /// Whether per-connection logging is off.
+    fn quiet(&self) -> bool;
+}
+
+/// The io-buffers' disconnector (ex7, ex8): removes the handlers named in `events` (all when
+/// empty); with `close`, closes the socket and forgets the connection (drops the fd's state).
+pub fn disconnect<T: ClientConn>(
+    base: &mut EventBase,
+    fd: i32,
+    conn: &mut T,
+    events: &[Event],
+    close: bool,
+) {
+    if events.is_empty() {
+        base.remove_fd_handlers(fd, true, true, true);
+    }
+    for ev in events {
+        base.remove_fd_handlers(
+            fd,
+            *ev == Event::Read,
+            *ev == Event::Write,
+            *ev == Event::Error,
+        );
+    }
+    if close {
+        if !conn.quiet() {
+            println!("Closing connection to {}", conn.who());
+        }
+        base.remove_fd_handlers(fd, false, false, false);
+        let _ = conn.socket().close();
+        base.remove_fd_state(fd);
+    }
 }
 
 /// The common frame of ex6/ex7/ex8 (sections 2.6.2–2.6.4): make the event base and the

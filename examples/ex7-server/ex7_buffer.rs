@@ -2,7 +2,7 @@
 //! `write-a-line` over shared lexical storage; here that storage is a struct owned by the
 //! event base as the fd's state, and the two handlers get `&mut` to it.
 
-use crate::common::ClientConn;
+use crate::common::{disconnect, ClientConn};
 use iolib::prelude::*;
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
@@ -27,6 +27,12 @@ impl ClientConn for Ex7IoBuffer {
     }
     fn peer(&self) -> String {
         format!("({} {})", self.who, self.port)
+    }
+    fn who(&self) -> String {
+        format!("{}:{}", self.who, self.port)
+    }
+    fn quiet(&self) -> bool {
+        self.quiet
     }
 }
 
@@ -59,36 +65,6 @@ pub fn make_ex7_io_buffer(
     base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), read_a_line)?;
     base.set_stateful_io_handler(fd, Event::Write, IoOptions::new(), write_a_line)?;
     Ok(())
-}
-
-/// The disconnector: removes the handlers named (all when none), and with `close`, closes
-/// the socket and forgets the connection.
-fn disconnect(
-    base: &mut EventBase,
-    fd: RawFd,
-    buf: &mut Ex7IoBuffer,
-    events: &[Event],
-    close: bool,
-) {
-    if events.is_empty() {
-        base.remove_fd_handlers(fd, true, true, true);
-    }
-    for ev in events {
-        base.remove_fd_handlers(
-            fd,
-            *ev == Event::Read,
-            *ev == Event::Write,
-            *ev == Event::Error,
-        );
-    }
-    if close {
-        if !buf.quiet {
-            println!("Closing connection to {}:{}", buf.who, buf.port);
-        }
-        base.remove_fd_handlers(fd, false, false, false);
-        let _ = buf.socket.close();
-        base.remove_fd_state(fd);
-    }
 }
 
 /// Reads lines into the queue. Registers the write handler when there is data to write;

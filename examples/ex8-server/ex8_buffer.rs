@@ -4,7 +4,7 @@
 //! back; `read_index` is where the next read goes. While the buffer is full the read handler
 //! is unregistered, so a client that never reads cannot grow the server's memory.
 
-use crate::common::ClientConn;
+use crate::common::{disconnect, ClientConn};
 use iolib::prelude::*;
 use std::os::fd::RawFd;
 
@@ -28,6 +28,12 @@ impl ClientConn for Ex8IoBuffer {
     }
     fn peer(&self) -> String {
         format!("({} {})", self.who, self.port)
+    }
+    fn who(&self) -> String {
+        format!("{}:{}", self.who, self.port)
+    }
+    fn quiet(&self) -> bool {
+        self.quiet
     }
 }
 
@@ -59,36 +65,6 @@ pub fn make_ex8_io_buffer(
     base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), read_some_bytes)?;
     base.set_stateful_io_handler(fd, Event::Write, IoOptions::new(), write_some_bytes)?;
     Ok(())
-}
-
-/// The disconnector: removes the handlers named (all when none); with `close`, closes the
-/// socket and forgets the connection.
-fn disconnect(
-    base: &mut EventBase,
-    fd: RawFd,
-    buf: &mut Ex8IoBuffer,
-    events: &[Event],
-    close: bool,
-) {
-    if events.is_empty() {
-        base.remove_fd_handlers(fd, true, true, true);
-    }
-    for ev in events {
-        base.remove_fd_handlers(
-            fd,
-            *ev == Event::Read,
-            *ev == Event::Write,
-            *ev == Event::Error,
-        );
-    }
-    if close {
-        if !buf.quiet {
-            println!("Closing connection to {}:{}", buf.who, buf.port);
-        }
-        base.remove_fd_handlers(fd, false, false, false);
-        buf.socket.close_abort();
-        base.remove_fd_state(fd);
-    }
 }
 
 /// Reads however much we are able into the free end of the buffer.
