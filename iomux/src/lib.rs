@@ -1360,7 +1360,9 @@ impl EventBase {
             }
             let next = self.heap.peek_deadline();
             let now = (next.is_some() || deadline.is_some()).then(Instant::now);
-            let mut wait = next.zip(now).map(|(d, now)| d.saturating_duration_since(now));
+            let mut wait = next
+                .zip(now)
+                .map(|(d, now)| d.saturating_duration_since(now));
             if let (Some(d), Some(now)) = (deadline, now) {
                 let rem = d.saturating_duration_since(now);
                 wait = Some(wait.map_or(rem, |w| w.min(rem)));

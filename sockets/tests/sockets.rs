@@ -815,3 +815,62 @@ fn waiting_on_a_datagram_socket_with_a_pending_icmp_error_names_it() {
     let e = d.wait_readable(Some(Duration::from_secs(5))).unwrap_err();
     assert!(matches!(e, Error::ConnectionRefused), "{e:?}");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn linux_tcp_and_socket_options_round_trip() {
+    let (c, _s) = connected_pair(ExternalFormat::default());
+    macro_rules! round_trip {
+        ($sock:expr, $name:ident, $new:expr) => {{
+            let before = $sock.socket_option(OptionName::$name).unwrap();
+            let new = SocketOption::$name($new);
+            assert_ne!(before, new, "initial value already {:?}", new);
+            $sock.set_socket_option(new.clone()).unwrap();
+            assert_eq!($sock.socket_option(OptionName::$name).unwrap(), new);
+        }};
+    }
+    round_trip!(c, TcpLinger2, 17);
+    round_trip!(c, TcpSynCount, 3);
+    round_trip!(c, Priority, 4);
+    round_trip!(c, ReusePort, true);
+    round_trip!(c, ReceiveLowWater, 16);
+    let l = listener(ExternalFormat::default());
+    round_trip!(l, TcpDeferAccept, 7); // the kernel keeps whole retransmission periods: 1+2+4 s
+    let d = make_socket()
+        .kind(SocketKind::Datagram)
+        .build_datagram()
+        .unwrap();
+    round_trip!(d, Broadcast, true);
+    // Values the kernel adjusts: set, then read back something changed and sane.
+    let mss = c.socket_option(OptionName::TcpMaxSegment).unwrap();
+    assert!(
+        matches!(mss, SocketOption::TcpMaxSegment(n) if n > 0),
+        "{mss:?}"
+    );
+    c.set_socket_option(SocketOption::TcpWindowClamp(40_000))
+        .unwrap();
+    assert!(matches!(
+        c.socket_option(OptionName::TcpWindowClamp).unwrap(),
+        SocketOption::TcpWindowClamp(n) if n > 0
+    ));
+    c.set_socket_option(SocketOption::TcpQuickAck(true))
+        .unwrap();
+    assert!(matches!(
+        c.socket_option(OptionName::TcpQuickAck).unwrap(),
+        SocketOption::TcpQuickAck(_)
+    ));
+    // Binding to the loopback device and back.
+    c.set_socket_option(SocketOption::BindToDevice("lo".into()))
+        .unwrap();
+    assert_eq!(
+        c.socket_option(OptionName::BindToDevice).unwrap(),
+        SocketOption::BindToDevice("lo".into())
+    );
+    // A read-only option refuses a value; a missing interface is a clear error, no panic.
+    assert!(c
+        .set_socket_option(SocketOption::AcceptConnections(true))
+        .is_err());
+    assert!(c
+        .set_socket_option(SocketOption::BindToDevice("no-such-if0".into()))
+        .is_err());
+}
