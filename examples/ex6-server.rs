@@ -12,30 +12,22 @@ use std::os::fd::RawFd;
 /// `*ex6-server-open-connections*`, owned by the event base).
 struct Connection {
     socket: ActiveSocket,
-    who: Address,
-    port: u16,
-    quiet: bool,
+    peer: common::Peer,
 }
 
 impl ClientConn for Connection {
     fn socket(&mut self) -> &mut ActiveSocket {
         &mut self.socket
     }
-    fn peer(&self) -> String {
-        format!("({} {})", self.who, self.port)
-    }
-    fn who(&self) -> String {
-        format!("{}:{}", self.who, self.port)
-    }
-    fn quiet(&self) -> bool {
-        self.quiet
+    fn peer(&self) -> &common::Peer {
+        &self.peer
     }
 }
 
 /// The disconnector: removes all the handlers, closes the socket and forgets the connection.
 fn disconnect(base: &mut EventBase, fd: RawFd, conn: &mut Connection) {
-    if !conn.quiet {
-        println!("Closing connection to {}:{}", conn.who, conn.port);
+    if !conn.peer.quiet {
+        println!("Closing connection to {}:{}", conn.peer.who, conn.peer.port);
     }
     base.remove_fd_handlers(fd, false, false, false);
     let _ = conn.socket.close();
@@ -51,7 +43,7 @@ fn ex6_server_line_echoer(
     _event: Event,
     exception: Option<Exception>,
 ) -> HandlerResult {
-    let (who, port, quiet) = (conn.who.clone(), conn.port, conn.quiet);
+    let (who, port, quiet) = (conn.peer.who.clone(), conn.peer.port, conn.peer.quiet);
     let mut next = if exception == Some(Exception::Error) {
         Err(SocketError::ConnectionReset)
     } else {
@@ -122,9 +114,11 @@ fn on_client(
         fd,
         Connection {
             socket: client,
-            who,
-            port,
-            quiet: args.quiet,
+            peer: common::Peer {
+                who,
+                port,
+                quiet: args.quiet,
+            },
         },
     )?;
     base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), ex6_server_line_echoer)?;

@@ -3,6 +3,8 @@
 //! SIGINT/SIGTERM for the blocking servers.
 #![allow(dead_code)] // each example uses a subset
 
+pub mod echo_client;
+
 use iolib::prelude::*;
 use iolib::sockets;
 use std::io::Write;
@@ -301,16 +303,21 @@ pub fn serve_threaded(args: &Args, thread_name: &str, handle: fn(ActiveSocket, A
     }
 }
 
+/// Who a connection is with, for the servers' messages.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub who: Address,
+    pub port: u16,
+    /// Per-connection logging off (`--quiet`).
+    pub quiet: bool,
+}
+
 /// A multiplexed server's per-client state: it owns the client socket.
 pub trait ClientConn: 'static {
     /// The client socket.
     fn socket(&mut self) -> &mut ActiveSocket;
-    /// `(who port)` of the client, as the Lisp's connection-table key prints.
-    fn peer(&self) -> String;
-    /// `who:port` of the client.
-    fn who(&self) -> String;
-    /// Whether per-connection logging is off.
-    fn quiet(&self) -> bool;
+    /// Who the client is.
+    fn peer(&self) -> &Peer;
 }
 
 /// The io-buffers' disconnector (ex7, ex8): removes the handlers named in `events` (all when
@@ -334,8 +341,12 @@ pub fn disconnect<T: ClientConn>(
         );
     }
     if close {
-        if !conn.quiet() {
-            println!("Closing connection to {}", conn.who());
+        if !conn.peer().quiet {
+            println!(
+                "Closing connection to {}:{}",
+                conn.peer().who,
+                conn.peer().port
+            );
         }
         base.remove_fd_handlers(fd, false, false, false);
         let _ = conn.socket().close();
@@ -415,7 +426,13 @@ pub fn serve_multiplexed<T: ClientConn>(
 
     // Close all open connections to the clients, so they know at once the server is gone.
     for (fd, mut conn) in base.drain_fd_states::<T>() {
-        say!(args, "Closing a client connection to {}", conn.peer());
+        let p = conn.peer();
+        say!(
+            args,
+            "Closing a client connection to ({} {})",
+            p.who,
+            p.port
+        );
         base.remove_fd_handlers(fd, false, false, false);
         conn.socket().close_abort();
     }

@@ -2,7 +2,7 @@
 //! `write-a-line` over shared lexical storage; here that storage is a struct owned by the
 //! event base as the fd's state, and the two handlers get `&mut` to it.
 
-use crate::common::{disconnect, ClientConn};
+use crate::common::{disconnect, ClientConn, Peer};
 use iolib::prelude::*;
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
@@ -10,9 +10,7 @@ use std::os::fd::RawFd;
 /// The io-buffer's storage.
 pub struct Ex7IoBuffer {
     socket: ActiveSocket,
-    who: Address,
-    port: u16,
-    quiet: bool,
+    peer: Peer,
     max_bytes: usize,
     line_queue: VecDeque<String>,
     bytes_left_to_write: usize,
@@ -25,14 +23,8 @@ impl ClientConn for Ex7IoBuffer {
     fn socket(&mut self) -> &mut ActiveSocket {
         &mut self.socket
     }
-    fn peer(&self) -> String {
-        format!("({} {})", self.who, self.port)
-    }
-    fn who(&self) -> String {
-        format!("{}:{}", self.who, self.port)
-    }
-    fn quiet(&self) -> bool {
-        self.quiet
+    fn peer(&self) -> &Peer {
+        &self.peer
     }
 }
 
@@ -51,9 +43,7 @@ pub fn make_ex7_io_buffer(
         fd,
         Ex7IoBuffer {
             socket,
-            who,
-            port,
-            quiet,
+            peer: Peer { who, port, quiet },
             max_bytes,
             line_queue: VecDeque::new(),
             bytes_left_to_write: 0,
@@ -84,8 +74,8 @@ fn read_a_line(
     loop {
         match next {
             Ok(Some(line)) => {
-                if !buf.quiet {
-                    println!("Read from {}:{}: {line}", buf.who, buf.port);
+                if !buf.peer.quiet {
+                    println!("Read from {}:{}: {line}", buf.peer.who, buf.peer.port);
                 }
                 let quit = line == "quit";
                 buf.bytes_left_to_write += line.len() + 1; // the newline we will add back
@@ -113,8 +103,11 @@ fn read_a_line(
             Ok(None) => return Ok(()),
             Err(SocketError::ConnectionReset) => {
                 // If the client resets its connection, we close everything down.
-                if !buf.quiet {
-                    println!("Client {}:{}: Connection reset by peer", buf.who, buf.port);
+                if !buf.peer.quiet {
+                    println!(
+                        "Client {}:{}: Connection reset by peer",
+                        buf.peer.who, buf.peer.port
+                    );
                 }
                 disconnect(base, fd, buf, &[], true);
                 return Ok(());
@@ -123,10 +116,10 @@ fn read_a_line(
                 // End of file may just be the client's half-close, expecting the data we
                 // hold: if there is nothing left to write, the client is gone; otherwise stop
                 // reading and let the write handler finish.
-                if !buf.quiet {
+                if !buf.peer.quiet {
                     println!(
                         "Client {}:{} produced end-of-file on a read.",
-                        buf.who, buf.port
+                        buf.peer.who, buf.peer.port
                     );
                 }
                 if buf.bytes_left_to_write == 0 {
@@ -162,16 +155,22 @@ fn write_a_line(
     match result {
         Ok(()) => {}
         Err(SocketError::ConnectionReset) => {
-            if !buf.quiet {
-                println!("Client {}:{}: connection reset by peer.", buf.who, buf.port);
+            if !buf.peer.quiet {
+                println!(
+                    "Client {}:{}: connection reset by peer.",
+                    buf.peer.who, buf.peer.port
+                );
             }
             disconnect(base, fd, buf, &[], true);
             return Ok(());
         }
         Err(SocketError::Hangup) => {
             // A client that doesn't accept data will never send us any again either.
-            if !buf.quiet {
-                println!("Client {}:{} got hangup on write.", buf.who, buf.port);
+            if !buf.peer.quiet {
+                println!(
+                    "Client {}:{} got hangup on write.",
+                    buf.peer.who, buf.peer.port
+                );
             }
             disconnect(base, fd, buf, &[], true);
             return Ok(());
@@ -200,8 +199,8 @@ fn write_one(buf: &mut Ex7IoBuffer) -> Result<(), SocketError> {
     if let Some(line) = buf.line_queue.pop_front() {
         writeln!(buf.socket, "{line}")?;
         buf.socket.finish_output()?;
-        if !buf.quiet {
-            println!("Wrote to {}:{}: {line}", buf.who, buf.port);
+        if !buf.peer.quiet {
+            println!("Wrote to {}:{}: {line}", buf.peer.who, buf.peer.port);
         }
         buf.bytes_left_to_write -= line.len() + 1;
     }

@@ -4,16 +4,14 @@
 //! back; `read_index` is where the next read goes. While the buffer is full the read handler
 //! is unregistered, so a client that never reads cannot grow the server's memory.
 
-use crate::common::{disconnect, ClientConn};
+use crate::common::{disconnect, ClientConn, Peer};
 use iolib::prelude::*;
 use std::os::fd::RawFd;
 
 /// The io-buffer's storage (the Lisp closure's lexical bindings).
 pub struct Ex8IoBuffer {
     socket: ActiveSocket,
-    who: Address,
-    port: u16,
-    quiet: bool,
+    peer: Peer,
     echo_buf: Box<[u8]>,
     read_index: usize,
     write_index: usize,
@@ -26,14 +24,8 @@ impl ClientConn for Ex8IoBuffer {
     fn socket(&mut self) -> &mut ActiveSocket {
         &mut self.socket
     }
-    fn peer(&self) -> String {
-        format!("({} {})", self.who, self.port)
-    }
-    fn who(&self) -> String {
-        format!("{}:{}", self.who, self.port)
-    }
-    fn quiet(&self) -> bool {
-        self.quiet
+    fn peer(&self) -> &Peer {
+        &self.peer
     }
 }
 
@@ -51,9 +43,7 @@ pub fn make_ex8_io_buffer(
         fd,
         Ex8IoBuffer {
             socket,
-            who,
-            port,
-            quiet,
+            peer: Peer { who, port, quiet },
             echo_buf: vec![0u8; max_bytes].into_boxed_slice(),
             read_index: 0,
             write_index: 0,
@@ -89,10 +79,10 @@ fn read_some_bytes(
             // End of file may be the client's half-close, expecting the data we hold: if
             // nothing is left to write we are done; otherwise stop reading and let the write
             // handler finish, then close.
-            if !buf.quiet {
+            if !buf.peer.quiet {
                 println!(
                     "Client {}:{} produced end-of-file on a read.",
-                    buf.who, buf.port
+                    buf.peer.who, buf.peer.port
                 );
             }
             if buf.read_index == buf.write_index {
@@ -105,16 +95,19 @@ fn read_some_bytes(
             return Ok(());
         }
         Ok(n) => {
-            if !buf.quiet {
-                println!("Read {n} bytes from {}:{}", buf.who, buf.port);
+            if !buf.peer.quiet {
+                println!("Read {n} bytes from {}:{}", buf.peer.who, buf.peer.port);
             }
             buf.read_index += n;
         }
         // Readiness was stale: nothing to read after all.
         Err(e) if e.is_would_block() => return Ok(()),
         Err(SocketError::ConnectionReset) => {
-            if !buf.quiet {
-                println!("Client {}:{}: connection reset by peer.", buf.who, buf.port);
+            if !buf.peer.quiet {
+                println!(
+                    "Client {}:{}: connection reset by peer.",
+                    buf.peer.who, buf.peer.port
+                );
             }
             disconnect(base, fd, buf, &[], true);
             return Ok(());
@@ -153,8 +146,11 @@ fn write_some_bytes(
     exception: Option<Exception>,
 ) -> HandlerResult {
     if exception == Some(Exception::Error) {
-        if !buf.quiet {
-            println!("Client {}:{}: connection reset by peer.", buf.who, buf.port);
+        if !buf.peer.quiet {
+            println!(
+                "Client {}:{}: connection reset by peer.",
+                buf.peer.who, buf.peer.port
+            );
         }
         disconnect(base, fd, buf, &[], true);
         return Ok(());
@@ -165,29 +161,35 @@ fn write_some_bytes(
         let pending = &buf.echo_buf[buf.write_index..buf.read_index];
         match buf.socket.send_to(pending, MsgFlags::empty()) {
             Ok(n) => {
-                if !buf.quiet {
-                    println!("Wrote {n} bytes to {}:{}", buf.who, buf.port);
+                if !buf.peer.quiet {
+                    println!("Wrote {n} bytes to {}:{}", buf.peer.who, buf.peer.port);
                 }
                 buf.write_index += n;
             }
             // isys:ewouldblock: the socket was not ready after all. Try again later.
             Err(e) if e.is_would_block() => {
-                if !buf.quiet {
+                if !buf.peer.quiet {
                     println!("write-some-bytes: ewouldblock");
                 }
                 return Ok(());
             }
             Err(SocketError::ConnectionReset) => {
-                if !buf.quiet {
-                    println!("Client {}:{}: connection reset by peer.", buf.who, buf.port);
+                if !buf.peer.quiet {
+                    println!(
+                        "Client {}:{}: connection reset by peer.",
+                        buf.peer.who, buf.peer.port
+                    );
                 }
                 disconnect(base, fd, buf, &[], true);
                 return Ok(());
             }
             // isys:epipe: a client that does not accept data will never send any again.
             Err(e) if e.errno() == Some(Errno::EPIPE) => {
-                if !buf.quiet {
-                    println!("Client {}:{} got hangup on write.", buf.who, buf.port);
+                if !buf.peer.quiet {
+                    println!(
+                        "Client {}:{} got hangup on write.",
+                        buf.peer.who, buf.peer.port
+                    );
                 }
                 disconnect(base, fd, buf, &[], true);
                 return Ok(());
