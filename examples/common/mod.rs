@@ -312,6 +312,15 @@ pub struct Peer {
     pub quiet: bool,
 }
 
+impl Peer {
+    /// Prints a per-connection log line unless `--quiet`.
+    pub fn say(&self, msg: std::fmt::Arguments<'_>) {
+        if !self.quiet {
+            println!("{msg}");
+        }
+    }
+}
+
 /// A multiplexed server's per-client state: it owns the client socket.
 pub trait ClientConn: 'static {
     /// The client socket.

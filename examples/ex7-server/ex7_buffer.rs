@@ -74,9 +74,10 @@ fn read_a_line(
     loop {
         match next {
             Ok(Some(line)) => {
-                if !buf.peer.quiet {
-                    println!("Read from {}:{}: {line}", buf.peer.who, buf.peer.port);
-                }
+                buf.peer.say(format_args!(
+                    "Read from {}:{}: {line}",
+                    buf.peer.who, buf.peer.port
+                ));
                 let quit = line == "quit";
                 buf.bytes_left_to_write += line.len() + 1; // the newline we will add back
                 buf.line_queue.push_back(line);
@@ -103,12 +104,10 @@ fn read_a_line(
             Ok(None) => return Ok(()),
             Err(SocketError::ConnectionReset) => {
                 // If the client resets its connection, we close everything down.
-                if !buf.peer.quiet {
-                    println!(
-                        "Client {}:{}: Connection reset by peer",
-                        buf.peer.who, buf.peer.port
-                    );
-                }
+                buf.peer.say(format_args!(
+                    "Client {}:{}: Connection reset by peer",
+                    buf.peer.who, buf.peer.port
+                ));
                 disconnect(base, fd, buf, &[], true);
                 return Ok(());
             }
@@ -116,12 +115,10 @@ fn read_a_line(
                 // End of file may just be the client's half-close, expecting the data we
                 // hold: if there is nothing left to write, the client is gone; otherwise stop
                 // reading and let the write handler finish.
-                if !buf.peer.quiet {
-                    println!(
-                        "Client {}:{} produced end-of-file on a read.",
-                        buf.peer.who, buf.peer.port
-                    );
-                }
+                buf.peer.say(format_args!(
+                    "Client {}:{} produced end-of-file on a read.",
+                    buf.peer.who, buf.peer.port
+                ));
                 if buf.bytes_left_to_write == 0 {
                     disconnect(base, fd, buf, &[], true);
                 } else {
@@ -155,23 +152,19 @@ fn write_a_line(
     match result {
         Ok(()) => {}
         Err(SocketError::ConnectionReset) => {
-            if !buf.peer.quiet {
-                println!(
-                    "Client {}:{}: connection reset by peer.",
-                    buf.peer.who, buf.peer.port
-                );
-            }
+            buf.peer.say(format_args!(
+                "Client {}:{}: connection reset by peer.",
+                buf.peer.who, buf.peer.port
+            ));
             disconnect(base, fd, buf, &[], true);
             return Ok(());
         }
         Err(SocketError::Hangup) => {
             // A client that doesn't accept data will never send us any again either.
-            if !buf.peer.quiet {
-                println!(
-                    "Client {}:{} got hangup on write.",
-                    buf.peer.who, buf.peer.port
-                );
-            }
+            buf.peer.say(format_args!(
+                "Client {}:{} got hangup on write.",
+                buf.peer.who, buf.peer.port
+            ));
             disconnect(base, fd, buf, &[], true);
             return Ok(());
         }
@@ -199,9 +192,10 @@ fn write_one(buf: &mut Ex7IoBuffer) -> Result<(), SocketError> {
     if let Some(line) = buf.line_queue.pop_front() {
         writeln!(buf.socket, "{line}")?;
         buf.socket.finish_output()?;
-        if !buf.peer.quiet {
-            println!("Wrote to {}:{}: {line}", buf.peer.who, buf.peer.port);
-        }
+        buf.peer.say(format_args!(
+            "Wrote to {}:{}: {line}",
+            buf.peer.who, buf.peer.port
+        ));
         buf.bytes_left_to_write -= line.len() + 1;
     }
     Ok(())

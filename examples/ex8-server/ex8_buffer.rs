@@ -79,12 +79,10 @@ fn read_some_bytes(
             // End of file may be the client's half-close, expecting the data we hold: if
             // nothing is left to write we are done; otherwise stop reading and let the write
             // handler finish, then close.
-            if !buf.peer.quiet {
-                println!(
-                    "Client {}:{} produced end-of-file on a read.",
-                    buf.peer.who, buf.peer.port
-                );
-            }
+            buf.peer.say(format_args!(
+                "Client {}:{} produced end-of-file on a read.",
+                buf.peer.who, buf.peer.port
+            ));
             if buf.read_index == buf.write_index {
                 disconnect(base, fd, buf, &[], true);
             } else {
@@ -95,20 +93,19 @@ fn read_some_bytes(
             return Ok(());
         }
         Ok(n) => {
-            if !buf.peer.quiet {
-                println!("Read {n} bytes from {}:{}", buf.peer.who, buf.peer.port);
-            }
+            buf.peer.say(format_args!(
+                "Read {n} bytes from {}:{}",
+                buf.peer.who, buf.peer.port
+            ));
             buf.read_index += n;
         }
         // Readiness was stale: nothing to read after all.
         Err(e) if e.is_would_block() => return Ok(()),
         Err(SocketError::ConnectionReset) => {
-            if !buf.peer.quiet {
-                println!(
-                    "Client {}:{}: connection reset by peer.",
-                    buf.peer.who, buf.peer.port
-                );
-            }
+            buf.peer.say(format_args!(
+                "Client {}:{}: connection reset by peer.",
+                buf.peer.who, buf.peer.port
+            ));
             disconnect(base, fd, buf, &[], true);
             return Ok(());
         }
@@ -146,12 +143,10 @@ fn write_some_bytes(
     exception: Option<Exception>,
 ) -> HandlerResult {
     if exception == Some(Exception::Error) {
-        if !buf.peer.quiet {
-            println!(
-                "Client {}:{}: connection reset by peer.",
-                buf.peer.who, buf.peer.port
-            );
-        }
+        buf.peer.say(format_args!(
+            "Client {}:{}: connection reset by peer.",
+            buf.peer.who, buf.peer.port
+        ));
         disconnect(base, fd, buf, &[], true);
         return Ok(());
     }
@@ -161,36 +156,31 @@ fn write_some_bytes(
         let pending = &buf.echo_buf[buf.write_index..buf.read_index];
         match buf.socket.send_to(pending, MsgFlags::empty()) {
             Ok(n) => {
-                if !buf.peer.quiet {
-                    println!("Wrote {n} bytes to {}:{}", buf.peer.who, buf.peer.port);
-                }
+                buf.peer.say(format_args!(
+                    "Wrote {n} bytes to {}:{}",
+                    buf.peer.who, buf.peer.port
+                ));
                 buf.write_index += n;
             }
             // isys:ewouldblock: the socket was not ready after all. Try again later.
             Err(e) if e.is_would_block() => {
-                if !buf.peer.quiet {
-                    println!("write-some-bytes: ewouldblock");
-                }
+                buf.peer.say(format_args!("write-some-bytes: ewouldblock"));
                 return Ok(());
             }
             Err(SocketError::ConnectionReset) => {
-                if !buf.peer.quiet {
-                    println!(
-                        "Client {}:{}: connection reset by peer.",
-                        buf.peer.who, buf.peer.port
-                    );
-                }
+                buf.peer.say(format_args!(
+                    "Client {}:{}: connection reset by peer.",
+                    buf.peer.who, buf.peer.port
+                ));
                 disconnect(base, fd, buf, &[], true);
                 return Ok(());
             }
             // isys:epipe: a client that does not accept data will never send any again.
             Err(e) if e.errno() == Some(Errno::EPIPE) => {
-                if !buf.peer.quiet {
-                    println!(
-                        "Client {}:{} got hangup on write.",
-                        buf.peer.who, buf.peer.port
-                    );
-                }
+                buf.peer.say(format_args!(
+                    "Client {}:{} got hangup on write.",
+                    buf.peer.who, buf.peer.port
+                ));
                 disconnect(base, fd, buf, &[], true);
                 return Ok(());
             }
