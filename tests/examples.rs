@@ -7,7 +7,9 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
-use support::{fd_count, is_daytime, run_client, ClientRun, Input, Server};
+#[cfg(target_os = "linux")]
+use support::fd_count;
+use support::{is_daytime, run_client, ClientRun, Input, Server};
 
 const HOST: &str = "127.0.0.1";
 const T: Duration = Duration::from_secs(30);
@@ -490,6 +492,7 @@ fn refused_and_address_in_use_messages_and_exit_status() {
     stop_clean(first);
 }
 
+#[cfg(target_os = "linux")]
 fn fd_growth(server: &str, backend: &str) {
     let srv = Server::start(server, 0, &["--quiet", "--backlog", "256"], &env(backend)).unwrap();
     let pid = srv.pid();
@@ -522,6 +525,7 @@ fn fd_growth(server: &str, backend: &str) {
     stop_clean(srv);
 }
 
+#[cfg(target_os = "linux")] // reads /proc/PID/fd
 #[test]
 fn no_fd_growth_after_500_connect_close_cycles() {
     for b in BACKENDS {

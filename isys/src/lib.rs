@@ -177,13 +177,17 @@ pub fn setrlimit(resource: Resource, soft: u64, hard: u64) -> Result<()> {
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to `want` (capped at the hard limit); returns the new soft
-/// limit.
+/// limit. Where the kernel refuses a value under the hard limit (macOS caps it at
+/// `kern.maxfilesperproc` with `EINVAL`), the highest accepted value is found by halving.
 pub fn raise_nofile_limit(want: u64) -> Result<u64> {
     let (soft, hard) = getrlimit(Resource::NoFile)?;
-    let target = want.min(hard);
-    if target > soft {
-        setrlimit(Resource::NoFile, target, hard)?;
-        return Ok(target);
+    let mut target = want.min(hard);
+    while target > soft {
+        match setrlimit(Resource::NoFile, target, hard) {
+            Ok(()) => return Ok(target),
+            Err(Errno::EINVAL) | Err(Errno::EPERM) => target = soft + (target - soft) / 2,
+            Err(e) => return Err(e),
+        }
     }
     Ok(soft)
 }

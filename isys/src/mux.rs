@@ -359,6 +359,10 @@ mod kqueue {
         pub fn flags(&self) -> u16 {
             self.0.flags as u16
         }
+        /// `fflags` (with `EV_EOF` on a socket: the errno that ended it, e.g. `ECONNRESET`).
+        pub fn fflags(&self) -> u32 {
+            self.0.fflags as u32
+        }
         /// `data` (an errno when `flags` has `EV_ERROR`).
         pub fn data(&self) -> i64 {
             self.0.data as i64

@@ -141,6 +141,7 @@ enum Kind {
     Int,
     Linger,
     Timeval,
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
     Bytes,
     Errno,
 }

@@ -5,9 +5,13 @@ use sockets::*;
 use std::time::Duration;
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
+    // /proc on Linux, /dev/fd on BSD and macOS.
+    let dir = if cfg!(target_os = "linux") {
+        "/proc/self/fd"
+    } else {
+        "/dev/fd"
+    };
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
 }
 
 fn sweep() {

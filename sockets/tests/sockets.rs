@@ -338,7 +338,12 @@ fn lookups() {
         assert!(lookup_protocol("nope").is_err());
     }
     let ifs = list_network_interfaces().unwrap();
-    assert!(ifs.iter().any(|(_, n)| n == "lo"), "{ifs:?}");
+    let lo = if cfg!(target_os = "linux") {
+        "lo"
+    } else {
+        "lo0"
+    };
+    assert!(ifs.iter().any(|(_, n)| n == lo), "{ifs:?}");
 }
 
 // ----- line I/O ------------------------------------------------------------------------------

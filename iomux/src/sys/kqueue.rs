@@ -86,8 +86,9 @@ impl Selector {
         let n = isys::kevent(&self.kq, &[], &mut self.events, timeout)?;
         for ev in &self.events[..n] {
             let fd = ev.ident() as RawFd;
-            let error = ev.flags() & EV_ERROR != 0;
             let eof = ev.flags() & EV_EOF != 0;
+            // EV_ERROR, or EV_EOF carrying an errno (a reset connection): both are POLLERR.
+            let error = ev.flags() & EV_ERROR != 0 || (eof && ev.fflags() != 0);
             let r = Ready {
                 fd,
                 read: ev.filter() == EVFILT_READ,
