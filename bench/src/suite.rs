@@ -5,7 +5,7 @@ use crate::{alloc, load, micro, servers};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting = alloc::Counting;
@@ -367,5 +367,4 @@ fn orchestrate(quick: bool) {
     if std::fs::write(&path, &md).is_ok() {
         eprintln!("written to {}", path.display());
     }
-    let _ = Duration::ZERO;
 }
