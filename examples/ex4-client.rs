@@ -26,21 +26,9 @@ fn ex4_str_cli(socket: &mut ActiveSocket) -> Result<(), SocketError> {
 }
 
 fn run_ex4_client_helper(host: &str, port: u16) -> Result<(), SocketError> {
-    // Create an internet TCP socket under IPV4 (with-open-socket: closed on return).
-    let mut socket = make_socket()
-        .connect(Connect::Active)
-        .family(AddressFamily::Internet)
-        .kind(SocketKind::Stream)
-        .external_format(ExternalFormat::UTF8_CRLF)
-        .build_active()?;
-
-    // Do a blocking connect to the echo server on the port.
-    socket.connect(&common::resolve_ipv4(host)?, port, Wait::Forever)?;
-    println!(
-        "Connected to server {} via my local connection at {}!",
-        common::hp(socket.remote_name()?),
-        common::hp(socket.local_name()?)
-    );
+    // Create an internet TCP socket under IPV4 and do a blocking connect to the echo server
+    // (with-open-socket: the socket closes when this function returns).
+    let mut socket = common::connect_to_server(host, port)?;
 
     match ex4_str_cli(&mut socket) {
         Ok(()) => {}
@@ -63,11 +51,7 @@ fn main() {
         Ok(()) => 0,
         // Handle a commonly signaled error...
         Err(SocketError::ConnectionRefused) => {
-            println!(
-                "Connection refused to {}:{}. Maybe the server isn't running?",
-                common::host_for_message(&args.host),
-                args.port
-            );
+            common::say_connection_refused(&args.host, args.port);
             1
         }
         Err(e) => {

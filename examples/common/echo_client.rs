@@ -118,20 +118,8 @@ fn run_helper(
     name: &'static str,
     on_eof: fn(&mut EventBase, RawFd, &mut Client),
 ) -> Result<(), SocketError> {
-    // We do not use a scoped socket: the handlers decide when to close it.
-    let mut socket = make_socket()
-        .connect(Connect::Active)
-        .family(AddressFamily::Internet)
-        .kind(SocketKind::Stream)
-        .external_format(ExternalFormat::UTF8_CRLF)
-        .build_active()?;
-    // Do a blocking connect to the echo server on the port.
-    socket.connect(&super::resolve_ipv4(host)?, port, Wait::Forever)?;
-    println!(
-        "Connected to server {} via my local connection at {}!",
-        super::hp(socket.remote_name()?),
-        super::hp(socket.local_name()?)
-    );
+    // Not a scoped socket: the handlers decide when to close it.
+    let socket = super::connect_to_server(host, port)?;
     let fd = socket.socket_os_fd().unwrap_or(-1);
     let client = Client {
         socket,
@@ -184,11 +172,7 @@ pub fn main(name: &'static str, on_eof: fn(&mut EventBase, RawFd, &mut Client)) 
     let code = match run_helper(&mut base, &args.host, args.port, name, on_eof) {
         Ok(()) => 0,
         Err(SocketError::ConnectionRefused) => {
-            println!(
-                "Connection refused to {}:{}. Maybe the server isn't running?",
-                super::host_for_message(&args.host),
-                args.port
-            );
+            super::say_connection_refused(&args.host, args.port);
             1
         }
         Err(e) => {

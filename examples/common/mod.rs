@@ -127,11 +127,28 @@ pub fn host_for_message(host: &str) -> String {
 
 /// The IPv4 address a client connects to (IOLib's `(lookup-hostname host)`).
 pub fn resolve_ipv4(host: &str) -> Result<Address, SocketError> {
-    let found = sockets::lookup_hostname(host)?;
-    std::iter::once(found.address)
-        .chain(found.other_addresses)
-        .find(|a| matches!(a, Address::Ipv4(_)))
+    sockets::lookup_hostname(host)?
+        .first_ipv4()
         .ok_or_else(|| SocketError::InvalidAddress(format!("{host} has no IPv4 address")))
+}
+
+/// The echo clients' opening (ex4, ex5a, ex5b): an active internet stream socket in the
+/// tutorial's UTF-8/CRLF format, a blocking connect to `host:port`, and the Connected line.
+/// (The daytime clients spell these steps out, as the tutorial does.)
+pub fn connect_to_server(host: &str, port: u16) -> Result<ActiveSocket, SocketError> {
+    let mut socket = make_socket()
+        .connect(Connect::Active)
+        .family(AddressFamily::Internet)
+        .kind(SocketKind::Stream)
+        .external_format(ExternalFormat::UTF8_CRLF)
+        .build_active()?;
+    socket.connect(&resolve_ipv4(host)?, port, Wait::Forever)?;
+    println!(
+        "Connected to server {} via my local connection at {}!",
+        hp(socket.remote_name()?),
+        hp(socket.local_name()?)
+    );
+    Ok(socket)
 }
 
 /// `host:port` of an address pair.
@@ -139,13 +156,18 @@ pub fn hp(name: (Address, u16)) -> String {
     format!("{}:{}", name.0, name.1)
 }
 
-/// The tutorial's refused-connection message; exits 1.
-pub fn connection_refused(host: &str, port: u16) -> ! {
+/// Prints the tutorial's refused-connection message.
+pub fn say_connection_refused(host: &str, port: u16) {
     println!(
         "Connection refused to {}:{}. Maybe the server isn't running?",
         host_for_message(host),
         port
     );
+}
+
+/// The tutorial's refused-connection message; exits 1.
+pub fn connection_refused(host: &str, port: u16) -> ! {
+    say_connection_refused(host, port);
     std::process::exit(1);
 }
 

@@ -1404,7 +1404,8 @@ impl EventBase {
             let Some(entry) = self.entry(fd) else {
                 continue;
             };
-            let identity = entry.identity;
+            let (identity, has_r, has_w) =
+                (entry.identity, entry.read.is_some(), entry.write.is_some());
             if ready.invalid {
                 self.purge(fd);
                 continue;
@@ -1418,8 +1419,6 @@ impl EventBase {
                 self.deliver_error(fd)?;
                 continue;
             }
-            let entry = self.entry(fd).expect("checked above");
-            let (has_r, has_w) = (entry.read.is_some(), entry.write.is_some());
             if ready.hup && !has_r && !has_w {
                 // A hang-up nobody reads: report it and stop watching, or it would spin.
                 self.deliver_error(fd)?;

@@ -332,6 +332,17 @@ pub struct HostLookup {
     pub aliases: Vec<String>,
 }
 
+impl HostLookup {
+    /// The first IPv4 address found (the main one, then the others): what an IPv4 socket
+    /// connects to.
+    pub fn first_ipv4(&self) -> Option<Address> {
+        std::iter::once(&self.address)
+            .chain(&self.other_addresses)
+            .find(|a| matches!(a, Address::Ipv4(_)))
+            .cloned()
+    }
+}
+
 fn lookup_in_hosts(text: &str, name: &str) -> Option<HostLookup> {
     let mut addrs = Vec::new();
     let mut canonical = None;
@@ -601,6 +612,9 @@ mod tests {
         assert_eq!(h.other_addresses, vec![Address::Ipv6(IPV6_LOOPBACK)]);
         assert_eq!(h.canonical_name, "localhost");
         assert!(h.aliases.contains(&"loopy".to_string()));
+        assert_eq!(h.first_ipv4(), Some(Address::Ipv4(IPV4_LOOPBACK)));
+        let v6 = lookup_in_hosts(text, "ip6-localhost").unwrap();
+        assert_eq!(v6.first_ipv4(), None);
         assert!(lookup_in_hosts(text, "nothere").is_none());
     }
 

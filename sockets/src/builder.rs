@@ -332,12 +332,9 @@ impl MakeSocket {
                 Err(_) => {
                     let found = lookup_hostname(n)?;
                     if family == Family::Ipv4 {
-                        std::iter::once(found.address)
-                            .chain(found.other_addresses)
-                            .find(|a| matches!(a, Address::Ipv4(_)))
-                            .ok_or_else(|| {
-                                Error::InvalidAddress(format!("{n} has no IPv4 address"))
-                            })?
+                        found.first_ipv4().ok_or_else(|| {
+                            Error::InvalidAddress(format!("{n} has no IPv4 address"))
+                        })?
                     } else {
                         found.address
                     }

@@ -177,18 +177,11 @@ impl Base {
         }
     }
 
+    /// Waits until `deadline` for `event`; running out is [`Error::Timeout`] (of `what`).
     fn wait(&self, event: FdEvent, deadline: Option<Instant>, what: Duration) -> Result<()> {
-        let fd = self.fd()?;
-        match isys::wait_until_fd_ready(fd, event, remaining(deadline)) {
-            Ok((false, false)) => Err(Error::Timeout(what)),
-            Ok(_) => Ok(()),
-            // An error is pending: the caller's next syscall reports which one. If none is
-            // pending any more, try again.
-            Err(FdWaitError::PollErr { .. }) => match isys::socket_error(fd).ctx("getsockopt")? {
-                Some(e) => Err(Error::from_errno("poll", e)),
-                None => Ok(()),
-            },
-            Err(e) => Err(e.into()),
+        match self.wait_ready(event, remaining(deadline))? {
+            (false, false) => Err(Error::Timeout(what)),
+            _ => Ok(()),
         }
     }
 }
@@ -655,13 +648,11 @@ impl ActiveSocket {
     }
 
     fn finish_connect(&self, deadline: Option<Instant>) -> Result<()> {
-        let fd = self.base.fd()?;
-        match isys::wait_until_fd_ready(fd, FdEvent::Write, remaining(deadline)) {
-            Ok((_, false)) => return Err(Error::ConnectionTimeout),
-            Ok(_) | Err(FdWaitError::PollErr { .. }) => {}
-            Err(e) => return Err(e.into()),
+        // A refused or failed connect shows up here as the socket's pending error.
+        if !self.base.wait_ready(FdEvent::Write, remaining(deadline))?.1 {
+            return Err(Error::ConnectionTimeout);
         }
-        match isys::socket_error(fd).ctx("getsockopt")? {
+        match isys::socket_error(self.base.fd()?).ctx("getsockopt")? {
             Some(e) => Err(Error::from_errno("connect", e)),
             None => Ok(()),
         }
