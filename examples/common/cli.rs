@@ -1,0 +1,80 @@
+//! The command line every example takes: IOLib's `*host*`/`*port*` defaults as `--host` and
+//! `--port`, plus the servers' `--quiet` and `--backlog`.
+
+use iolib::sockets;
+
+/// IOLib's `*host*` and `*port*`.
+pub const DEFAULT_HOST: &str = "localhost";
+/// The tutorial's port.
+pub const DEFAULT_PORT: u16 = 9999;
+
+/// Command-line options shared by the examples.
+#[derive(Debug, Clone)]
+pub struct Args {
+    pub host: String,
+    pub port: u16,
+    pub quiet: bool,
+    /// The listen backlog (`--backlog`, servers only): the tutorial's 5 by default.
+    pub backlog: i32,
+}
+
+fn usage(prog: &str, server: bool, err: &str) -> ! {
+    eprintln!("{prog}: {err}");
+    if server {
+        eprintln!("usage: {prog} [--port PORT] [--quiet] [--backlog N]   (PORT 0 = any free port)");
+    } else {
+        eprintln!("usage: {prog} [--host HOST] [--port PORT]");
+    }
+    std::process::exit(2);
+}
+
+fn parse(server: bool) -> Args {
+    let mut argv = std::env::args();
+    let prog = argv.next().unwrap_or_else(|| "example".into());
+    let prog = prog.rsplit('/').next().unwrap_or("example").to_string();
+    let mut args = Args {
+        host: DEFAULT_HOST.into(),
+        port: DEFAULT_PORT,
+        quiet: false,
+        backlog: sockets::DEFAULT_BACKLOG,
+    };
+    while let Some(a) = argv.next() {
+        match a.as_str() {
+            "--host" if !server => {
+                args.host = argv
+                    .next()
+                    .unwrap_or_else(|| usage(&prog, server, "--host needs a value"))
+            }
+            "--port" => {
+                let v = argv
+                    .next()
+                    .unwrap_or_else(|| usage(&prog, server, "--port needs a value"));
+                args.port = v
+                    .parse()
+                    .unwrap_or_else(|_| usage(&prog, server, &format!("bad port {v:?}")));
+            }
+            "--quiet" if server => args.quiet = true,
+            "--backlog" if server => {
+                let v = argv
+                    .next()
+                    .unwrap_or_else(|| usage(&prog, server, "--backlog needs a value"));
+                args.backlog = v
+                    .parse()
+                    .unwrap_or_else(|_| usage(&prog, server, &format!("bad backlog {v:?}")));
+            }
+            "-h" | "--help" => usage(&prog, server, "help"),
+            other => usage(&prog, server, &format!("unknown argument {other:?}")),
+        }
+    }
+    args
+}
+
+/// `--host`, `--port` for clients.
+pub fn client_args() -> Args {
+    parse(false)
+}
+
+/// `--port`, `--quiet` for servers.
+pub fn server_args() -> Args {
+    parse(true)
+}

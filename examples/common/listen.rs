@@ -1,0 +1,42 @@
+//! The server side's listening socket: make, bind, listen, and the Listening line.
+
+use super::{address_in_use, fail, Args};
+use crate::say;
+use iolib::prelude::*;
+use std::io::Write;
+
+/// The passive socket every server makes: internet, stream, UTF-8/CRLF, bound to 0.0.0.0
+/// with reuse-address, listening with backlog 5, announced with the Listening line.
+pub fn make_server(args: &Args) -> PassiveSocket {
+    // Create a passive (server) TCP socket under IPV4. Sockets meant to be listened upon
+    // *must* be created passively.
+    let server = make_socket()
+        .connect(Connect::Passive)
+        .family(AddressFamily::Internet)
+        .kind(SocketKind::Stream)
+        .external_format(ExternalFormat::UTF8_CRLF)
+        .build_passive()
+        .unwrap_or_else(|e| fail("make-socket", e));
+    say!(
+        args,
+        "Created socket: {server}[fd={}]",
+        server.socket_os_fd().unwrap_or(-1)
+    );
+    // Bind the socket to all interfaces with the specified port (reuse-address is on).
+    match server.bind_address(&Address::Ipv4(IPV4_UNSPECIFIED), args.port) {
+        Ok(()) => {}
+        Err(SocketError::AddressInUse) => address_in_use(),
+        Err(e) => fail("bind-address", e),
+    }
+    say!(args, "Bound socket: {server}");
+    // Start listening on the server socket.
+    server
+        .listen_on(args.backlog)
+        .unwrap_or_else(|e| fail("listen-on", e));
+    let (host, port) = server
+        .local_name()
+        .unwrap_or_else(|e| fail("local-name", e));
+    println!("Listening on socket bound to: {host}:{port}");
+    let _ = std::io::stdout().flush();
+    server
+}
