@@ -1,5 +1,5 @@
 # Mirrors .ci/run, step by step.
-.PHONY: ci test fmt clippy doc tour backends bench
+.PHONY: ci test fmt clippy doc tour backends package bench
 
 ci:
 	bash .ci/run
@@ -17,7 +17,10 @@ doc:
 	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --all-features
 
 backends:
-	for be in select poll epoll; do cargo test -p iomux --no-default-features --features $$be || exit 1; done
+	for be in select poll epoll; do cargo test -p iolib-iomux --no-default-features --features $$be || exit 1; done
+
+package:
+	cargo package --workspace --exclude bench
 
 tour:
 	cargo run --release --example tour
