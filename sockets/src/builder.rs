@@ -1,13 +1,17 @@
 //! `make_socket`: IOLib's `make-socket` as a builder taking the same keywords.
 
-use crate::address::{ensure_address, lookup_hostname, Address, LocalAddress};
+use crate::active::ActiveSocket;
+use crate::address::{ensure_address, Address, LocalAddress};
+use crate::base_socket::{Base, BaseSocket, Family, SocketKind};
+use crate::datagram::DatagramSocket;
 use crate::error::{Error, Result};
 use crate::format::ExternalFormat;
+use crate::lookup::lookup_hostname;
 use crate::options::SocketOption;
-use crate::socket::{
-    ActiveSocket, Base, BaseSocket, DatagramSocket, Family, PassiveSocket, Socket, SocketKind,
-    StreamSettings, Wait, DEFAULT_BACKLOG,
-};
+use crate::passive::{PassiveSocket, DEFAULT_BACKLOG};
+use crate::socket::Socket;
+use crate::stream::StreamSettings;
+use crate::wait::Wait;
 use isys::libc;
 
 /// IOLib's `:address-family`.

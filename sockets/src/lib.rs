@@ -41,21 +41,34 @@
 #![warn(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]
 
+mod active;
 mod address;
+mod base_socket;
 mod builder;
+mod datagram;
 mod error;
 mod format;
+mod lookup;
 mod options;
+mod passive;
+mod send_receive;
 mod socket;
+mod stream;
+mod wait;
 
+pub use active::ActiveSocket;
 pub use address::*;
+pub use base_socket::{BaseSocket, Family, SocketKind};
 pub use builder::{make_socket, AddressFamily, Connect, Host, Ipv6Mode, MakeSocket};
+pub use datagram::DatagramSocket;
 pub use error::{Error, Result};
 pub use format::{Encoding, ExternalFormat, LineEnd};
 pub use isys::{Errno, MsgFlags};
-pub use options::{OptionName, SocketOption};
-pub use socket::{
-    make_socket_from_fd, make_socket_pair, ActiveSocket, BaseSocket, DatagramSocket, Family,
-    PassiveSocket, Socket, SocketKind, Wait, DEFAULT_BACKLOG, DEFAULT_BUFFER_SIZE,
-    DEFAULT_MAX_LINE_LENGTH,
+pub use lookup::{
+    list_network_interfaces, lookup_hostname, lookup_protocol, lookup_service, HostLookup, Service,
 };
+pub use options::{OptionName, SocketOption};
+pub use passive::{PassiveSocket, DEFAULT_BACKLOG};
+pub use socket::{make_socket_from_fd, make_socket_pair, Socket};
+pub use stream::{DEFAULT_BUFFER_SIZE, DEFAULT_MAX_LINE_LENGTH};
+pub use wait::Wait;

@@ -1,0 +1,288 @@
+//! Active stream sockets (IOLib's `active-socket`): the [`ActiveSocket`] type, its
+//! constructors and conversions, `connect`, the peer's name, `shutdown` and `close`. Its
+//! buffered and line I/O is in `stream.rs`, its unbuffered sends and receives in
+//! `send_receive.rs`.
+
+use crate::address::{Address, LocalAddress};
+use crate::base_socket::{address_of, family_of, fd_traits, Base, BaseSocket, Family, SocketKind};
+use crate::error::{Error, Result, SysContext};
+use crate::format::ExternalFormat;
+use crate::stream::StreamSettings;
+use crate::wait::{remaining, Wait};
+use isys::{Errno, FdEvent};
+use std::fmt;
+use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// A connected (or connecting) stream socket (IOLib's `active-socket`) with line-oriented
+/// buffered I/O. The fd is non-blocking; "blocking" reads and writes wait on it with
+/// `poll(2)`, honouring [`set_read_timeout`](Self::set_read_timeout) and
+/// [`set_write_timeout`](Self::set_write_timeout).
+///
+/// `write!(sock, ...)` formats text through the external format (each `\n` becomes the line
+/// end); [`io::Write`](std::io::Write) writes raw bytes.
+pub struct ActiveSocket {
+    // The buffer fields and their invariants are described at the top of `stream.rs`.
+    pub(crate) base: Base,
+    pub(crate) format: ExternalFormat,
+    pub(crate) ibuf: Vec<u8>,
+    pub(crate) ipos: usize,
+    pub(crate) iend: usize,
+    pub(crate) obuf: Vec<u8>,
+    pub(crate) opos: usize,
+    pub(crate) settings: StreamSettings,
+    /// Skipping the rest of a line that was too long.
+    pub(crate) discarding: bool,
+    pub(crate) lines_read: u64,
+    pub(crate) lines_written: u64,
+    pub(crate) read_timeout: Option<Duration>,
+    pub(crate) write_timeout: Option<Duration>,
+    /// The last recv left the kernel buffer empty: the next blocking read waits first
+    /// instead of paying for a recv that can only say EWOULDBLOCK.
+    pub(crate) drained: bool,
+}
+fd_traits!(ActiveSocket);
+
+impl fmt::Debug for ActiveSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActiveSocket")
+            .field("fd", &self.socket_os_fd())
+            .field("family", &self.base.family)
+            .field("format", &self.format)
+            .field("buffered_input", &(self.iend - self.ipos))
+            .field("buffered_output", &(self.obuf.len() - self.opos))
+            .finish()
+    }
+}
+
+impl ActiveSocket {
+    pub(crate) fn from_parts(base: Base, format: ExternalFormat, settings: StreamSettings) -> Self {
+        ActiveSocket {
+            base,
+            format,
+            ibuf: Vec::new(),
+            ipos: 0,
+            iend: 0,
+            obuf: Vec::new(),
+            opos: 0,
+            settings,
+            discarding: false,
+            lines_read: 0,
+            lines_written: 0,
+            read_timeout: None,
+            write_timeout: None,
+            drained: false,
+        }
+    }
+
+    /// A new unconnected active stream socket of `family` with `format`.
+    pub fn new(family: Family, format: ExternalFormat) -> Result<Self> {
+        Ok(ActiveSocket::from_parts(
+            Base::create(family, SocketKind::Stream)?,
+            format,
+            StreamSettings::default(),
+        ))
+    }
+
+    /// The external format.
+    pub fn external_format(&self) -> ExternalFormat {
+        self.format
+    }
+    /// Changes the external format (applies to bytes not yet decoded).
+    pub fn set_external_format(&mut self, format: ExternalFormat) {
+        self.format = format;
+    }
+    /// The maximum line length [`read_line`](Self::read_line) accepts.
+    pub fn max_line_length(&self) -> usize {
+        self.settings.max_line_length
+    }
+    /// Sets the maximum line length (at least 1).
+    pub fn set_max_line_length(&mut self, n: usize) {
+        self.settings.max_line_length = n.max(1);
+    }
+    /// How long a read waits for data (`None` = forever, the default).
+    pub fn set_read_timeout(&mut self, t: Option<Duration>) {
+        self.read_timeout = t;
+    }
+    /// How long a write waits for room (`None` = forever, the default).
+    pub fn set_write_timeout(&mut self, t: Option<Duration>) {
+        self.write_timeout = t;
+    }
+
+    /// Binds the local end before connecting (IOLib's `bind-address` on an active socket).
+    pub fn bind_address(&self, addr: &Address, port: u16) -> Result<()> {
+        self.base.bind(addr, port, false)
+    }
+
+    /// Connects to `addr`:`port` (IOLib's `connect`). The connect is non-blocking underneath:
+    /// with [`Wait::No`] it returns `Ok(false)` while the connection is in progress; otherwise
+    /// it waits (up to the given time; running out is [`Error::ConnectionTimeout`]) and reads
+    /// `SO_ERROR` back, so a refused connection is [`Error::ConnectionRefused`].
+    pub fn connect(&mut self, addr: &Address, port: u16, wait: impl Into<Wait>) -> Result<bool> {
+        let sa = self.base.sockaddr(addr, port)?;
+        let deadline = wait.into().deadline();
+        loop {
+            let r = isys::connect(self.base.fd()?, &sa);
+            match r {
+                Ok(()) => return Ok(true),
+                Err(Errno::EINTR) | Err(Errno::EINPROGRESS) | Err(Errno::EALREADY) => {
+                    let Some(deadline) = deadline else {
+                        return Ok(false);
+                    };
+                    return self.finish_connect(deadline).map(|_| true);
+                }
+                // A local socket whose listener's backlog is full: wait and try again.
+                Err(Errno::EAGAIN) if self.base.family == Family::Local => {
+                    let Some(deadline) = deadline else {
+                        return Err(Error::from_errno("connect", Errno::EAGAIN));
+                    };
+                    match self.base.wait(FdEvent::Write, deadline, Duration::ZERO) {
+                        Ok(()) => {
+                            // Writability of an unconnected local socket says little; pace
+                            // the retries.
+                            std::thread::sleep(Duration::from_millis(1));
+                            if remaining(deadline) == Some(Duration::ZERO) {
+                                return Err(Error::ConnectionTimeout);
+                            }
+                        }
+                        Err(Error::Timeout(_)) => return Err(Error::ConnectionTimeout),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(Errno::EISCONN) => return Ok(true),
+                Err(e) => return Err(Error::from_errno("connect", e)),
+            }
+        }
+    }
+
+    fn finish_connect(&self, deadline: Option<Instant>) -> Result<()> {
+        // A refused or failed connect shows up here as the socket's pending error.
+        if !self.base.wait_ready(FdEvent::Write, remaining(deadline))?.1 {
+            return Err(Error::ConnectionTimeout);
+        }
+        match isys::socket_error(self.base.fd()?).ctx("getsockopt")? {
+            Some(e) => Err(Error::from_errno("connect", e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the socket is connected (IOLib's `socket-connected-p`): `getpeername` succeeds.
+    pub fn socket_connected_p(&self) -> bool {
+        self.base.fd().is_ok_and(|fd| isys::getpeername(fd).is_ok())
+    }
+
+    /// The peer's address and port (IOLib's `remote-name`).
+    pub fn remote_name(&self) -> Result<(Address, u16)> {
+        address_of(&isys::getpeername(self.base.fd()?).ctx("getpeername")?)
+    }
+    /// The peer's address (IOLib's `remote-host`).
+    pub fn remote_host(&self) -> Result<Address> {
+        self.remote_name().map(|(a, _)| a)
+    }
+    /// The peer's port (IOLib's `remote-port`).
+    pub fn remote_port(&self) -> Result<u16> {
+        self.remote_name().map(|(_, p)| p)
+    }
+    /// The peer's filename on a local socket (IOLib's `remote-filename`).
+    pub fn remote_filename(&self) -> Result<LocalAddress> {
+        match self.remote_host()? {
+            Address::Local(l) => Ok(l),
+            other => Err(Error::InvalidArgument(format!(
+                "{other} is not a local socket name"
+            ))),
+        }
+    }
+
+    // ----- closing -----------------------------------------------------------------------
+
+    /// Shuts down reading and/or writing (IOLib's `shutdown`). Shutting down writing sends
+    /// buffered output first, then FIN: the peer reads end of file after all the data.
+    pub fn shutdown(&mut self, read: bool, write: bool) -> Result<()> {
+        let how = match (read, write) {
+            (true, true) => isys::Shutdown::Both,
+            (true, false) => isys::Shutdown::Read,
+            (false, true) => isys::Shutdown::Write,
+            (false, false) => {
+                return Err(Error::InvalidArgument(
+                    "shutdown needs read, write or both".into(),
+                ))
+            }
+        };
+        if write {
+            self.finish_output()?;
+        }
+        isys::shutdown(self.base.fd()?, how).ctx("shutdown")
+    }
+
+    /// Sends buffered output, then closes (IOLib's `close`). The fd is closed even when the
+    /// flush fails (that error is returned). Closing a closed socket does nothing.
+    pub fn close(&mut self) -> Result<()> {
+        if !self.is_open() {
+            return Ok(());
+        }
+        let flushed = self.finish_output();
+        self.close_abort();
+        flushed
+    }
+
+    /// Drops buffered output and closes (IOLib's `close :abort t`).
+    pub fn close_abort(&mut self) {
+        self.obuf.clear();
+        self.opos = 0;
+        let _ = self.base.close();
+    }
+}
+
+impl Drop for ActiveSocket {
+    fn drop(&mut self) {
+        self.close_abort();
+    }
+}
+
+impl From<OwnedFd> for ActiveSocket {
+    /// Adopts a connected stream socket fd (made non-blocking), with the default format.
+    fn from(fd: OwnedFd) -> Self {
+        let family = family_of(&fd);
+        let _ = isys::set_nonblocking(&fd, true);
+        ActiveSocket::from_parts(
+            Base::new(fd, family, SocketKind::Stream),
+            ExternalFormat::default(),
+            StreamSettings::default(),
+        )
+    }
+}
+
+impl From<std::net::TcpStream> for ActiveSocket {
+    fn from(s: std::net::TcpStream) -> Self {
+        ActiveSocket::from(OwnedFd::from(s))
+    }
+}
+
+impl From<std::os::unix::net::UnixStream> for ActiveSocket {
+    fn from(s: std::os::unix::net::UnixStream) -> Self {
+        ActiveSocket::from(OwnedFd::from(s))
+    }
+}
+
+impl IntoRawFd for ActiveSocket {
+    /// Gives up the fd without closing it; buffered output is sent first if it can be
+    /// without waiting, otherwise dropped.
+    fn into_raw_fd(mut self) -> RawFd {
+        let _ = self.force_output();
+        match self.base.fd.take() {
+            Some(fd) => fd.into_raw_fd(),
+            None => -1,
+        }
+    }
+}
+
+impl TryFrom<ActiveSocket> for std::net::TcpStream {
+    type Error = Error;
+    /// The socket as a blocking std stream; buffered output is sent first.
+    fn try_from(mut s: ActiveSocket) -> Result<Self> {
+        s.finish_output()?;
+        let fd = s.base.fd.take().ok_or(Error::Closed)?;
+        isys::set_nonblocking(&fd, false).ctx("fcntl")?;
+        Ok(std::net::TcpStream::from(fd))
+    }
+}

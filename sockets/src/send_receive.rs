@@ -1,0 +1,167 @@
+//! Unbuffered transfers (IOLib's `send-to` and `receive-from`): single `send`/`recv` calls
+//! on stream sockets that bypass the stream buffer, datagrams with their peer address, and
+//! fd passing over local sockets (`SCM_RIGHTS`).
+
+use crate::active::ActiveSocket;
+use crate::address::Address;
+use crate::base_socket::{address_of, Family};
+use crate::datagram::DatagramSocket;
+use crate::error::{Error, Result, SysContext};
+use isys::{libc, Errno, FdEvent, MsgFlags};
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::time::Instant;
+
+fn range_check(len: usize, start: usize, end: Option<usize>) -> Result<std::ops::Range<usize>> {
+    let end = end.unwrap_or(len);
+    if start > end || end > len {
+        return Err(Error::InvalidArgument(format!(
+            "bad buffer range {start}..{end} for a buffer of {len} bytes"
+        )));
+    }
+    Ok(start..end)
+}
+
+impl ActiveSocket {
+    // ----- unbuffered -------------------------------------------------------------------
+
+    /// One `send(2)` of `buf`, bypassing the output buffer (IOLib's `send-to` on a stream).
+    /// The fd is non-blocking: a full socket buffer is an error whose errno is `EWOULDBLOCK`
+    /// ([`Error::is_would_block`]); a closed peer is [`Error::Hangup`] (`EPIPE`).
+    pub fn send_to(&self, buf: &[u8], flags: MsgFlags) -> Result<usize> {
+        isys::send(self.base.fd()?, buf, flags).ctx("send")
+    }
+
+    /// [`send_to`](Self::send_to) on `buf[start..end]` (`end` `None` = the end), IOLib's
+    /// `:start`/`:end`. A bad range is [`Error::InvalidArgument`].
+    pub fn send_to_range(
+        &self,
+        buf: &[u8],
+        start: usize,
+        end: Option<usize>,
+        flags: MsgFlags,
+    ) -> Result<usize> {
+        let r = range_check(buf.len(), start, end)?;
+        self.send_to(&buf[r], flags)
+    }
+
+    /// One `recv(2)` into `buf`, bypassing line decoding (IOLib's `receive-from` on a stream);
+    /// bytes already buffered by line reads come first. `Ok(0)` is end of file. Non-blocking:
+    /// nothing available is an `EWOULDBLOCK` error.
+    pub fn receive_from(&mut self, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
+        let have = self.iend - self.ipos;
+        if have > 0 && !buf.is_empty() {
+            let n = have.min(buf.len());
+            buf[..n].copy_from_slice(&self.ibuf[self.ipos..self.ipos + n]);
+            if !flags.contains(MsgFlags::PEEK) {
+                self.ipos += n;
+            }
+            return Ok(n);
+        }
+        isys::recv(self.base.fd()?, buf, flags).ctx("recv")
+    }
+
+    /// [`receive_from`](Self::receive_from) into `buf[start..end]`.
+    pub fn receive_from_range(
+        &mut self,
+        buf: &mut [u8],
+        start: usize,
+        end: Option<usize>,
+        flags: MsgFlags,
+    ) -> Result<usize> {
+        let r = range_check(buf.len(), start, end)?;
+        self.receive_from(&mut buf[r], flags)
+    }
+
+    /// Sends `fd` over a local socket with `SCM_RIGHTS` (IOLib's `send-file-descriptor`).
+    pub fn send_file_descriptor(&self, fd: BorrowedFd<'_>) -> Result<()> {
+        if self.base.family != Family::Local {
+            return Err(Error::InvalidArgument(
+                "file descriptors can only be passed over local sockets".into(),
+            ));
+        }
+        let deadline = self
+            .write_timeout
+            .and_then(|t| Instant::now().checked_add(t));
+        loop {
+            match isys::sendmsg(self.base.fd()?, b"\0", &[fd], MsgFlags::empty()) {
+                Ok(_) => return Ok(()),
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EWOULDBLOCK) => self.base.wait(
+                    FdEvent::Write,
+                    deadline,
+                    self.write_timeout.unwrap_or_default(),
+                )?,
+                Err(e) => return Err(Error::from_errno("sendmsg", e)),
+            }
+        }
+    }
+
+    /// Receives an fd sent with [`send_file_descriptor`](Self::send_file_descriptor)
+    /// (IOLib's `receive-file-descriptor`); waits like a read. [`Error::EndOfFile`] if the
+    /// peer closed first.
+    pub fn receive_file_descriptor(&mut self) -> Result<OwnedFd> {
+        if self.base.family != Family::Local {
+            return Err(Error::InvalidArgument(
+                "file descriptors can only be passed over local sockets".into(),
+            ));
+        }
+        let deadline = self
+            .read_timeout
+            .and_then(|t| Instant::now().checked_add(t));
+        loop {
+            let mut byte = [0u8; 1];
+            match isys::recvmsg(self.base.fd()?, &mut byte, 1, MsgFlags::empty()) {
+                Ok((0, _, _)) => return Err(Error::EndOfFile),
+                Ok((_, mut fds, _)) => {
+                    return fds.pop().ok_or_else(|| {
+                        Error::InvalidArgument("message carried no file descriptor".into())
+                    })
+                }
+                Err(Errno::EINTR) => continue,
+                Err(Errno::EWOULDBLOCK) => self.base.wait(
+                    FdEvent::Read,
+                    deadline,
+                    self.read_timeout.unwrap_or_default(),
+                )?,
+                Err(e) => return Err(Error::from_errno("recvmsg", e)),
+            }
+        }
+    }
+}
+
+impl DatagramSocket {
+    /// Sends one datagram (IOLib's `send-to`): to `to` when given, else to the connected
+    /// peer. Non-blocking: `EWOULDBLOCK` when the buffer is full.
+    pub fn send_to(
+        &self,
+        buf: &[u8],
+        to: Option<(&Address, u16)>,
+        flags: MsgFlags,
+    ) -> Result<usize> {
+        let fd = self.base.fd()?;
+        match to {
+            Some((addr, port)) => {
+                let sa = self.base.sockaddr(addr, port)?;
+                isys::sendto(fd, buf, flags, &sa).ctx("sendto")
+            }
+            None => isys::send(fd, buf, flags).ctx("send"),
+        }
+    }
+
+    /// Receives one datagram (IOLib's `receive-from`): the byte count and the sender.
+    /// Non-blocking: `EWOULDBLOCK` when none is waiting (see
+    /// [`wait_readable`](crate::BaseSocket::wait_readable)).
+    pub fn receive_from(
+        &self,
+        buf: &mut [u8],
+        flags: MsgFlags,
+    ) -> Result<(usize, Option<(Address, u16)>)> {
+        let (n, sa) = isys::recvfrom(self.base.fd()?, buf, flags).ctx("recvfrom")?;
+        let from = if sa.is_empty() || sa.family() == libc::AF_UNSPEC {
+            None
+        } else {
+            address_of(&sa).ok()
+        };
+        Ok((n, from))
+    }
+}
