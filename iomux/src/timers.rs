@@ -1,12 +1,201 @@
-//! The timer heap: user timers, handler inactivity timeouts and delayed exits share one
-//! binary min-heap ordered by (deadline, sequence). Entries are deleted lazily: the event base
-//! checks each popped entry against its live state and drops stale ones.
+//! Timers (IOLib's `timers`): [`EventBase::add_timer`] and [`EventBase::remove_timer`], the
+//! firing of due timers, handler inactivity timeouts and delayed exits after each wait, and
+//! the heap they share.
+//!
+//! The heap is one binary min-heap ordered by (deadline, sequence). Entries are deleted
+//! lazily: the event base checks each popped entry against its live state and drops stale ones.
 
-use crate::Event;
+use crate::{Error, Event, EventBase, Exception, HandlerResult, Result};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::os::fd::RawFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+type TimerFn = Box<dyn FnMut(&mut EventBase) -> HandlerResult>;
+
+/// A timer's handle, for [`EventBase::remove_timer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimerId {
+    index: u32,
+    gen: u32,
+}
+
+struct UserTimer {
+    callback: Option<TimerFn>,
+    interval: Option<Duration>,
+    deadline: Instant,
+}
+
+#[derive(Default)]
+pub(crate) struct TimerSlot {
+    gen: u32,
+    timer: Option<UserTimer>,
+}
+
+impl EventBase {
+    /// Adds a timer (IOLib's `add-timer`): `f` runs after `after`, then every `after` again
+    /// unless `one_shot`.
+    pub fn add_timer<F>(&mut self, f: F, after: Duration, one_shot: bool) -> TimerId
+    where
+        F: FnMut(&mut EventBase) -> HandlerResult + 'static,
+    {
+        let deadline = Instant::now() + after;
+        let index = match self.free_timers.pop() {
+            Some(i) => i,
+            None => {
+                self.timers.push(TimerSlot::default());
+                (self.timers.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.timers[index as usize];
+        slot.timer = Some(UserTimer {
+            callback: Some(Box::new(f)),
+            interval: (!one_shot).then_some(after),
+            deadline,
+        });
+        let id = TimerId {
+            index,
+            gen: slot.gen,
+        };
+        self.live_timers += 1;
+        self.heap
+            .push(deadline, TimerKey::User { index, gen: id.gen });
+        id
+    }
+
+    /// Removes a timer (IOLib's `remove-timer`); `false` if it already fired (one-shot) or was
+    /// removed. A timer may remove itself.
+    pub fn remove_timer(&mut self, id: TimerId) -> bool {
+        match self.timers.get_mut(id.index as usize) {
+            Some(slot) if slot.gen == id.gen && slot.timer.is_some() => {
+                self.free_timer(id.index);
+                self.maybe_compact_heap();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn free_timer(&mut self, index: u32) {
+        let slot = &mut self.timers[index as usize];
+        slot.timer = None;
+        slot.gen = slot.gen.wrapping_add(1);
+        self.free_timers.push(index);
+        self.live_timers -= 1;
+    }
+
+    /// Drops dead heap entries when they far outnumber live ones (many removed timers).
+    fn maybe_compact_heap(&mut self) {
+        let live = self.live_timers + self.timeout_handlers + 1;
+        if self.heap.len() < 1024 || self.heap.len() < live * 4 {
+            return;
+        }
+        let timers = &self.timers;
+        let dispatch_gen = self.dispatch_gen;
+        self.heap.retain(|e| match e.key {
+            TimerKey::User { index, gen } => timers.get(index as usize).is_some_and(|s| {
+                s.gen == gen && s.timer.as_ref().is_some_and(|t| t.deadline == e.deadline)
+            }),
+            TimerKey::Exit { gen } => gen == dispatch_gen,
+            TimerKey::HandlerTimeout { .. } => true,
+        });
+    }
+
+    pub(crate) fn run_timers(&mut self) -> Result<()> {
+        if self.heap.peek_deadline().is_none() {
+            return Ok(()); // the common case on a busy server: no clock read at all
+        }
+        let now = Instant::now();
+        let limit = self.heap.next_seq();
+        while let Some(entry) = self.heap.pop_due(now, limit) {
+            match entry.key {
+                TimerKey::Exit { gen } => {
+                    if gen == self.dispatch_gen {
+                        self.exit_requested = true;
+                    }
+                }
+                TimerKey::User { index, gen } => {
+                    let Some(slot) = self.timers.get_mut(index as usize) else {
+                        continue;
+                    };
+                    let Some(timer) = slot
+                        .timer
+                        .as_mut()
+                        .filter(|t| slot.gen == gen && t.deadline == entry.deadline)
+                    else {
+                        continue;
+                    };
+                    let Some(mut cb) = timer.callback.take() else {
+                        continue;
+                    };
+                    match timer.interval {
+                        Some(iv) => {
+                            // Catch up without bursts: never schedule in the past.
+                            timer.deadline = (entry.deadline + iv).max(now);
+                            let d = timer.deadline;
+                            self.heap.push(d, TimerKey::User { index, gen });
+                        }
+                        None => self.free_timer(index),
+                    }
+                    let r = cb(self);
+                    if let Some(t) = self
+                        .timers
+                        .get_mut(index as usize)
+                        .filter(|s| s.gen == gen)
+                        .and_then(|s| s.timer.as_mut())
+                    {
+                        t.callback.get_or_insert(cb);
+                    }
+                    r.map_err(Error::Handler)?;
+                }
+                TimerKey::HandlerTimeout { fd, event, id } => {
+                    let Some(slot) = self
+                        .entry(fd)
+                        .and_then(|e| e.slot_mut(event).as_mut())
+                        .filter(|s| s.id == id)
+                    else {
+                        continue;
+                    };
+                    let Some(d) = slot.deadline else {
+                        continue;
+                    };
+                    if d > now {
+                        // Activity moved the deadline: look again then.
+                        self.heap.push(d, entry.key);
+                        continue;
+                    }
+                    let timeout = slot.timeout.unwrap_or_default();
+                    let one_shot = slot.one_shot;
+                    // The handler sees Timeout; its timer restarts (call_io resets it).
+                    let r = self.call_timeout(fd, event, id);
+                    if !one_shot {
+                        if let Some(slot) = self
+                            .entry(fd)
+                            .and_then(|e| e.slot_mut(event).as_mut())
+                            .filter(|s| s.id == id)
+                        {
+                            let d = slot.deadline.unwrap_or(now + timeout);
+                            self.heap.push(d, entry.key);
+                        }
+                    }
+                    r?;
+                }
+            }
+        }
+        self.maybe_compact_heap();
+        Ok(())
+    }
+
+    fn call_timeout(&mut self, fd: RawFd, event: Event, id: u64) -> Result<()> {
+        // Timeouts fire even for handlers added this round: their clock started at add time.
+        if let Some(slot) = self.entry(fd).and_then(|e| e.slot_mut(event).as_mut()) {
+            if slot.id == id {
+                slot.added_round = 0;
+            }
+        }
+        self.call_io(fd, event, Some(Exception::Timeout))
+    }
+}
 
 /// What a heap entry fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

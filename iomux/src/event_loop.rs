@@ -1,0 +1,194 @@
+//! The event loop (IOLib's `event-loop`): [`EventBase::event_dispatch`] waits on the backend,
+//! then calls the handlers of each ready fd and the due timers, round after round.
+
+use crate::timers::TimerKey;
+use crate::{DispatchOptions, Error, Event, EventBase, Exception, Result};
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+impl EventBase {
+    /// Stops `event_dispatch` after `delay` (IOLib's `exit-event-loop`); zero means at the end
+    /// of the current round.
+    pub fn exit_event_loop(&mut self, delay: Duration) {
+        if delay.is_zero() {
+            self.exit_requested = true;
+        } else {
+            self.heap.push(
+                Instant::now() + delay,
+                TimerKey::Exit {
+                    gen: self.dispatch_gen,
+                },
+            );
+        }
+    }
+
+    /// Runs the event loop (IOLib's `event-dispatch`) until [`exit_event_loop`], the options'
+    /// `timeout`, one round with `one_shot`, the base becoming empty with `exit_when_empty`,
+    /// or a handler error (returned as [`Error::Handler`]).
+    ///
+    /// [`exit_event_loop`]: Self::exit_event_loop
+    pub fn event_dispatch(&mut self, options: DispatchOptions) -> Result<()> {
+        if self.dispatching {
+            return Err(Error::Reentrant);
+        }
+        self.dispatching = true;
+        let r = self.run(options);
+        self.dispatching = false;
+        self.exit_requested = false;
+        self.dispatch_gen += 1;
+        r
+    }
+
+    fn run(&mut self, opts: DispatchOptions) -> Result<()> {
+        let start = Instant::now();
+        let deadline = opts.timeout.and_then(|t| start.checked_add(t));
+        let exit_when_empty = opts.exit_when_empty.unwrap_or(self.exit_when_empty);
+        loop {
+            if self.exit_requested || (exit_when_empty && self.is_empty()) {
+                return Ok(());
+            }
+            let next = self.heap.peek_deadline();
+            let now = (next.is_some() || deadline.is_some()).then(Instant::now);
+            let mut wait = next
+                .zip(now)
+                .map(|(d, now)| d.saturating_duration_since(now));
+            if let (Some(d), Some(now)) = (deadline, now) {
+                let rem = d.saturating_duration_since(now);
+                wait = Some(wait.map_or(rem, |w| w.min(rem)));
+            }
+            if let Some(max) = opts.max_step {
+                wait = Some(wait.map_or(max, |w| w.min(max)));
+            }
+            if let Some(min) = opts.min_step {
+                wait = wait.map(|w| w.max(min));
+            }
+            if wait.is_none() && exit_when_empty && !self.selector.verify_identity() {
+                // About to block forever: handlers of fds closed behind our back (epoll and
+                // kqueue forget those silently) must not keep an otherwise empty base alive.
+                self.prune_closed_fds();
+                if self.is_empty() {
+                    return Ok(());
+                }
+            }
+            self.apply_changes()?;
+            self.round += 1;
+            self.events.clear();
+            match self.selector.select(&mut self.events, wait) {
+                Ok(()) | Err(isys::Errno::EINTR) => {}
+                Err(e) => return Err(Error::sys("wait for events", e)),
+            }
+            self.dispatch_fd_events()?;
+            self.run_timers()?;
+            if opts.one_shot || deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(());
+            }
+        }
+    }
+
+    fn dispatch_fd_events(&mut self) -> Result<()> {
+        let verify = self.selector.verify_identity();
+        for i in 0..self.events.len() {
+            let ready = self.events[i];
+            let fd = ready.fd;
+            let Some(entry) = self.entry(fd) else {
+                continue;
+            };
+            let (identity, has_r, has_w) =
+                (entry.identity, entry.read.is_some(), entry.write.is_some());
+            if ready.invalid {
+                self.purge(fd);
+                continue;
+            }
+            if verify && isys::fstat_identity(fd).ok() != Some(identity) {
+                // Closed while registered, and maybe reused: never call the old handlers.
+                self.purge(fd);
+                continue;
+            }
+            if ready.error {
+                self.deliver_error(fd)?;
+                continue;
+            }
+            if ready.hup && !has_r && !has_w {
+                // A hang-up nobody reads: report it and stop watching, or it would spin.
+                self.deliver_error(fd)?;
+                continue;
+            }
+            if ready.read || ready.hup {
+                self.call_io(fd, Event::Read, None)?;
+            }
+            if ready.write || ready.hup {
+                self.call_io(fd, Event::Write, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver_error(&mut self, fd: RawFd) -> Result<()> {
+        let ids: [Option<u64>; 3] = {
+            let e = self.entry(fd).expect("caller checked");
+            [
+                e.read.as_ref().map(|s| s.id),
+                e.write.as_ref().map(|s| s.id),
+                e.error.as_ref().map(|s| s.id),
+            ]
+        };
+        let mut result = Ok(());
+        for ev in [Event::Read, Event::Write, Event::Error] {
+            if result.is_ok() {
+                result = self.call_io(fd, ev, Some(Exception::Error));
+            }
+        }
+        // Unregister the handlers that saw the error (not ones added by them meanwhile).
+        for (ev, id) in [Event::Read, Event::Write, Event::Error]
+            .into_iter()
+            .zip(ids)
+        {
+            let same = self
+                .entry(fd)
+                .and_then(|e| e.slot_mut(ev).as_ref().map(|s| s.id))
+                .is_some_and(|cur| Some(cur) == id);
+            if same {
+                self.remove_slot(fd, ev);
+            }
+        }
+        result
+    }
+
+    /// Calls the handler of `fd`/`event` if it was registered before this round's wait.
+    pub(crate) fn call_io(
+        &mut self,
+        fd: RawFd,
+        event: Event,
+        exc: Option<Exception>,
+    ) -> Result<()> {
+        let round = self.round;
+        let Some(entry) = self.entry(fd) else {
+            return Ok(());
+        };
+        let Some(slot) = entry.slot_mut(event).as_mut() else {
+            return Ok(());
+        };
+        if slot.added_round >= round {
+            return Ok(());
+        }
+        let Some(mut handler) = slot.handler.take() else {
+            return Ok(());
+        };
+        let (id, one_shot) = (slot.id, slot.one_shot);
+        if let Some(t) = slot.timeout {
+            slot.deadline = Some(Instant::now() + t);
+        }
+        if one_shot {
+            self.remove_slot(fd, event);
+        }
+        let r = handler(self, fd, event, exc);
+        if !one_shot {
+            if let Some(slot) = self.entry(fd).and_then(|e| e.slot_mut(event).as_mut()) {
+                if slot.id == id && slot.handler.is_none() {
+                    slot.handler = Some(handler);
+                }
+            }
+        }
+        r.map_err(Error::Handler)
+    }
+}

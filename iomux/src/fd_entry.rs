@@ -1,0 +1,201 @@
+//! Per-fd entries (IOLib's `fd-entry`): the [`Event`] and [`Exception`] a handler is called
+//! with, the read/write/error handler slots of an fd, the interest they add up to, and the
+//! event base's fd table: creating an entry for the file an fd names now, removing a slot,
+//! and purging the entries of fds closed behind the base's back.
+
+use crate::fd_state::StateSlot;
+use crate::sys::Interest;
+use crate::{Error, EventBase, HandlerResult, Result};
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+/// An I/O event kind (IOLib's `:read`, `:write`, `:error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// Readable (data, end of file, or hang-up).
+    Read,
+    /// Writable.
+    Write,
+    /// An error condition (only for [`EventBase::set_error_handler`]).
+    Error,
+}
+
+/// Why a handler is called other than plain readiness (IOLib's exception argument).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exception {
+    /// POLLERR/EPOLLERR/EV_ERROR: after this call, the fd's handlers are removed.
+    Error,
+    /// The handler's inactivity timeout passed; it stays registered.
+    Timeout,
+}
+
+pub(crate) type IoHandler =
+    Box<dyn FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult>;
+
+pub(crate) struct Slot {
+    pub(crate) id: u64,
+    /// `None` while the handler is running.
+    pub(crate) handler: Option<IoHandler>,
+    pub(crate) added_round: u64,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) one_shot: bool,
+}
+
+#[derive(Default)]
+pub(crate) struct FdEntry {
+    pub(crate) read: Option<Slot>,
+    pub(crate) write: Option<Slot>,
+    pub(crate) error: Option<Slot>,
+    /// What the kernel has; `None` = not registered.
+    pub(crate) registered: Option<Interest>,
+    /// In the changelist.
+    pub(crate) dirty: bool,
+    /// `(st_dev, st_ino)` at registration.
+    pub(crate) identity: (u64, u64),
+    /// The event base's own signal pipe.
+    pub(crate) internal: bool,
+    /// User state attached with `set_fd_state`.
+    pub(crate) state: StateSlot,
+}
+
+impl FdEntry {
+    pub(crate) fn slot_mut(&mut self, event: Event) -> &mut Option<Slot> {
+        match event {
+            Event::Read => &mut self.read,
+            Event::Write => &mut self.write,
+            Event::Error => &mut self.error,
+        }
+    }
+    pub(crate) fn wanted(&self) -> Option<Interest> {
+        if self.read.is_none() && self.write.is_none() && self.error.is_none() {
+            return None;
+        }
+        Some(Interest {
+            read: self.read.is_some(),
+            write: self.write.is_some(),
+        })
+    }
+    /// Nothing left to keep: no handlers, nothing in the kernel, no state.
+    pub(crate) fn removable(&self) -> bool {
+        self.registered.is_none()
+            && self.wanted().is_none()
+            && matches!(self.state, StateSlot::Empty)
+    }
+    pub(crate) fn slot_count(&self) -> usize {
+        usize::from(self.read.is_some())
+            + usize::from(self.write.is_some())
+            + usize::from(self.error.is_some())
+    }
+}
+
+const MAX_FD_INDEX: usize = 1 << 24;
+
+impl EventBase {
+    pub(crate) fn entry(&mut self, fd: RawFd) -> Option<&mut FdEntry> {
+        self.fds.get_mut(usize::try_from(fd).ok()?)?.as_mut()
+    }
+
+    fn check_fd(&self, fd: RawFd) -> Result<(u64, u64)> {
+        if fd < 0 || fd as usize >= MAX_FD_INDEX {
+            return Err(Error::BadFd(fd));
+        }
+        if let Some(limit) = self.selector.max_fd() {
+            if fd as usize >= limit {
+                return Err(Error::FdTooLarge { fd, limit });
+            }
+        }
+        isys::fstat_identity(fd).map_err(|_| Error::BadFd(fd))
+    }
+
+    /// Makes sure `fd` has an entry for the file it names now, dropping stale handlers of a
+    /// closed file whose number was reused.
+    pub(crate) fn prepare_entry(&mut self, fd: RawFd, internal: bool) -> Result<()> {
+        let identity = self.check_fd(fd)?;
+        let stale = matches!(self.entry(fd), Some(e) if e.identity != identity);
+        if stale {
+            self.purge(fd);
+        }
+        let u = fd as usize;
+        if u >= self.fds.len() {
+            self.fds.resize_with(u + 1, || None);
+        }
+        if self.fds[u].is_none() {
+            self.fds[u] = Some(FdEntry {
+                identity,
+                internal,
+                ..FdEntry::default()
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn remove_slot(&mut self, fd: RawFd, event: Event) -> bool {
+        let Some(entry) = self.entry(fd) else {
+            return false;
+        };
+        let Some(slot) = entry.slot_mut(event).take() else {
+            return false;
+        };
+        let internal = entry.internal;
+        if !internal {
+            self.user_slots -= 1;
+        }
+        if slot.timeout.is_some() {
+            self.timeout_handlers -= 1;
+        }
+        let entry = self.entry(fd).expect("checked above");
+        if entry.wanted().is_none() && entry.registered.is_some() {
+            // The last handler went: leave the kernel set now, while the fd is surely still
+            // open (callers close right after), rather than at the next wait.
+            entry.registered = None;
+            let _ = self.selector.deregister(fd);
+        }
+        let entry = self.entry(fd).expect("checked above");
+        if entry.removable() {
+            self.fds[fd as usize] = None;
+        } else {
+            let _ = self.sync_interest(fd, false);
+        }
+        true
+    }
+
+    /// Drops every handler of `fd` without calling them and forgets it in the kernel.
+    pub(crate) fn purge(&mut self, fd: RawFd) {
+        let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::take) else {
+            return;
+        };
+        if !entry.internal {
+            self.user_slots -= entry.slot_count();
+        }
+        for s in [&entry.read, &entry.write, &entry.error]
+            .into_iter()
+            .flatten()
+        {
+            if s.timeout.is_some() {
+                self.timeout_handlers -= 1;
+            }
+        }
+        if entry.registered.is_some() {
+            let _ = self.selector.deregister(fd);
+        }
+    }
+
+    /// Drops the handlers of every fd that was closed (or whose number now names another
+    /// file) while registered, without calling them; returns how many fds were pruned. One
+    /// `fstat` per registered fd. `event_dispatch` does this itself before blocking forever
+    /// with `exit_when_empty`.
+    pub fn prune_closed_fds(&mut self) -> usize {
+        let mut pruned = 0;
+        for fd in 0..self.fds.len() {
+            let Some(identity) = self.fds[fd].as_ref().map(|e| e.identity) else {
+                continue;
+            };
+            if isys::fstat_identity(fd as RawFd).ok() != Some(identity) {
+                self.purge(fd as RawFd);
+                pruned += 1;
+            }
+        }
+        pruned
+    }
+}

@@ -1,0 +1,186 @@
+//! Per-fd user state: [`EventBase::set_fd_state`] and its kin, owned by the event base and
+//! lent to stateful handlers for the length of a call (`StateSlot`).
+
+use crate::{BoxError, Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
+use std::any::Any;
+use std::os::fd::{AsRawFd, RawFd};
+
+/// Per-fd user state: owned by the event base, lent to stateful handlers during a call.
+#[derive(Default)]
+pub(crate) enum StateSlot {
+    #[default]
+    Empty,
+    Present(Box<dyn Any>),
+    /// Lent to a running handler.
+    InUse,
+    /// Lent, and removed meanwhile: dropped when the handler returns.
+    InUseRemoved,
+}
+
+impl EventBase {
+    /// Attaches `state` to `fd`, owned by the event base (replacing and dropping any earlier
+    /// state). Handlers registered with
+    /// [`set_stateful_io_handler`](Self::set_stateful_io_handler) get `&mut` access to it,
+    /// which is how one socket and its buffers are shared by an fd's read and write handlers
+    /// (the tutorial's io-buffer) without `Rc<RefCell<_>>`. The state lives until
+    /// [`remove_fd_state`](Self::remove_fd_state) or [`take_fd_state`](Self::take_fd_state),
+    /// or until the base is dropped, independently of the handlers coming and going; owning the
+    /// socket in the state means removing the state closes it.
+    ///
+    /// # Errors
+    /// [`Error::BadFd`] for a closed fd (and select's [`Error::FdTooLarge`]).
+    pub fn set_fd_state<T: 'static>(&mut self, fd: impl AsRawFd, state: T) -> Result<()> {
+        let fd = fd.as_raw_fd();
+        self.prepare_entry(fd, false)?;
+        let entry = self.entry(fd).expect("prepared above");
+        if matches!(entry.state, StateSlot::InUse | StateSlot::InUseRemoved) {
+            return Err(Error::InvalidArgument(format!(
+                "fd {fd}'s state is lent to a running handler; change it through the handler's &mut"
+            )));
+        }
+        entry.state = StateSlot::Present(Box::new(state));
+        Ok(())
+    }
+
+    /// The state attached to `fd`, if it is a `T` and not lent to a running handler.
+    pub fn fd_state<T: 'static>(&self, fd: impl AsRawFd) -> Option<&T> {
+        let e = self
+            .fds
+            .get(usize::try_from(fd.as_raw_fd()).ok()?)?
+            .as_ref()?;
+        match &e.state {
+            StateSlot::Present(b) => b.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// Mutable access to the state attached to `fd`.
+    pub fn fd_state_mut<T: 'static>(&mut self, fd: impl AsRawFd) -> Option<&mut T> {
+        match &mut self.entry(fd.as_raw_fd())?.state {
+            StateSlot::Present(b) => b.downcast_mut(),
+            _ => None,
+        }
+    }
+
+    /// Detaches and returns the state of `fd` if it is a `T` (not while a handler holds it).
+    pub fn take_fd_state<T: 'static>(&mut self, fd: impl AsRawFd) -> Option<T> {
+        let fd = fd.as_raw_fd();
+        let entry = self.entry(fd)?;
+        let StateSlot::Present(b) = std::mem::take(&mut entry.state) else {
+            return None;
+        };
+        match b.downcast::<T>() {
+            Ok(t) => {
+                if entry.removable() {
+                    self.fds[fd as usize] = None;
+                }
+                Some(*t)
+            }
+            Err(b) => {
+                entry.state = StateSlot::Present(b);
+                None
+            }
+        }
+    }
+
+    /// Drops the state of `fd` (closing a socket it owns). Called from the handler that holds
+    /// it, the state is dropped when that handler returns. Returns whether there was one.
+    pub fn remove_fd_state(&mut self, fd: impl AsRawFd) -> bool {
+        let fd = fd.as_raw_fd();
+        let Some(entry) = self.entry(fd) else {
+            return false;
+        };
+        let had = match std::mem::take(&mut entry.state) {
+            StateSlot::Empty => false,
+            StateSlot::Present(b) => {
+                drop(b);
+                true
+            }
+            StateSlot::InUse => {
+                entry.state = StateSlot::InUseRemoved;
+                true
+            }
+            StateSlot::InUseRemoved => {
+                entry.state = StateSlot::InUseRemoved;
+                false
+            }
+        };
+        if matches!(self.entry(fd), Some(e) if e.removable()) {
+            self.fds[fd as usize] = None;
+        }
+        had
+    }
+
+    /// Removes and returns every state of type `T`, with its fd (for shutting a server down:
+    /// closing each client connection the base holds).
+    pub fn drain_fd_states<T: 'static>(&mut self) -> Vec<(RawFd, T)> {
+        let fds: Vec<RawFd> = (0..self.fds.len() as RawFd)
+            .filter(|&fd| self.fd_state::<T>(fd).is_some())
+            .collect();
+        fds.into_iter()
+            .filter_map(|fd| self.take_fd_state::<T>(fd).map(|t| (fd, t)))
+            .collect()
+    }
+
+    /// Sets a handler that gets `&mut T`, the state attached to `fd` with
+    /// [`set_fd_state`](Self::set_fd_state), as its second argument.
+    ///
+    /// The handler ends `event_dispatch` with an error if the fd has no `T` when it is called.
+    pub fn set_stateful_io_handler<T, F>(
+        &mut self,
+        fd: impl AsRawFd,
+        event: Event,
+        options: IoOptions,
+        mut handler: F,
+    ) -> Result<()>
+    where
+        T: 'static,
+        F: FnMut(&mut EventBase, &mut T, RawFd, Event, Option<Exception>) -> HandlerResult
+            + 'static,
+    {
+        self.set_io_handler_with(fd, event, options, move |base, fd, ev, exc| {
+            base.with_state::<T>(fd, |base, state| handler(base, state, fd, ev, exc))
+        })
+    }
+
+    /// Lends `fd`'s state to `f`, then puts it back unless it was removed meanwhile.
+    fn with_state<T: 'static>(
+        &mut self,
+        fd: RawFd,
+        f: impl FnOnce(&mut EventBase, &mut T) -> HandlerResult,
+    ) -> HandlerResult {
+        let missing = || -> BoxError {
+            format!(
+                "fd {fd} has no state of type {}",
+                std::any::type_name::<T>()
+            )
+            .into()
+        };
+        let entry = self.entry(fd).ok_or_else(missing)?;
+        let mut boxed = match std::mem::replace(&mut entry.state, StateSlot::InUse) {
+            StateSlot::Present(b) => b,
+            other => {
+                entry.state = other;
+                return Err(missing());
+            }
+        };
+        let r = match boxed.downcast_mut::<T>() {
+            Some(state) => f(self, state),
+            None => Err(missing()),
+        };
+        if let Some(entry) = self.entry(fd) {
+            if matches!(entry.state, StateSlot::InUse) {
+                entry.state = StateSlot::Present(boxed);
+                return r;
+            }
+            if matches!(entry.state, StateSlot::InUseRemoved) {
+                entry.state = StateSlot::Empty;
+            }
+            if entry.removable() {
+                self.fds[fd as usize] = None;
+            }
+        }
+        drop(boxed);
+        r
+    }
+}

@@ -1,0 +1,152 @@
+//! Registering fd handlers (IOLib's `set-io-handler`, `set-error-handler`,
+//! `remove-fd-handlers`, `fd-monitored-p`).
+
+use crate::fd_entry::{IoHandler, Slot};
+use crate::timers::TimerKey;
+use crate::{Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::Instant;
+
+impl EventBase {
+    /// Sets the handler for `fd` and `event` (IOLib's `set-io-handler`). `fd` is anything
+    /// with a raw fd, or the number itself.
+    ///
+    /// # Errors
+    /// [`Error::HandlerExists`] if one is set already; [`Error::BadFd`] for a closed fd;
+    /// [`Error::FdTooLarge`] on select for fds at or above `FD_SETSIZE`.
+    pub fn set_io_handler<F>(&mut self, fd: impl AsRawFd, event: Event, handler: F) -> Result<()>
+    where
+        F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
+    {
+        self.set_io_handler_with(fd, event, IoOptions::default(), handler)
+    }
+
+    /// [`set_io_handler`](Self::set_io_handler) with IOLib's `:timeout` and `:one-shot`.
+    pub fn set_io_handler_with<F>(
+        &mut self,
+        fd: impl AsRawFd,
+        event: Event,
+        options: IoOptions,
+        handler: F,
+    ) -> Result<()>
+    where
+        F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
+    {
+        if event == Event::Error {
+            return Err(Error::InvalidArgument(
+                "use set_error_handler for Event::Error".into(),
+            ));
+        }
+        self.install(fd.as_raw_fd(), event, options, Box::new(handler))
+    }
+
+    /// Sets the error handler of `fd` (IOLib's `set-error-handler`), called with
+    /// `(fd, Event::Error, Some(Exception::Error))` on an error condition, before the fd's
+    /// handlers are removed. (The select backend cannot watch for errors alone.)
+    pub fn set_error_handler<F>(&mut self, fd: impl AsRawFd, handler: F) -> Result<()>
+    where
+        F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
+    {
+        self.install(
+            fd.as_raw_fd(),
+            Event::Error,
+            IoOptions::default(),
+            Box::new(handler),
+        )
+    }
+
+    /// Removes handlers of `fd` (IOLib's `remove-fd-handlers`): those flagged, or all of them
+    /// when no flag is set. Returns whether anything was removed.
+    pub fn remove_fd_handlers(
+        &mut self,
+        fd: impl AsRawFd,
+        read: bool,
+        write: bool,
+        error: bool,
+    ) -> bool {
+        let fd = fd.as_raw_fd();
+        if matches!(self.entry(fd), Some(e) if e.internal) {
+            return false;
+        }
+        let all = !read && !write && !error;
+        let mut removed = false;
+        for (want, ev) in [
+            (read, Event::Read),
+            (write, Event::Write),
+            (error, Event::Error),
+        ] {
+            if all || want {
+                removed |= self.remove_slot(fd, ev);
+            }
+        }
+        removed
+    }
+
+    /// Whether `fd` has any handler (IOLib's `fd-monitored-p`).
+    pub fn fd_monitored(&self, fd: impl AsRawFd) -> bool {
+        let fd = fd.as_raw_fd();
+        usize::try_from(fd)
+            .ok()
+            .and_then(|u| self.fds.get(u))
+            .and_then(Option::as_ref)
+            .is_some_and(|e| !e.internal && e.slot_count() > 0)
+    }
+
+    /// Whether `fd` has a handler for `event`.
+    pub fn fd_monitored_for(&self, fd: impl AsRawFd, event: Event) -> bool {
+        let fd = fd.as_raw_fd();
+        let Some(e) = usize::try_from(fd)
+            .ok()
+            .and_then(|u| self.fds.get(u))
+            .and_then(Option::as_ref)
+        else {
+            return false;
+        };
+        !e.internal
+            && match event {
+                Event::Read => e.read.is_some(),
+                Event::Write => e.write.is_some(),
+                Event::Error => e.error.is_some(),
+            }
+    }
+
+    fn install(
+        &mut self,
+        fd: RawFd,
+        event: Event,
+        opts: IoOptions,
+        handler: IoHandler,
+    ) -> Result<()> {
+        self.prepare_entry(fd, false)?;
+        let now = Instant::now();
+        let id = self.next_id;
+        self.next_id += 1;
+        let round = self.round;
+        let entry = self.entry(fd).expect("prepared above");
+        if entry.slot_mut(event).is_some() {
+            return Err(Error::HandlerExists { fd, event });
+        }
+        let deadline = opts.timeout.map(|t| now + t);
+        *entry.slot_mut(event) = Some(Slot {
+            id,
+            handler: Some(handler),
+            added_round: round,
+            timeout: opts.timeout,
+            deadline,
+            one_shot: opts.one_shot,
+        });
+        let internal = entry.internal;
+        if !internal {
+            self.user_slots += 1;
+        }
+        if let Some(d) = deadline {
+            self.timeout_handlers += 1;
+            self.heap
+                .push(d, TimerKey::HandlerTimeout { fd, event, id });
+        }
+        self.sync_interest(fd, true).inspect_err(|_| {
+            // Undo: the kernel refused the fd (e.g. a regular file on epoll).
+            self.remove_slot(fd, event);
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! The multiplexer (IOLib's `multiplexer`): `Selector` dispatches statically to the compiled
+//! backend in `sys/`, and the event base's changelist keeps the kernel's interest set in step
+//! with the handlers, applying changes just before each wait.
+
+use crate::sys::{self, Interest, Ready};
+use crate::{Backend, Error, EventBase, Result};
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// Static dispatch over the compiled backends. One per event base, so the select variant's
+/// inline fd sets cost nothing worth a box (and an indirection on every wait).
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Selector {
+    #[cfg(iomux_epoll)]
+    Epoll(sys::epoll::Selector),
+    #[cfg(iomux_kqueue)]
+    Kqueue(sys::kqueue::Selector),
+    #[cfg(iomux_poll)]
+    Poll(sys::poll::Selector),
+    #[cfg(iomux_select)]
+    Select(sys::select::Selector),
+}
+
+macro_rules! with_selector {
+    ($sel:expr, $s:ident, $ty:ident => $body:expr) => {
+        match $sel {
+            #[cfg(iomux_epoll)]
+            Selector::Epoll($s) => {
+                #[allow(unused)]
+                type $ty = sys::epoll::Selector;
+                $body
+            }
+            #[cfg(iomux_kqueue)]
+            Selector::Kqueue($s) => {
+                #[allow(unused)]
+                type $ty = sys::kqueue::Selector;
+                $body
+            }
+            #[cfg(iomux_poll)]
+            Selector::Poll($s) => {
+                #[allow(unused)]
+                type $ty = sys::poll::Selector;
+                $body
+            }
+            #[cfg(iomux_select)]
+            Selector::Select($s) => {
+                #[allow(unused)]
+                type $ty = sys::select::Selector;
+                $body
+            }
+        }
+    };
+}
+
+impl Selector {
+    pub(crate) fn new(backend: Backend) -> Result<Selector> {
+        backend.check_available()?;
+        let r = match backend {
+            #[cfg(iomux_epoll)]
+            Backend::Epoll => sys::epoll::Selector::new().map(Selector::Epoll),
+            #[cfg(iomux_kqueue)]
+            Backend::Kqueue => sys::kqueue::Selector::new().map(Selector::Kqueue),
+            #[cfg(iomux_poll)]
+            Backend::Poll => sys::poll::Selector::new().map(Selector::Poll),
+            #[cfg(iomux_select)]
+            Backend::Select => sys::select::Selector::new().map(Selector::Select),
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("checked by check_available"),
+        };
+        r.map_err(|e| Error::sys("multiplexer setup", e))
+    }
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            #[cfg(iomux_epoll)]
+            Selector::Epoll(_) => Backend::Epoll,
+            #[cfg(iomux_kqueue)]
+            Selector::Kqueue(_) => Backend::Kqueue,
+            #[cfg(iomux_poll)]
+            Selector::Poll(_) => Backend::Poll,
+            #[cfg(iomux_select)]
+            Selector::Select(_) => Backend::Select,
+        }
+    }
+    pub(crate) fn max_fd(&self) -> Option<usize> {
+        with_selector!(self, _s, S => S::MAX_FD)
+    }
+    pub(crate) fn verify_identity(&self) -> bool {
+        with_selector!(self, _s, S => S::VERIFY_IDENTITY)
+    }
+    fn register(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
+        with_selector!(self, s, _S => s.register(fd, i))
+    }
+    fn reregister(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
+        with_selector!(self, s, _S => s.reregister(fd, i))
+    }
+    pub(crate) fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
+        with_selector!(self, s, _S => s.deregister(fd))
+    }
+    pub(crate) fn select(
+        &mut self,
+        out: &mut Vec<Ready>,
+        timeout: Option<Duration>,
+    ) -> isys::Result<()> {
+        with_selector!(self, s, _S => s.select(out, timeout))
+    }
+}
+
+impl EventBase {
+    /// Records an interest change; the first registration goes to the kernel at once so its
+    /// errors surface here, later changes wait in the changelist for the next wait.
+    pub(crate) fn sync_interest(&mut self, fd: RawFd, eager: bool) -> Result<()> {
+        let entry = self.entry(fd).expect("entry exists");
+        let wanted = entry.wanted();
+        if entry.registered.is_none() && eager {
+            if let Some(i) = wanted {
+                self.selector.register(fd, i).map_err(|e| match e {
+                    isys::Errno::EINVAL if self.selector.max_fd().is_some() => Error::FdTooLarge {
+                        fd,
+                        limit: self.selector.max_fd().unwrap_or(0),
+                    },
+                    e => Error::sys("register fd", e),
+                })?;
+                self.entry(fd).expect("entry exists").registered = Some(i);
+            }
+            return Ok(());
+        }
+        let entry = self.entry(fd).expect("entry exists");
+        if entry.registered != wanted && !entry.dirty {
+            entry.dirty = true;
+            self.changes.push(fd);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn apply_changes(&mut self) -> Result<()> {
+        for i in 0..self.changes.len() {
+            let fd = self.changes[i];
+            let Some(entry) = self.entry(fd) else {
+                continue;
+            };
+            entry.dirty = false;
+            let (registered, wanted) = (entry.registered, entry.wanted());
+            if registered == wanted {
+                continue;
+            }
+            let r = match (registered, wanted) {
+                (_, None) => self.selector.deregister(fd),
+                (None, Some(i)) => self.selector.register(fd, i),
+                (Some(_), Some(i)) => self.selector.reregister(fd, i),
+            };
+            match r {
+                Ok(()) => {
+                    let entry = self.entry(fd).expect("entry exists");
+                    entry.registered = wanted;
+                    if entry.removable() {
+                        self.fds[fd as usize] = None;
+                    }
+                }
+                // The fd was closed behind our back: drop its handlers.
+                Err(isys::Errno::EBADF) | Err(isys::Errno::ENOENT) => self.purge(fd),
+                Err(e) => {
+                    self.changes.clear();
+                    return Err(Error::sys("update interest", e));
+                }
+            }
+        }
+        self.changes.clear();
+        Ok(())
+    }
+}
