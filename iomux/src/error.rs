@@ -22,6 +22,17 @@ pub enum Error {
         /// Its errno.
         errno: isys::Errno,
     },
+    /// A syscall about one fd failed (registering it with the backend, changing its
+    /// interest).
+    #[error("{call} on fd {fd}: {}", errno.desc())]
+    FdSys {
+        /// The syscall and what it was for.
+        call: &'static str,
+        /// The fd.
+        fd: RawFd,
+        /// Its errno.
+        errno: isys::Errno,
+    },
     /// The fd is not open.
     #[error("fd {0} is not an open file descriptor")]
     BadFd(RawFd),
@@ -66,6 +77,15 @@ pub enum Error {
 impl Error {
     pub(crate) fn sys(call: &'static str, errno: isys::Errno) -> Error {
         Error::Sys { call, errno }
+    }
+
+    /// The errno behind this error, if a syscall failed.
+    pub fn errno(&self) -> Option<isys::Errno> {
+        match self {
+            Error::Sys { errno, .. } | Error::FdSys { errno, .. } => Some(*errno),
+            Error::BadFd(_) => Some(isys::Errno::EBADF),
+            _ => None,
+        }
     }
 
     /// The handler's error, if this is one, for downcasting.

@@ -3,6 +3,7 @@
 //! itself add `impl EventBase` blocks in their own files; dropping the base gives back its
 //! signal notifiers (in `signals.rs`).
 
+use crate::failure::FailurePolicy;
 use crate::fd_entry::FdEntry;
 use crate::multiplexer::Selector;
 use crate::signals::SignalPipe;
@@ -31,6 +32,7 @@ pub struct EventBase {
     pub(crate) exit_requested: bool,
     pub(crate) exit_when_empty: bool,
     pub(crate) dispatching: bool,
+    pub(crate) failure_policy: Option<FailurePolicy>,
 }
 
 impl fmt::Debug for EventBase {
@@ -113,6 +115,7 @@ impl EventBase {
             exit_requested: false,
             exit_when_empty: false,
             dispatching: false,
+            failure_policy: None,
         })
     }
 
@@ -140,6 +143,13 @@ impl EventBase {
                 .signals
                 .as_ref()
                 .map_or(true, |p| p.handlers.is_empty())
+    }
+
+    /// Whether no fd handlers and no timers remain: what `exit_when_empty` waits for. Signal
+    /// handlers do not count (a server's SIGINT handler must not keep an otherwise finished
+    /// loop running).
+    pub fn has_no_work(&self) -> bool {
+        self.user_slots == 0 && self.live_timers == 0
     }
 
     /// Releases the backend's fd and every handler (IOLib's `close` on an event base);

@@ -6,6 +6,11 @@ use crate::{DispatchOptions, Error, Event, EventBase, Exception, Result};
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
+/// Consecutive failed waits (other than EINTR) before `event_dispatch` gives up.
+const MAX_WAIT_FAILURES: u32 = 1000;
+/// The pause after a failed wait.
+const WAIT_FAILURE_BACKOFF: Duration = Duration::from_millis(1);
+
 impl EventBase {
     /// Stops `event_dispatch` after `delay` (IOLib's `exit-event-loop`); zero means at the end
     /// of the current round.
@@ -43,8 +48,9 @@ impl EventBase {
         let start = Instant::now();
         let deadline = opts.timeout.and_then(|t| start.checked_add(t));
         let exit_when_empty = opts.exit_when_empty.unwrap_or(self.exit_when_empty);
+        let mut wait_failures = 0u32;
         loop {
-            if self.exit_requested || (exit_when_empty && self.is_empty()) {
+            if self.exit_requested || (exit_when_empty && self.has_no_work()) {
                 return Ok(());
             }
             let next = self.heap.peek_deadline();
@@ -66,7 +72,7 @@ impl EventBase {
                 // About to block forever: handlers of fds closed behind our back (epoll and
                 // kqueue forget those silently) must not keep an otherwise empty base alive.
                 self.prune_closed_fds();
-                if self.is_empty() {
+                if self.has_no_work() {
                     return Ok(());
                 }
             }
@@ -74,8 +80,21 @@ impl EventBase {
             self.round += 1;
             self.events.clear();
             match self.selector.select(&mut self.events, wait) {
-                Ok(()) | Err(isys::Errno::EINTR) => {}
-                Err(e) => return Err(Error::sys("wait for events", e)),
+                Ok(()) => wait_failures = 0,
+                Err(isys::Errno::EINTR) => {}
+                // Our own mistake (a bad fd set or argument): retrying cannot help.
+                Err(e @ (isys::Errno::EBADF | isys::Errno::EFAULT | isys::Errno::EINVAL)) => {
+                    return Err(Error::sys("wait for events", e))
+                }
+                // Anything else (ENOMEM above all) is the kernel short of something for a
+                // moment: back off a little and wait again, unless it persists.
+                Err(e) => {
+                    wait_failures += 1;
+                    if wait_failures > MAX_WAIT_FAILURES {
+                        return Err(Error::sys("wait for events", e));
+                    }
+                    std::thread::sleep(WAIT_FAILURE_BACKOFF);
+                }
             }
             self.dispatch_fd_events()?;
             self.run_timers()?;
@@ -104,25 +123,29 @@ impl EventBase {
                 self.purge(fd);
                 continue;
             }
-            if ready.error {
-                self.deliver_error(fd)?;
+            if !has_r && !has_w {
+                if ready.error || ready.hup {
+                    // An error or hang-up only an error handler watches: report it and stop
+                    // watching, or it would spin.
+                    self.deliver_error(fd)?;
+                }
                 continue;
             }
-            if ready.hup && !has_r && !has_w {
-                // A hang-up nobody reads: report it and stop watching, or it would spin.
-                self.deliver_error(fd)?;
-                continue;
-            }
-            if ready.read || ready.hup {
+            // Errors and hang-ups reach the read and write handlers as readiness, on every
+            // backend alike (select cannot tell them apart): the handler's I/O call returns
+            // the pending bytes, then end of file or the error (which clears it).
+            let cond = ready.error || ready.hup;
+            if ready.read || cond {
                 self.call_io(fd, Event::Read, None)?;
             }
-            if ready.write || ready.hup {
+            if ready.write || cond {
                 self.call_io(fd, Event::Write, None)?;
             }
         }
         Ok(())
     }
 
+    /// Calls the error handler of an fd that has no read or write handler, then removes it.
     fn deliver_error(&mut self, fd: RawFd) -> Result<()> {
         let ids: [Option<u64>; 3] = {
             let e = self.entry(fd).expect("caller checked");
@@ -182,13 +205,17 @@ impl EventBase {
             self.remove_slot(fd, event);
         }
         let r = handler(self, fd, event, exc);
+        let mut spare = Some(handler);
         if !one_shot {
             if let Some(slot) = self.entry(fd).and_then(|e| e.slot_mut(event).as_mut()) {
                 if slot.id == id && slot.handler.is_none() {
-                    slot.handler = Some(handler);
+                    slot.handler = spare.take();
                 }
             }
         }
-        r.map_err(Error::Handler)
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) => self.handler_failed(fd, event, exc, e, spare),
+        }
     }
 }

@@ -23,7 +23,10 @@ pub enum Event {
 /// Why a handler is called other than plain readiness (IOLib's exception argument).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exception {
-    /// POLLERR/EPOLLERR/EV_ERROR: after this call, the fd's handlers are removed.
+    /// An error or hang-up condition (POLLERR/POLLHUP, EPOLLERR/EPOLLHUP, EV_ERROR/EV_EOF)
+    /// on an fd watched only by an error handler; after this call the fd's handlers are
+    /// removed. Read and write handlers get such conditions as readiness instead (their I/O
+    /// call returns the error), on every backend.
     Error,
     /// The handler's inactivity timeout passed; it stays registered.
     Timeout,

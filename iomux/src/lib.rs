@@ -41,8 +41,20 @@
 //! Handlers are called as IOLib calls them, `(fd, event, exception)`, plus `&mut EventBase`,
 //! through which they can add and remove handlers (their own included), timers and signal
 //! handlers, and stop the loop. A handler removed or replaced during a round is not called
-//! again in that round. A handler returning an error ends [`EventBase::event_dispatch`] with
-//! that error.
+//! again in that round.
+//!
+//! ## Conditions, the same on every backend
+//! Level-triggered everywhere. An error or hang-up reaches an fd's read and write handlers as
+//! readiness: the handler's read returns the bytes that arrived first, then end of file (a
+//! peer's orderly close) or the error (`ECONNRESET`, an ICMP refusal on a datagram socket:
+//! reading clears it and the handlers stay). Only an fd watched by nothing but an error
+//! handler gets [`Exception::Error`], after which its handlers are removed. fds the backend
+//! cannot watch (regular files on epoll) are always ready, as poll and select report them.
+//!
+//! ## Failures
+//! A handler returning an error ends [`EventBase::event_dispatch`] with that error, as in
+//! IOLib, unless a failure policy ([`EventBase::set_handler_error_policy`]) says otherwise:
+//! [`OnError::DropFd`] ends that fd alone ([`EventBase::drop_fd`]) and the loop goes on.
 //!
 //! ## The fd-closing rule
 //! **Remove an fd's handlers before closing it.** The event base defends when that rule is
@@ -61,6 +73,7 @@ mod backend;
 mod error;
 mod event_base;
 mod event_loop;
+mod failure;
 mod fd_entry;
 mod fd_state;
 mod handlers;
@@ -73,6 +86,7 @@ mod timers;
 pub use backend::Backend;
 pub use error::{BoxError, Error, HandlerResult, Result};
 pub use event_base::{EventBase, EventBaseBuilder};
+pub use failure::{HandlerFailure, OnError};
 pub use fd_entry::{Event, Exception};
 pub use options::{DispatchOptions, IoOptions};
 pub use signals::SignalHandlerId;

@@ -94,6 +94,16 @@ impl Selector {
     fn reregister(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
         with_selector!(self, s, _S => s.reregister(fd, i))
     }
+    /// The call that registers an fd, for error messages.
+    pub(crate) fn register_call(&self) -> &'static str {
+        match self.backend() {
+            Backend::Epoll => "epoll_ctl(EPOLL_CTL_ADD)",
+            Backend::Kqueue => "kevent(EV_ADD)",
+            Backend::Poll => "add to the poll set",
+            Backend::Select => "add to the select set",
+        }
+    }
+
     pub(crate) fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
         with_selector!(self, s, _S => s.deregister(fd))
     }
@@ -119,7 +129,11 @@ impl EventBase {
                         fd,
                         limit: self.selector.max_fd().unwrap_or(0),
                     },
-                    e => Error::sys("register fd", e),
+                    errno => Error::FdSys {
+                        call: self.selector.register_call(),
+                        fd,
+                        errno,
+                    },
                 })?;
                 self.entry(fd).expect("entry exists").registered = Some(i);
             }
@@ -161,7 +175,11 @@ impl EventBase {
                 Err(isys::Errno::EBADF) | Err(isys::Errno::ENOENT) => self.purge(fd),
                 Err(e) => {
                     self.changes.clear();
-                    return Err(Error::sys("update interest", e));
+                    return Err(Error::FdSys {
+                        call: "update interest",
+                        fd,
+                        errno: e,
+                    });
                 }
             }
         }

@@ -1,5 +1,10 @@
 //! epoll(7) backend (Linux). Interest changes reach the kernel through the event base's
 //! changelist, so only real changes cost an `epoll_ctl`.
+//!
+//! epoll refuses fds whose file has no readiness to watch (regular files, some character
+//! devices: `EPERM`). Those are kept aside and reported ready for their interest on every
+//! wait, as poll and select report them (and as libuv does); while any is registered the
+//! wait does not block.
 
 use super::{Interest, Ready};
 use isys::{EpollEvent, EpollFlags, EpollOp, Errno, OwnedFd};
@@ -10,6 +15,8 @@ use std::time::Duration;
 pub(crate) struct Selector {
     epfd: OwnedFd,
     events: Vec<EpollEvent>,
+    /// fds epoll refused with `EPERM`, with their interest: always ready.
+    always: Vec<(RawFd, Interest)>,
 }
 
 fn flags(i: Interest) -> EpollFlags {
@@ -31,6 +38,7 @@ impl Selector {
         Ok(Selector {
             epfd: isys::epoll_create1()?,
             events: vec![EpollEvent::empty(); 1024],
+            always: Vec::new(),
         })
     }
 
@@ -39,11 +47,27 @@ impl Selector {
         match isys::epoll_ctl(&self.epfd, EpollOp::Add, fd, Some(ev)) {
             // Still in the set from an earlier registration of the same open file.
             Err(Errno::EEXIST) => isys::epoll_ctl(&self.epfd, EpollOp::Modify, fd, Some(ev)),
+            // A regular file (or the like): always ready.
+            Err(Errno::EPERM) => {
+                self.set_always(fd, i);
+                Ok(())
+            }
             r => r,
         }
     }
 
+    fn set_always(&mut self, fd: RawFd, i: Interest) {
+        match self.always.iter_mut().find(|(f, _)| *f == fd) {
+            Some(entry) => entry.1 = i,
+            None => self.always.push((fd, i)),
+        }
+    }
+
     pub fn reregister(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
+        if self.always.iter().any(|(f, _)| *f == fd) {
+            self.set_always(fd, i);
+            return Ok(());
+        }
         let ev = EpollEvent::new(flags(i), fd as u64);
         match isys::epoll_ctl(&self.epfd, EpollOp::Modify, fd, Some(ev)) {
             // The kernel dropped it (the fd was closed, the number reused): add again.
@@ -53,6 +77,10 @@ impl Selector {
     }
 
     pub fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
+        if let Some(p) = self.always.iter().position(|(f, _)| *f == fd) {
+            self.always.swap_remove(p);
+            return Ok(());
+        }
         match isys::epoll_ctl(&self.epfd, EpollOp::Delete, fd, None) {
             Err(Errno::EBADF) | Err(Errno::ENOENT) => Ok(()),
             r => r,
@@ -60,7 +88,22 @@ impl Selector {
     }
 
     pub fn select(&mut self, out: &mut Vec<Ready>, timeout: Option<Duration>) -> isys::Result<()> {
+        let timeout = if self.always.is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
         let n = isys::epoll_wait(&self.epfd, &mut self.events, timeout)?;
+        for &(fd, i) in &self.always {
+            if !i.is_empty() {
+                out.push(Ready {
+                    fd,
+                    read: i.read,
+                    write: i.write,
+                    ..Ready::default()
+                });
+            }
+        }
         for ev in &self.events[..n] {
             let f = ev.events();
             out.push(Ready {

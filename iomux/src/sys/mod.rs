@@ -22,6 +22,9 @@
 //!   triggered. `EINTR` is returned as is. Must not allocate in steady state: `out` is
 //!   reused by the caller and buffers are preallocated.
 //!
+//! fds the kernel object cannot watch (epoll's `EPERM` for regular files) are accepted and
+//! reported ready for their interest on every wait, as poll and select report them.
+//!
 //! Readiness is reported as flags, never interpreted here: error (POLLERR/EPOLLERR/EV_ERROR),
 //! hang-up (POLLHUP/EPOLLHUP/EV_EOF), invalid (POLLNVAL, or an fd select found closed).
 
@@ -35,7 +38,7 @@ pub(crate) struct Interest {
 }
 
 impl Interest {
-    #[cfg_attr(not(iomux_kqueue), allow(dead_code))]
+    #[cfg_attr(not(any(iomux_kqueue, iomux_epoll)), allow(dead_code))]
     pub fn is_empty(self) -> bool {
         !self.read && !self.write
     }
