@@ -435,39 +435,38 @@ impl Steady {
 
 // ----- /proc -------------------------------------------------------------------------------
 
-/// The CPU time (user + system) process `pid` used so far, from /proc/PID/stat.
-pub fn cpu_time(pid: i32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc/PID/stat");
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+/// The CPU time (user + system) process `pid` used so far, from /proc/PID/stat; `None` if
+/// the process is gone.
+pub fn cpu_time(pid: i32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
-    // rest starts at field 3 (state); utime and stime are fields 14 and 15.
-    let utime: u64 = f[11].parse().unwrap();
-    let stime: u64 = f[12].parse().unwrap();
+    // `rest` starts at field 3 (state); utime and stime are fields 14 and 15, in clock ticks.
+    let utime: u64 = f.get(11)?.parse().ok()?;
+    let stime: u64 = f.get(12)?.parse().ok()?;
     // SAFETY: sysconf only reads a configuration value.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Duration::from_millis((utime + stime) * 1000 / hz)
+    Some(Duration::from_millis((utime + stime) * 1000 / hz))
 }
 
-/// A `Vm...` line of /proc/PID/status, in bytes.
-pub fn vm_bytes(pid: i32, field: &str) -> u64 {
-    let status =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
+/// A `Vm...` line of /proc/PID/status, in bytes; `None` if the process is gone.
+pub fn vm_bytes(pid: i32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         .map(|kib| kib * 1024)
-        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
 }
 
-/// The resident set size of `pid` now.
-pub fn rss(pid: i32) -> u64 {
+/// The resident set size of `pid` now (VmRSS).
+pub fn rss(pid: i32) -> Option<u64> {
     vm_bytes(pid, "VmRSS")
 }
 
-/// The peak resident set size of `pid` so far.
-pub fn peak_rss(pid: i32) -> u64 {
+/// The peak resident set size of `pid` so far (VmHWM).
+pub fn peak_rss(pid: i32) -> Option<u64> {
     vm_bytes(pid, "VmHWM")
 }
 
