@@ -148,13 +148,16 @@ fn tcp_pair() -> (TcpStream, TcpStream) {
     (a, b)
 }
 
+/// A kind of stream: its name, the peer's end, our fd and our end.
+type StreamCase = (&'static str, Box<dyn Write>, i32, Box<dyn Read>);
+
 fn orderly_close_is_end_of_file_after_all_bytes(b: Backend) {
     // TCP (FIN) and a Unix socketpair (POLLHUP on close), 32 KiB read 1 KiB per call.
     let data = payload(32 * 1024);
     let (peer, ours) = tcp_pair();
     ours.set_nonblocking(true).unwrap();
     let unix = isys::socketpair(isys::libc::AF_UNIX, isys::libc::SOCK_STREAM, 0, true).unwrap();
-    let cases: Vec<(&str, Box<dyn Write>, i32, Box<dyn Read>)> = vec![
+    let cases: Vec<StreamCase> = vec![
         ("tcp", Box::new(peer), ours.as_raw_fd(), Box::new(ours)),
         (
             "unix",
