@@ -101,6 +101,7 @@ fn case(checks: &mut Checks, server: &str, backend: &str, inject: &str, expect: 
         checks.fail(format!("{what}: no traced server process under strace"));
         return;
     };
+    let _guard = KillOnDrop(pid);
     let result = match expect {
         Expect::Exact => exact_workload(server, port),
         Expect::Survive => survival_workload(server, port),

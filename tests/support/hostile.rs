@@ -568,6 +568,19 @@ pub fn wait_traced_pid(srv: &Server) -> Option<i32> {
     }
 }
 
+/// Kills the traced server `pid` when dropped, if it still runs: killing strace alone would
+/// leave its tracee running.
+#[derive(Debug)]
+pub struct KillOnDrop(pub i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if pid_alive(self.0) {
+            let _ = isys::kill(self.0, isys::Signal::SIGKILL);
+        }
+    }
+}
+
 /// `Ok` while the traced server `pid` runs; otherwise what it printed.
 pub fn traced_alive_or_err(srv: &Server, pid: i32) -> Result<(), String> {
     if pid_alive(pid) {
