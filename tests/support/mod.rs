@@ -2,6 +2,8 @@
 //! (`tests/examples.rs`) and the tour (`examples/tour.rs`).
 #![allow(dead_code)] // each user takes a subset
 
+pub mod hostile;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -101,7 +103,29 @@ impl Server {
         extra: &[&str],
         env: &[(&str, &str)],
     ) -> Result<Server, String> {
-        let mut cmd = Command::new(example(name));
+        Server::start_with(&Launch::default(), name, port, extra, env)
+    }
+
+    /// [`Server::start`] under `launch`: behind a wrapper command (strace, prlimit) and/or
+    /// with a lowered `RLIMIT_NOFILE`.
+    pub fn start_with(
+        launch: &Launch,
+        name: &str,
+        port: u16,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Server, String> {
+        let mut cmd = match launch.wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(example(name));
+                c
+            }
+            None => Command::new(example(name)),
+        };
+        if let Some(n) = launch.nofile {
+            hostile::limit_nofile(&mut cmd, n);
+        }
         cmd.arg("--port").arg(port.to_string()).args(extra);
         for (k, v) in env {
             cmd.env(k, v);
@@ -170,6 +194,26 @@ impl Server {
         thread::sleep(Duration::from_millis(20));
         (status, self.stdout.get(), self.stderr.get())
     }
+}
+
+impl Drop for Server {
+    /// A server a test leaves running (a failed assertion, a panic) is killed, never leaked.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// How to launch a server: a wrapper command in front of it (`strace ...`, `prlimit ...`)
+/// and an fd limit to set before it runs.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// The wrapper's argv; the example's path and arguments follow it.
+    pub wrapper: Vec<String>,
+    /// `RLIMIT_NOFILE` (soft and hard) for the server.
+    pub nofile: Option<u64>,
 }
 
 /// What to feed a client on stdin.
