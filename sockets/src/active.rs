@@ -40,6 +40,8 @@ pub struct ActiveSocket {
     /// The last recv left the kernel buffer empty: the next blocking read waits first
     /// instead of paying for a recv that can only say EWOULDBLOCK.
     pub(crate) drained: bool,
+    /// Bytes of `ibuf` beyond its base size charged to `settings.input_budget`.
+    pub(crate) charged: usize,
 }
 fd_traits!(ActiveSocket);
 
@@ -72,6 +74,7 @@ impl ActiveSocket {
             read_timeout: None,
             write_timeout: None,
             drained: false,
+            charged: 0,
         }
     }
 
@@ -229,6 +232,7 @@ impl ActiveSocket {
     pub fn close_abort(&mut self) {
         self.obuf.clear();
         self.opos = 0;
+        self.release_input_budget();
         let _ = self.base.close();
     }
 }
