@@ -41,6 +41,7 @@
 #![warn(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]
 
+mod acceptor;
 mod active;
 mod address;
 mod base_socket;
@@ -58,6 +59,7 @@ mod socket;
 mod stream;
 mod wait;
 
+pub use acceptor::{AcceptOutcome, Acceptor, MAX_BACKOFF, MIN_BACKOFF};
 pub use active::ActiveSocket;
 pub use address::*;
 pub use base_socket::{BaseSocket, Family, SocketKind};
