@@ -21,7 +21,7 @@ fn feed(writer: &ActiveSocket, bytes: &[u8]) {
 fn read_split(format: ExternalFormat, max: usize, input: &[u8], cuts: &[usize]) -> Vec<String> {
     let (mut reader, mut writer) = pair(format, max);
     let mut out = Vec::new();
-    let mut show = |r: Result<String>| match r {
+    let show = |r: Result<String>| match r {
         Ok(line) => format!("line {line:?}"),
         Err(Error::LineTooLong { .. }) => "too long".to_string(),
         Err(e) => format!("error {e}"),
