@@ -18,9 +18,22 @@ fn ex4_str_cli(socket: &mut ActiveSocket) -> Result<(), SocketError> {
             Ok(_) => {}
         }
         let line = line.trim_end_matches(['\n', '\r']);
+        // If the server already closed (after our "quit"), see that first, as IOLib sees the
+        // end-of-file on this round's read-line: never write into a closed connection first.
+        if let Some(early) = socket.read_line_no_hang()? {
+            println!("{early}");
+        }
         // Send it to the server, get the response.
-        writeln!(socket, "{line}")?;
-        socket.finish_output()?;
+        let sent = writeln!(socket, "{line}").and_then(|_| socket.finish_output());
+        if let Err(e @ (SocketError::Hangup | SocketError::ConnectionReset)) = sent {
+            // The server went away while we wrote: what it sent before closing still comes
+            // first, so an orderly close still reads as end-of-file.
+            return match socket.read_line_no_hang() {
+                Err(SocketError::EndOfFile) => Err(SocketError::EndOfFile),
+                _ => Err(e),
+            };
+        }
+        sent?;
         println!("{}", socket.read_line()?);
     }
 }

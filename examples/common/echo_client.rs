@@ -7,7 +7,7 @@
 
 use super::StdinLines;
 use iolib::prelude::*;
-use std::os::fd::RawFd;
+use std::os::fd::{AsFd, RawFd};
 
 /// What the handlers share (the Lisp closures' lexical environment).
 pub struct Client {
@@ -56,8 +56,12 @@ fn str_cli_write(
     _event: Event,
     _exception: Option<Exception>,
 ) -> HandlerResult {
-    // Reading stdin blocks; but if the server speaks first, let the read handler run.
-    if !client.stdin.wait_line_or_readable(&client.socket) {
+    // If the server already answered or closed, let the read handler see that first, as
+    // IOLib's client sees the end-of-file on its read rather than writing into a closed
+    // connection. Reading stdin blocks; if the server speaks meanwhile, the same.
+    if isys::fd_readable(client.socket.as_fd()).unwrap_or(false)
+        || !client.stdin.wait_line_or_readable(&client.socket)
+    {
         return Ok(());
     }
     let Some(line) = client.stdin.read_line() else {
@@ -71,6 +75,16 @@ fn str_cli_write(
     match writeln!(client.socket, "{line}").and_then(|_| client.socket.finish_output()) {
         Ok(()) => Ok(()),
         Err(SocketError::Hangup) | Err(SocketError::ConnectionReset) => {
+            // What the server sent before it closed comes first: an orderly close is an
+            // end-of-file on the read side.
+            if let Err(SocketError::EndOfFile) = client.socket.read_line_no_hang() {
+                println!(
+                    "make-{}-str-cli-read: server closed connection on read!",
+                    client.name
+                );
+                disconnect(base, fd, client, &[], true);
+                return Ok(());
+            }
             println!(
                 "make-{}-str-cli-write: server closed connection on write!",
                 client.name

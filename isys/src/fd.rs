@@ -1,4 +1,4 @@
-//! File-descriptor calls: read/write, readv/writev, close, dup, pipe, fcntl.
+//! File-descriptor calls: read/write, readv/writev, open, close, dup, pipe, fcntl.
 
 use crate::{Errno, Result};
 use std::io::{IoSlice, IoSliceMut};
@@ -91,6 +91,12 @@ pub fn dup2<Fd: AsFd>(fd: Fd, target: OwnedFd) -> Result<OwnedFd> {
 fn owned_ref(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
     // SAFETY: used only for the duration of one fcntl on an fd we own right now.
     unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+}
+
+/// `open(2)` of `path` with `flags` plus `O_CLOEXEC`: a new fd (`open("/dev/null",
+/// O_RDONLY)` is how a server keeps a reserve fd for running out of fds).
+pub fn open(path: &std::ffi::CStr, flags: libc::c_int) -> Result<OwnedFd> {
+    syscall!(open(path.as_ptr(), flags | libc::O_CLOEXEC)).map(owned)
 }
 
 /// `pipe2(2)` with `O_CLOEXEC` (and `O_NONBLOCK` when `nonblocking`): `(read end, write end)`.

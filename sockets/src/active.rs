@@ -9,7 +9,7 @@ use crate::error::{Error, Result, SysContext};
 use crate::format::ExternalFormat;
 use crate::stream::StreamSettings;
 use crate::wait::{remaining, Wait};
-use isys::{Errno, FdEvent};
+use isys::{Errno, FdEvent, MsgFlags};
 use std::fmt;
 use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -40,6 +40,8 @@ pub struct ActiveSocket {
     /// The last recv left the kernel buffer empty: the next blocking read waits first
     /// instead of paying for a recv that can only say EWOULDBLOCK.
     pub(crate) drained: bool,
+    /// Bytes of `ibuf` beyond its base size charged to `settings.input_budget`.
+    pub(crate) charged: usize,
 }
 fd_traits!(ActiveSocket);
 
@@ -72,6 +74,7 @@ impl ActiveSocket {
             read_timeout: None,
             write_timeout: None,
             drained: false,
+            charged: 0,
         }
     }
 
@@ -216,19 +219,44 @@ impl ActiveSocket {
 
     /// Sends buffered output, then closes (IOLib's `close`). The fd is closed even when the
     /// flush fails (that error is returned). Closing a closed socket does nothing.
+    ///
+    /// Input nobody read is discarded, whether this socket buffered it or the kernel holds it
+    /// (up to 1 MiB of the latter is read and dropped, without waiting), so the peer sees an
+    /// orderly end of file after everything sent here, not a reset: an echo client that
+    /// wrote one more line after `quit` reads the server's last answer and then end of file.
+    /// [`close_abort`](Self::close_abort) skips both the flush and this.
     pub fn close(&mut self) -> Result<()> {
         if !self.is_open() {
             return Ok(());
         }
         let flushed = self.finish_output();
+        self.discard_unread_input();
         self.close_abort();
         flushed
+    }
+
+    /// Reads and drops what the kernel has received and nobody read, without waiting: closing
+    /// with unread input would make the kernel answer with a reset instead of end of file.
+    fn discard_unread_input(&mut self) {
+        const MAX_DISCARD: usize = 1 << 20;
+        let Ok(fd) = self.base.fd() else { return };
+        let mut scratch = [0u8; 4096];
+        let mut discarded = 0;
+        while discarded < MAX_DISCARD {
+            match isys::recv(fd, &mut scratch, MsgFlags::DONT_WAIT) {
+                Ok(0) => break,
+                Ok(n) => discarded += n,
+                Err(Errno::EINTR) => continue,
+                Err(_) => break,
+            }
+        }
     }
 
     /// Drops buffered output and closes (IOLib's `close :abort t`).
     pub fn close_abort(&mut self) {
         self.obuf.clear();
         self.opos = 0;
+        self.release_input_budget();
         let _ = self.base.close();
     }
 }

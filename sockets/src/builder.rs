@@ -244,6 +244,13 @@ impl MakeSocket {
         self.settings.max_line_length = n.max(1);
         self
     }
+    /// The [`InputBudget`](crate::InputBudget) the socket's input buffer growth is charged
+    /// to; on a passive socket, shared by every socket it accepts (beyond IOLib). Default:
+    /// none, only the maximum line length bounds a buffer.
+    pub fn input_budget(mut self, budget: crate::InputBudget) -> Self {
+        self.settings.input_budget = Some(budget);
+        self
+    }
     /// How long the connect waits (default forever; beyond IOLib's `make-socket`).
     pub fn connect_timeout(mut self, wait: impl Into<Wait>) -> Self {
         self.wait = wait.into();
@@ -393,12 +400,13 @@ impl MakeSocket {
             (SocketKind::Datagram, _) => Socket::Datagram(DatagramSocket { base }),
             (SocketKind::Stream, Connect::Passive) => {
                 let mut p = PassiveSocket::from_base(base, self.format);
-                p.settings = self.settings;
+                p.settings = self.settings.clone();
                 p.reuse_address = self.reuse_address;
                 Socket::Passive(p)
             }
             (SocketKind::Stream, Connect::Active) => {
-                Socket::Active(ActiveSocket::from_parts(base, self.format, self.settings))
+                let settings = self.settings.clone();
+                Socket::Active(ActiveSocket::from_parts(base, self.format, settings))
             }
         };
         if self.kind == SocketKind::Stream {

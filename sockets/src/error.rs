@@ -1,4 +1,5 @@
-//! IOLib's socket conditions as one error enum.
+//! IOLib's socket conditions as one error enum, and what a failure concerns
+//! ([`ErrorScope`]): one peer, a passing shortage, or the whole process.
 
 use isys::{Errno, FdWaitError};
 
@@ -81,6 +82,14 @@ pub enum Error {
     #[error("line too long: more than {limit} bytes without a line end")]
     LineTooLong {
         /// The socket's maximum line length in bytes.
+        limit: usize,
+    },
+    /// Growing this socket's input buffer for an unfinished line would take its shared
+    /// [`InputBudget`](crate::InputBudget) over its limit. Like [`Error::LineTooLong`], the
+    /// rest of that line is skipped and the next line can be read.
+    #[error("input budget exceeded: the sockets sharing it may buffer at most {limit} bytes beyond their base buffers")]
+    InputBudgetExceeded {
+        /// The budget's limit in bytes.
         limit: usize,
     },
     /// Input or output not valid for the socket's encoding.
@@ -192,6 +201,88 @@ impl Error {
     pub fn is_would_block(&self) -> bool {
         self.errno() == Some(Errno::EWOULDBLOCK)
     }
+
+    /// What this failure concerns: one peer, a passing shortage, or the process (see
+    /// [`ErrorScope`] for the table). A server closes the peer's connection on
+    /// [`ErrorScope::Peer`], tries again later on [`ErrorScope::Transient`], and stops (or
+    /// reports loudly) only on [`ErrorScope::Process`].
+    pub fn scope(&self) -> ErrorScope {
+        match self {
+            Error::ConnectionRefused
+            | Error::ConnectionReset
+            | Error::ConnectionAborted
+            | Error::ConnectionTimeout
+            | Error::NetworkDown
+            | Error::NetworkUnreachable
+            | Error::NetworkReset
+            | Error::HostDown
+            | Error::HostUnreachable
+            | Error::NotConnected
+            | Error::EndpointShutdown
+            | Error::EndOfFile
+            | Error::Hangup
+            | Error::Timeout(_)
+            | Error::LineTooLong { .. }
+            | Error::InputBudgetExceeded { .. }
+            | Error::Encoding { .. } => ErrorScope::Peer,
+            Error::NoBufferSpace => ErrorScope::Transient,
+            Error::Poll(FdWaitError::PollErr { .. }) => ErrorScope::Peer,
+            Error::Poll(FdWaitError::Sys(errno)) | Error::Sys { errno, .. } => {
+                ErrorScope::of_errno(*errno)
+            }
+            _ => ErrorScope::Process,
+        }
+    }
+
+    /// Whether this failure concerns one peer only ([`ErrorScope::Peer`]).
+    pub fn is_per_peer(&self) -> bool {
+        self.scope() == ErrorScope::Peer
+    }
+
+    /// Whether this failure is a passing shortage worth retrying ([`ErrorScope::Transient`]).
+    pub fn is_transient(&self) -> bool {
+        self.scope() == ErrorScope::Transient
+    }
+}
+
+/// What a failure concerns, so a server knows whether to drop one connection, wait a little,
+/// or give up ([`Error::scope`]).
+///
+/// | Scope | Conditions | What a server does |
+/// |---|---|---|
+/// | [`Peer`](ErrorScope::Peer) | `ConnectionReset` (`ECONNRESET`), `ConnectionAborted` (`ECONNABORTED`), `ConnectionTimeout` (`ETIMEDOUT`), `EndOfFile`, `Hangup` (`EPIPE`), `LineTooLong`, `InputBudgetExceeded`, `Encoding`, `NotConnected` (`ENOTCONN`), `EndpointShutdown` (`ESHUTDOWN`), `NetworkReset` (`ENETRESET`), `HostUnreachable`/`NetworkUnreachable`/`HostDown`/`NetworkDown` on a connected peer, `ConnectionRefused` (a datagram peer's ICMP answer), `Timeout` of a read or write, a `POLLERR` on the peer's fd | closes that connection, logs one line, goes on |
+/// | [`Transient`](ErrorScope::Transient) | `EINTR`, `EAGAIN`/`EWOULDBLOCK`, `ENOBUFS` (`NoBufferSpace`), `ENOMEM` | tries again shortly (the blocking operations of this crate already do, within their deadline) |
+/// | [`Process`](ErrorScope::Process) | everything else: `EBADF`, `EINVAL`, `EMFILE`/`ENFILE` (on accept: handled by [`Acceptor`](crate::Acceptor)), `EADDRINUSE`, `Closed`, `InvalidArgument`, resolver errors, ... | reports it; a bug or a setup problem, not a client's doing |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorScope {
+    /// One connection failed, or one peer misbehaved: close it, keep serving the others.
+    Peer,
+    /// A passing shortage or an interruption: try again shortly.
+    Transient,
+    /// Concerns the whole process (or is a bug): no retry will help.
+    Process,
+}
+
+impl ErrorScope {
+    /// The scope of a bare errno, by the table on [`ErrorScope`].
+    pub fn of_errno(errno: Errno) -> ErrorScope {
+        match errno {
+            Errno::ECONNREFUSED
+            | Errno::ECONNRESET
+            | Errno::ECONNABORTED
+            | Errno::ETIMEDOUT
+            | Errno::ENETDOWN
+            | Errno::ENETUNREACH
+            | Errno::ENETRESET
+            | Errno::EHOSTDOWN
+            | Errno::EHOSTUNREACH
+            | Errno::ENOTCONN
+            | Errno::ESHUTDOWN
+            | Errno::EPIPE => ErrorScope::Peer,
+            Errno::EINTR | Errno::EAGAIN | Errno::ENOBUFS | Errno::ENOMEM => ErrorScope::Transient,
+            _ => ErrorScope::Process,
+        }
+    }
 }
 
 impl From<Error> for std::io::Error {
@@ -199,7 +290,9 @@ impl From<Error> for std::io::Error {
         use std::io::ErrorKind;
         let kind = match &e {
             Error::EndOfFile => ErrorKind::UnexpectedEof,
-            Error::Encoding { .. } | Error::LineTooLong { .. } => ErrorKind::InvalidData,
+            Error::Encoding { .. }
+            | Error::LineTooLong { .. }
+            | Error::InputBudgetExceeded { .. } => ErrorKind::InvalidData,
             Error::InvalidAddress(_) | Error::InvalidArgument(_) => ErrorKind::InvalidInput,
             Error::Timeout(_) => ErrorKind::TimedOut,
             Error::Sys { errno, .. } => return isys::errno_to_io(*errno),
@@ -248,5 +341,68 @@ mod tests {
         assert_eq!(io.kind(), std::io::ErrorKind::ConnectionReset);
         let io: std::io::Error = Error::from_errno("recv", Errno::EAGAIN).into();
         assert_eq!(io.raw_os_error(), Some(Errno::EAGAIN as i32));
+    }
+
+    #[test]
+    fn scopes_follow_the_table() {
+        use ErrorScope::*;
+        let peer = [
+            Error::ConnectionReset,
+            Error::ConnectionAborted,
+            Error::ConnectionTimeout,
+            Error::EndOfFile,
+            Error::Hangup,
+            Error::LineTooLong { limit: 1 },
+            Error::InputBudgetExceeded { limit: 1 },
+            Error::Encoding {
+                encoding: "UTF-8",
+                line: 1,
+                offset: 0,
+                detail: String::new(),
+            },
+            Error::NotConnected,
+            Error::EndpointShutdown,
+            Error::NetworkReset,
+            Error::HostUnreachable,
+            Error::NetworkUnreachable,
+            Error::Timeout(std::time::Duration::from_secs(1)),
+            Error::Poll(FdWaitError::PollErr { fd: 3 }),
+        ];
+        for e in &peer {
+            assert_eq!(e.scope(), Peer, "{e:?}");
+            assert!(e.is_per_peer() && !e.is_transient());
+        }
+        for errno in [Errno::EINTR, Errno::EAGAIN, Errno::ENOBUFS, Errno::ENOMEM] {
+            let e = Error::from_errno("recv", errno);
+            assert_eq!(e.scope(), Transient, "{e:?}");
+            assert!(e.is_transient() && !e.is_per_peer());
+        }
+        for e in [
+            Error::from_errno("accept4", Errno::EMFILE),
+            Error::from_errno("accept4", Errno::ENFILE),
+            Error::from_errno("recv", Errno::EBADF),
+            Error::from_errno("setsockopt", Errno::EINVAL),
+            Error::AddressInUse,
+            Error::Closed,
+            Error::InvalidArgument("x".into()),
+            Error::Poll(FdWaitError::PollNval { fd: 3 }),
+        ] {
+            assert_eq!(e.scope(), Process, "{e:?}");
+        }
+        // Every errno that maps to a peer condition keeps its scope through from_errno.
+        for errno in [
+            Errno::ECONNRESET,
+            Errno::EPIPE,
+            Errno::ETIMEDOUT,
+            Errno::ENOTCONN,
+            Errno::EHOSTUNREACH,
+        ] {
+            assert_eq!(ErrorScope::of_errno(errno), Peer);
+            assert_eq!(Error::from_errno("send", errno).scope(), Peer);
+        }
+        assert_eq!(
+            Error::Poll(FdWaitError::Sys(Errno::EINTR)).scope(),
+            Transient
+        );
     }
 }

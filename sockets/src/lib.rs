@@ -41,27 +41,32 @@
 #![warn(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]
 
+mod acceptor;
 mod active;
 mod address;
 mod base_socket;
+mod budget;
 mod builder;
 mod datagram;
 mod error;
 mod format;
 mod lookup;
 mod options;
+mod output;
 mod passive;
 mod send_receive;
 mod socket;
 mod stream;
 mod wait;
 
+pub use acceptor::{AcceptOutcome, Acceptor, MAX_BACKOFF, MIN_BACKOFF};
 pub use active::ActiveSocket;
 pub use address::*;
 pub use base_socket::{BaseSocket, Family, SocketKind};
+pub use budget::InputBudget;
 pub use builder::{make_socket, AddressFamily, Connect, Host, Ipv6Mode, MakeSocket};
 pub use datagram::DatagramSocket;
-pub use error::{Error, Result};
+pub use error::{Error, ErrorScope, Result};
 pub use format::{Encoding, ExternalFormat, LineEnd};
 pub use isys::{Errno, MsgFlags};
 pub use lookup::{

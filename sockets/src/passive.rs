@@ -5,6 +5,7 @@
 use crate::active::ActiveSocket;
 use crate::address::Address;
 use crate::base_socket::{closed_placeholder, fd_traits, Base, BaseSocket, Family, SocketKind};
+use crate::budget::InputBudget;
 use crate::error::{Error, Result, SysContext};
 use crate::format::ExternalFormat;
 use crate::stream::StreamSettings;
@@ -78,7 +79,7 @@ impl PassiveSocket {
                     return Ok(Some(ActiveSocket::from_parts(
                         base,
                         self.format,
-                        self.settings,
+                        self.settings.clone(),
                     )));
                 }
                 Err(Errno::EINTR) => continue,
@@ -102,6 +103,18 @@ impl PassiveSocket {
     /// Closes the socket; harmless when already closed.
     pub fn close(&mut self) -> Result<()> {
         self.base.close()
+    }
+
+    /// Shares `budget` with every socket accepted from now on (or none): the input those
+    /// sockets buffer beyond their base buffer size, while unfinished lines fill them, is
+    /// bounded by it all together. See [`InputBudget`].
+    pub fn set_input_budget(&mut self, budget: Option<InputBudget>) {
+        self.settings.input_budget = budget;
+    }
+
+    /// The budget handed to accepted sockets, if any.
+    pub fn input_budget(&self) -> Option<&InputBudget> {
+        self.settings.input_budget.as_ref()
     }
 
     /// The external format handed to accepted sockets.

@@ -1,12 +1,16 @@
 //! Unbuffered transfers (IOLib's `send-to` and `receive-from`): single `send`/`recv` calls
 //! on stream sockets that bypass the stream buffer, datagrams with their peer address, and
 //! fd passing over local sockets (`SCM_RIGHTS`).
+//!
+//! Every call here retries `EINTR` itself: a signal never surfaces as an error. The fd passing
+//! calls, which wait, also retry `ENOBUFS`/`ENOMEM` after a short pause within their timeout.
 
 use crate::active::ActiveSocket;
 use crate::address::Address;
 use crate::base_socket::{address_of, Family};
 use crate::datagram::DatagramSocket;
 use crate::error::{Error, Result, SysContext};
+use crate::wait::pause_before_retry;
 use isys::{libc, Errno, FdEvent, MsgFlags};
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::time::Instant;
@@ -26,9 +30,11 @@ impl ActiveSocket {
 
     /// One `send(2)` of `buf`, bypassing the output buffer (IOLib's `send-to` on a stream).
     /// The fd is non-blocking: a full socket buffer is an error whose errno is `EWOULDBLOCK`
-    /// ([`Error::is_would_block`]); a closed peer is [`Error::Hangup`] (`EPIPE`).
+    /// ([`Error::is_would_block`]); a closed peer is [`Error::Hangup`] (`EPIPE`). `EINTR` is
+    /// retried.
     pub fn send_to(&self, buf: &[u8], flags: MsgFlags) -> Result<usize> {
-        isys::send(self.base.fd()?, buf, flags).ctx("send")
+        let fd = self.base.fd()?;
+        isys::repeat_upon_eintr(|| isys::send(fd, buf, flags)).ctx("send")
     }
 
     /// [`send_to`](Self::send_to) on `buf[start..end]` (`end` `None` = the end), IOLib's
@@ -46,7 +52,7 @@ impl ActiveSocket {
 
     /// One `recv(2)` into `buf`, bypassing line decoding (IOLib's `receive-from` on a stream);
     /// bytes already buffered by line reads come first. `Ok(0)` is end of file. Non-blocking:
-    /// nothing available is an `EWOULDBLOCK` error.
+    /// nothing available is an `EWOULDBLOCK` error. `EINTR` is retried.
     pub fn receive_from(&mut self, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
         let have = self.iend - self.ipos;
         if have > 0 && !buf.is_empty() {
@@ -57,7 +63,8 @@ impl ActiveSocket {
             }
             return Ok(n);
         }
-        isys::recv(self.base.fd()?, buf, flags).ctx("recv")
+        let fd = self.base.fd()?;
+        isys::repeat_upon_eintr(|| isys::recv(fd, buf, flags)).ctx("recv")
     }
 
     /// [`receive_from`](Self::receive_from) into `buf[start..end]`.
@@ -82,15 +89,13 @@ impl ActiveSocket {
         let deadline = self
             .write_timeout
             .and_then(|t| Instant::now().checked_add(t));
+        let what = self.write_timeout.unwrap_or_default();
         loop {
             match isys::sendmsg(self.base.fd()?, b"\0", &[fd], MsgFlags::empty()) {
                 Ok(_) => return Ok(()),
                 Err(Errno::EINTR) => continue,
-                Err(Errno::EWOULDBLOCK) => self.base.wait(
-                    FdEvent::Write,
-                    deadline,
-                    self.write_timeout.unwrap_or_default(),
-                )?,
+                Err(Errno::EWOULDBLOCK) => self.base.wait(FdEvent::Write, deadline, what)?,
+                Err(Errno::ENOBUFS | Errno::ENOMEM) => pause_before_retry(deadline, what)?,
                 Err(e) => return Err(Error::from_errno("sendmsg", e)),
             }
         }
@@ -108,6 +113,7 @@ impl ActiveSocket {
         let deadline = self
             .read_timeout
             .and_then(|t| Instant::now().checked_add(t));
+        let what = self.read_timeout.unwrap_or_default();
         loop {
             let mut byte = [0u8; 1];
             match isys::recvmsg(self.base.fd()?, &mut byte, 1, MsgFlags::empty()) {
@@ -118,11 +124,8 @@ impl ActiveSocket {
                     })
                 }
                 Err(Errno::EINTR) => continue,
-                Err(Errno::EWOULDBLOCK) => self.base.wait(
-                    FdEvent::Read,
-                    deadline,
-                    self.read_timeout.unwrap_or_default(),
-                )?,
+                Err(Errno::EWOULDBLOCK) => self.base.wait(FdEvent::Read, deadline, what)?,
+                Err(Errno::ENOBUFS | Errno::ENOMEM) => pause_before_retry(deadline, what)?,
                 Err(e) => return Err(Error::from_errno("recvmsg", e)),
             }
         }
@@ -131,7 +134,7 @@ impl ActiveSocket {
 
 impl DatagramSocket {
     /// Sends one datagram (IOLib's `send-to`): to `to` when given, else to the connected
-    /// peer. Non-blocking: `EWOULDBLOCK` when the buffer is full.
+    /// peer. Non-blocking: `EWOULDBLOCK` when the buffer is full. `EINTR` is retried.
     pub fn send_to(
         &self,
         buf: &[u8],
@@ -142,21 +145,22 @@ impl DatagramSocket {
         match to {
             Some((addr, port)) => {
                 let sa = self.base.sockaddr(addr, port)?;
-                isys::sendto(fd, buf, flags, &sa).ctx("sendto")
+                isys::repeat_upon_eintr(|| isys::sendto(fd, buf, flags, &sa)).ctx("sendto")
             }
-            None => isys::send(fd, buf, flags).ctx("send"),
+            None => isys::repeat_upon_eintr(|| isys::send(fd, buf, flags)).ctx("send"),
         }
     }
 
     /// Receives one datagram (IOLib's `receive-from`): the byte count and the sender.
     /// Non-blocking: `EWOULDBLOCK` when none is waiting (see
-    /// [`wait_readable`](crate::BaseSocket::wait_readable)).
+    /// [`wait_readable`](crate::BaseSocket::wait_readable)). `EINTR` is retried.
     pub fn receive_from(
         &self,
         buf: &mut [u8],
         flags: MsgFlags,
     ) -> Result<(usize, Option<(Address, u16)>)> {
-        let (n, sa) = isys::recvfrom(self.base.fd()?, buf, flags).ctx("recvfrom")?;
+        let fd = self.base.fd()?;
+        let (n, sa) = isys::repeat_upon_eintr(|| isys::recvfrom(fd, buf, flags)).ctx("recvfrom")?;
         let from = if sa.is_empty() || sa.family() == libc::AF_UNSPEC {
             None
         } else {

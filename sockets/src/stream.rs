@@ -1,7 +1,7 @@
-//! The stream buffer of an [`ActiveSocket`] and the I/O that goes through it (IOLib's
-//! stream `buffer` and `io-helpers`): line and character reads decoded through the external
-//! format, formatted and line writes encoded through it, `finish_output`/`force_output`,
-//! and `std::io::{Read, BufRead, Write}` on raw bytes.
+//! The input side of an [`ActiveSocket`]'s stream buffer (IOLib's stream `buffer` and
+//! `io-helpers`): line and character reads decoded through the external format, the input
+//! budget charged while a long line grows the buffer, and `std::io::{Read, BufRead}` on raw
+//! bytes. The output side is in `output.rs`.
 //!
 //! # Invariants
 //!
@@ -14,40 +14,35 @@
 //!   quarter of the buffer size (`settings.input_buffer_size`, at least 512) is free, the
 //!   unconsumed bytes move to the front; the buffer grows (doubling) only if that still
 //!   leaves too little room, that is while one unfinished line fills it, and
-//!   `settings.max_line_length` bounds such a line.
-//! - `discarding` is true while the rest of a line longer than `max_line_length` is skipped,
-//!   up to and including its line end.
+//!   `settings.max_line_length` bounds such a line. Once at most half the base size is left
+//!   unconsumed in a grown buffer, the buffer shrinks back to the base size.
+//! - `charged` is how much of `ibuf.len()` beyond the base size is charged to
+//!   `settings.input_budget` (0 without a budget); growing charges first and fails with
+//!   `InputBudgetExceeded` when the budget has no room; shrinking, `close_abort` and `Drop`
+//!   release it. Reads that neither grow nor shrink the buffer never touch the budget.
+//! - `discarding` is true while the rest of a line longer than `max_line_length` (or over
+//!   the input budget) is skipped, up to and including its line end.
 //! - `drained` is true when the last `recv` came back short or would have blocked (the kernel
 //!   buffer is then most likely empty); the next blocking read waits for readiness first.
 //!
-//! Output, `obuf` with the cursor `opos`:
-//! - `opos <= obuf.len()`.
-//! - `obuf[..opos]` has been sent; `obuf[opos..]` is written by the program and not yet sent,
-//!   already encoded (text through the external format, each `\n` as its line end; raw bytes
-//!   as given). When everything is sent, `obuf` is emptied and `opos` is 0.
-//! - A write appends whole, then flushes (waiting, as `finish_output`) once at least
-//!   `settings.output_buffer_size` bytes are unsent, so `obuf` may briefly exceed that size.
-//!   Otherwise output goes out only on `finish_output` and [`io::Write::flush`] (all of it,
-//!   waiting up to the write timeout), `force_output` (one non-blocking try), `shutdown` with
-//!   writing, `close`, and the conversions out of an `ActiveSocket`. `close_abort` and `Drop`
-//!   discard it. `send_to` bypasses `obuf`, so it can overtake output still buffered here.
-//!
-//! `lines_read` and `lines_written` count lines for the line numbers in encoding errors.
+//! `lines_read` counts lines for the line numbers in encoding errors.
 
 use crate::active::ActiveSocket;
-use crate::error::{Error, Result};
+use crate::budget::InputBudget;
+use crate::error::{Error, Result, SysContext};
 use crate::format::{Encoding, LineEnd};
-use isys::{Errno, FdEvent, MsgFlags};
-use std::fmt;
+use crate::wait::pause_before_retry;
+use isys::{Errno, MsgFlags};
 use std::io;
 use std::time::Instant;
 
 /// Settings a passive socket hands to the sockets it accepts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct StreamSettings {
     pub(crate) input_buffer_size: usize,
     pub(crate) output_buffer_size: usize,
     pub(crate) max_line_length: usize,
+    pub(crate) input_budget: Option<InputBudget>,
 }
 
 impl Default for StreamSettings {
@@ -56,6 +51,7 @@ impl Default for StreamSettings {
             input_buffer_size: DEFAULT_BUFFER_SIZE,
             output_buffer_size: DEFAULT_BUFFER_SIZE,
             max_line_length: DEFAULT_MAX_LINE_LENGTH,
+            input_budget: None,
         }
     }
 }
@@ -74,54 +70,124 @@ impl ActiveSocket {
         self.fill_with(true).map(|n| n.unwrap_or(0))
     }
 
+    /// The input buffer's base size; growth beyond it is charged to the input budget.
+    fn base_input_size(&self) -> usize {
+        self.settings.input_buffer_size.max(512)
+    }
+
     /// [`fill`](Self::fill); with `wait` false, `Ok(None)` when nothing is available now.
     fn fill_with(&mut self, wait: bool) -> Result<Option<usize>> {
         if self.ipos == self.iend {
             self.ipos = 0;
             self.iend = 0;
         }
-        let want = self.settings.input_buffer_size.max(512);
+        let want = self.base_input_size();
+        if self.ibuf.len() > want && self.iend - self.ipos <= want / 2 {
+            // The long line that grew the buffer is consumed: back to the base size.
+            self.compact_input();
+            self.ibuf.truncate(want);
+            self.ibuf.shrink_to_fit();
+            self.release_input_budget();
+        }
         if self.ibuf.len() - self.iend < want / 4 {
-            if self.ipos > 0 {
-                self.ibuf.copy_within(self.ipos..self.iend, 0);
-                self.iend -= self.ipos;
-                self.ipos = 0;
-            }
+            self.compact_input();
             if self.ibuf.len() - self.iend < want / 4 {
-                let new_len = (self.ibuf.len() * 2).max(want);
-                self.ibuf.resize(new_len, 0);
+                self.grow_input((self.ibuf.len() * 2).max(want))?;
             }
         }
         let n = if wait {
             self.recv_waiting(None)?
         } else {
-            match isys::recv(
-                self.base.fd()?,
-                &mut self.ibuf[self.iend..],
-                MsgFlags::empty(),
-            ) {
-                Ok(n) => n,
-                Err(Errno::EWOULDBLOCK) | Err(Errno::EINTR) => return Ok(None),
-                Err(e) => return Err(Error::from_errno("recv", e)),
+            loop {
+                match isys::recv(
+                    self.base.fd()?,
+                    &mut self.ibuf[self.iend..],
+                    MsgFlags::empty(),
+                ) {
+                    Ok(n) => break n,
+                    Err(Errno::EINTR) => continue,
+                    Err(Errno::EWOULDBLOCK | Errno::ENOBUFS | Errno::ENOMEM) => return Ok(None),
+                    Err(e) => return Err(Error::from_errno("recv", e)),
+                }
             }
         };
         self.iend += n;
         Ok(Some(n))
     }
 
+    /// Moves the unconsumed input to the front of the buffer.
+    fn compact_input(&mut self) {
+        if self.ipos > 0 {
+            self.ibuf.copy_within(self.ipos..self.iend, 0);
+            self.iend -= self.ipos;
+            self.ipos = 0;
+        }
+    }
+
+    /// Grows the input buffer to `new_len`, charging what lies beyond the base size to the
+    /// input budget; [`Error::InputBudgetExceeded`] (buffer unchanged) when it has no room.
+    fn grow_input(&mut self, new_len: usize) -> Result<()> {
+        if let Some(budget) = &self.settings.input_budget {
+            let need = new_len
+                .saturating_sub(self.base_input_size())
+                .saturating_sub(self.charged);
+            if need > 0 {
+                if !budget.try_charge(need) {
+                    return Err(Error::InputBudgetExceeded {
+                        limit: budget.limit(),
+                    });
+                }
+                self.charged += need;
+            }
+        }
+        self.ibuf.resize(new_len, 0);
+        Ok(())
+    }
+
+    /// Gives this socket's charge back to its input budget.
+    pub(crate) fn release_input_budget(&mut self) {
+        if self.charged > 0 {
+            if let Some(budget) = &self.settings.input_budget {
+                budget.release(self.charged);
+            }
+            self.charged = 0;
+        }
+    }
+
+    /// The budget this socket's input buffer growth is charged to, if any.
+    pub fn input_budget(&self) -> Option<&InputBudget> {
+        self.settings.input_budget.as_ref()
+    }
+
+    /// Shares `budget` (or none: only [`max_line_length`](Self::max_line_length) bounds the
+    /// buffer) for the input this socket buffers beyond its base buffer size, that is while
+    /// an unfinished line fills it. What is charged now moves to the new budget. See
+    /// [`InputBudget`].
+    pub fn set_input_budget(&mut self, budget: Option<InputBudget>) {
+        self.release_input_budget();
+        self.settings.input_budget = budget;
+        if let Some(budget) = &self.settings.input_budget {
+            let extra = self.ibuf.len().saturating_sub(self.base_input_size());
+            budget.force_charge(extra);
+            self.charged = extra;
+        }
+    }
+
     /// One `recv` into `ibuf[iend..]` (or into `external` when given), waiting for data.
+    ///
+    /// A hang-up or error reported by the wait does not end the read: `recv` then returns the
+    /// bytes still pending, then 0 (end of file) or the error. `EINTR` is retried; `ENOBUFS`
+    /// and `ENOMEM` are retried after a millisecond's pause; both within the read timeout.
     fn recv_waiting(&mut self, mut external: Option<&mut [u8]>) -> Result<usize> {
         let deadline = self
             .read_timeout
             .and_then(|t| Instant::now().checked_add(t));
+        let what = self.read_timeout.unwrap_or_default();
+        let mut after_pollerr = false;
         loop {
             if self.drained {
                 self.drained = false;
-                self.base.wait(
-                    FdEvent::Read,
-                    deadline,
-                    self.read_timeout.unwrap_or_default(),
-                )?;
+                after_pollerr = self.base.wait_input(deadline, what)?;
             }
             let fd = self.base.fd()?;
             let buf: &mut [u8] = match external.as_deref_mut() {
@@ -136,7 +202,18 @@ impl ActiveSocket {
                     return Ok(n);
                 }
                 Err(Errno::EINTR) => continue,
-                Err(Errno::EWOULDBLOCK) => self.drained = true,
+                Err(Errno::EWOULDBLOCK) => {
+                    if std::mem::take(&mut after_pollerr) {
+                        // POLLERR that recv does not report: the pending error, if any;
+                        // otherwise pause rather than spin on a condition we cannot clear.
+                        if let Some(e) = isys::socket_error(fd).ctx("getsockopt")? {
+                            return Err(Error::from_errno("recv", e));
+                        }
+                        pause_before_retry(deadline, what)?;
+                    }
+                    self.drained = true;
+                }
+                Err(Errno::ENOBUFS | Errno::ENOMEM) => pause_before_retry(deadline, what)?,
                 Err(e) => return Err(Error::from_errno("recv", e)),
             }
         }
@@ -186,8 +263,13 @@ impl ActiveSocket {
     }
 
     /// The line reader; `Ok(None)` only when `wait` is false and nothing complete is available.
+    ///
+    /// The length checked against `max_line_length` is the line's content, never its line
+    /// end, however the bytes arrive: in CRLF mode a `\r` ending the buffered bytes may be the
+    /// first half of the line end and is not counted until the next byte says.
     fn read_line_inner(&mut self, out: &mut String, wait: bool) -> Result<Option<bool>> {
         let term = self.format.line_end.terminator();
+        let crlf = self.format.line_end == LineEnd::Crlf;
         let max = self.settings.max_line_length;
         let mut scanned = 0;
         loop {
@@ -202,10 +284,7 @@ impl ActiveSocket {
                     continue;
                 }
                 let mut stop = end;
-                if self.format.line_end == LineEnd::Crlf
-                    && stop > start
-                    && self.ibuf[stop - 1] == b'\r'
-                {
+                if crlf && stop > start && self.ibuf[stop - 1] == b'\r' {
                     stop -= 1;
                 }
                 self.lines_read += 1;
@@ -216,19 +295,21 @@ impl ActiveSocket {
                 return Ok(Some(true));
             }
             scanned = self.iend - self.ipos;
+            let pending_cr = crlf && scanned > 0 && self.ibuf[self.iend - 1] == b'\r';
             if self.discarding {
                 self.ipos = self.iend;
                 scanned = 0;
-            } else if scanned > max {
+            } else if scanned - usize::from(pending_cr) > max {
                 // Too long: drop what we have and skip to the next line end.
-                self.ipos = self.iend;
-                self.discarding = true;
-                self.lines_read += 1;
-                return Err(Error::LineTooLong { limit: max });
+                return Err(self.skip_rest_of_line(Error::LineTooLong { limit: max }));
             }
-            let got = match self.fill_with(wait)? {
-                Some(n) => n,
-                None => return Ok(None),
+            let got = match self.fill_with(wait) {
+                Ok(Some(n)) => n,
+                Ok(None) => return Ok(None),
+                Err(e @ Error::InputBudgetExceeded { .. }) => {
+                    return Err(self.skip_rest_of_line(e));
+                }
+                Err(e) => return Err(e),
             };
             if got == 0 {
                 if self.discarding || self.ipos == self.iend {
@@ -238,10 +319,23 @@ impl ActiveSocket {
                 let (start, stop) = (self.ipos, self.iend);
                 self.ipos = self.iend;
                 self.lines_read += 1;
+                if stop - start > max {
+                    // Only a lone `\r` at end of file can get here: it was not a line end.
+                    return Err(Error::LineTooLong { limit: max });
+                }
                 self.decode_into(start, stop, out)?;
                 return Ok(Some(true));
             }
         }
+    }
+
+    /// Drops the buffered part of the current line and skips the rest of it up to its line
+    /// end; returns `err` for the caller to report.
+    fn skip_rest_of_line(&mut self, err: Error) -> Error {
+        self.ipos = self.iend;
+        self.discarding = true;
+        self.lines_read += 1;
+        err
     }
 
     fn decode_into(&self, start: usize, stop: usize, out: &mut String) -> Result<()> {
@@ -315,130 +409,6 @@ impl ActiveSocket {
     pub fn buffered_input(&self) -> &[u8] {
         &self.ibuf[self.ipos..self.iend]
     }
-
-    // ----- output ------------------------------------------------------------------------
-
-    /// Writes `text` through the external format (each `\n` becomes the line end). Output is
-    /// buffered; it goes out when the buffer fills or on [`finish_output`](Self::finish_output).
-    pub fn write_str(&mut self, text: &str) -> Result<()> {
-        self.base.fd()?;
-        let line = self.lines_written + 1;
-        self.format.encode_into(text, &mut self.obuf, line)?;
-        self.lines_written += memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
-        self.maybe_flush()
-    }
-
-    /// Writes `text` and a line end (IOLib's `write-line`).
-    pub fn write_line(&mut self, text: &str) -> Result<()> {
-        self.write_str(text)?;
-        self.newline()
-    }
-
-    /// Writes a line end (IOLib's `terpri`/`~%`).
-    pub fn newline(&mut self) -> Result<()> {
-        self.base.fd()?;
-        self.obuf.extend_from_slice(self.format.line_end.bytes());
-        self.lines_written += 1;
-        self.maybe_flush()
-    }
-
-    /// Formats into the output buffer through the external format: what `write!(sock, ...)`
-    /// calls. Takes precedence over [`io::Write::write_fmt`], which would write raw bytes.
-    pub fn write_fmt(&mut self, args: fmt::Arguments<'_>) -> Result<()> {
-        if let Some(s) = args.as_str() {
-            return self.write_str(s);
-        }
-        struct Adapter<'a> {
-            sock: &'a mut ActiveSocket,
-            err: Option<Error>,
-        }
-        impl fmt::Write for Adapter<'_> {
-            fn write_str(&mut self, s: &str) -> fmt::Result {
-                let line = self.sock.lines_written + 1;
-                match self.sock.format.encode_into(s, &mut self.sock.obuf, line) {
-                    Ok(()) => {
-                        self.sock.lines_written +=
-                            memchr::memchr_iter(b'\n', s.as_bytes()).count() as u64;
-                        Ok(())
-                    }
-                    Err(e) => {
-                        self.err = Some(e);
-                        Err(fmt::Error)
-                    }
-                }
-            }
-        }
-        self.base.fd()?;
-        let mut a = Adapter {
-            sock: self,
-            err: None,
-        };
-        if fmt::write(&mut a, args).is_err() {
-            return Err(a.err.unwrap_or_else(|| {
-                Error::InvalidArgument("a Display implementation returned an error".into())
-            }));
-        }
-        self.maybe_flush()
-    }
-
-    /// Writes raw bytes to the output buffer (no encoding, no line-end translation).
-    pub fn write_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        self.base.fd()?;
-        self.obuf.extend_from_slice(bytes);
-        self.maybe_flush()
-    }
-
-    fn maybe_flush(&mut self) -> Result<()> {
-        if self.obuf.len() - self.opos >= self.settings.output_buffer_size {
-            self.finish_output()?;
-        }
-        Ok(())
-    }
-
-    /// One non-blocking attempt to send buffered output. Returns `Ok(true)` when everything
-    /// went out.
-    fn send_some(&mut self) -> Result<bool> {
-        while self.opos < self.obuf.len() {
-            let fd = self.base.fd()?;
-            match isys::send(fd, &self.obuf[self.opos..], MsgFlags::empty()) {
-                Ok(n) => self.opos += n,
-                Err(Errno::EINTR) => continue,
-                Err(Errno::EWOULDBLOCK) => return Ok(false),
-                Err(e) => return Err(Error::from_errno("send", e)),
-            }
-        }
-        self.obuf.clear();
-        self.opos = 0;
-        Ok(true)
-    }
-
-    /// Sends all buffered output, waiting as needed (IOLib's `finish-output`).
-    /// [`Error::Hangup`] when the peer is gone.
-    pub fn finish_output(&mut self) -> Result<()> {
-        let deadline = self
-            .write_timeout
-            .and_then(|t| Instant::now().checked_add(t));
-        while !self.send_some()? {
-            self.base.wait(
-                FdEvent::Write,
-                deadline,
-                self.write_timeout.unwrap_or_default(),
-            )?;
-        }
-        Ok(())
-    }
-
-    /// One non-blocking try at sending buffered output (IOLib's `force-output`); returns how
-    /// many bytes are still buffered.
-    pub fn force_output(&mut self) -> Result<usize> {
-        self.send_some()?;
-        Ok(self.obuf.len() - self.opos)
-    }
-
-    /// Bytes written and not yet sent.
-    pub fn buffered_output(&self) -> usize {
-        self.obuf.len() - self.opos
-    }
 }
 
 impl io::Read for ActiveSocket {
@@ -467,15 +437,5 @@ impl io::BufRead for ActiveSocket {
     }
     fn consume(&mut self, amt: usize) {
         self.ipos = (self.ipos + amt).min(self.iend);
-    }
-}
-
-impl io::Write for ActiveSocket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_bytes(buf)?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(self.finish_output()?)
     }
 }

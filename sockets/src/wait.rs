@@ -1,6 +1,8 @@
 //! Waiting and deadlines (IOLib's `:wait` and `:timeout`): [`Wait`], turning it into a
 //! deadline, and the one wait on a socket's fd that every "blocking" operation goes through
-//! (`poll(2)` with a deadline, a pending socket error reported as its condition).
+//! (`poll(2)` with a deadline, a pending socket error reported as its condition), and the
+//! short pause before retrying when the kernel is short of memory. `EINTR` never ends a wait
+//! and never stretches its deadline (`isys::wait_until_fd_ready` retries against it).
 
 use crate::base_socket::Base;
 use crate::error::{Error, Result, SysContext};
@@ -49,6 +51,26 @@ pub(crate) fn remaining(deadline: Option<Instant>) -> Option<Duration> {
     deadline.map(|d| d.saturating_duration_since(Instant::now()))
 }
 
+/// How long a blocking operation pauses before trying again when the kernel is short of
+/// memory (`ENOBUFS`, `ENOMEM`): long enough not to spin, short enough not to be noticed.
+pub(crate) const RETRY_PAUSE: Duration = Duration::from_millis(1);
+
+/// Pauses [`RETRY_PAUSE`] (never past `deadline`) before a retry; a deadline already passed
+/// is [`Error::Timeout`] (of `what`).
+pub(crate) fn pause_before_retry(deadline: Option<Instant>, what: Duration) -> Result<()> {
+    match remaining(deadline) {
+        Some(left) if left.is_zero() => Err(Error::Timeout(what)),
+        Some(left) => {
+            std::thread::sleep(left.min(RETRY_PAUSE));
+            Ok(())
+        }
+        None => {
+            std::thread::sleep(RETRY_PAUSE);
+            Ok(())
+        }
+    }
+}
+
 impl Base {
     /// `wait_until_fd_ready`, with POLLERR turned into the socket's pending error.
     pub(crate) fn wait_ready(
@@ -63,6 +85,19 @@ impl Base {
                 Some(e) => Err(Error::from_errno("poll", e)),
                 None => Ok((event != FdEvent::Write, event != FdEvent::Read)),
             },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Waits until `deadline` for input before a `recv`; running out is [`Error::Timeout`]
+    /// (of `what`). A hang-up is readiness, and so is `POLLERR` (returned as `true`): the
+    /// `recv` that follows returns the bytes still pending, then end of file or the error,
+    /// so a peer's orderly close reads as end of file after all its data.
+    pub(crate) fn wait_input(&self, deadline: Option<Instant>, what: Duration) -> Result<bool> {
+        match isys::wait_until_fd_ready(self.fd()?, FdEvent::Read, remaining(deadline)) {
+            Ok((false, false)) => Err(Error::Timeout(what)),
+            Ok(_) => Ok(false),
+            Err(FdWaitError::PollErr { .. }) => Ok(true),
             Err(e) => Err(e.into()),
         }
     }
