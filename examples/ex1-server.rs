@@ -8,11 +8,12 @@ fn main() {
     let shutdown = common::Shutdown::install();
 
     // Create, bind and listen: see common::make_server for the tutorial's steps 1-3.
-    let mut socket = common::make_server(&args);
+    // The acceptor keeps accepting when fds run out (see common::Shutdown::accept).
+    let mut socket = iolib::sockets::Acceptor::new(common::make_server(&args));
 
     // Block on accepting a connection.
     say!(args, "Waiting to accept a connection...");
-    if let Some(mut client) = shutdown.accept(&socket) {
+    if let Some(mut client) = shutdown.accept(&mut socket) {
         // When we get a new connection, show who it is from.
         if let Ok((who, rport)) = client.remote_name() {
             say!(args, "Got a connection from {who}:{rport}!");
@@ -34,5 +35,5 @@ fn main() {
     }
 
     // We're done with the server socket too.
-    let _ = socket.close();
+    let _ = socket.listener_mut().close();
 }

@@ -6,12 +6,13 @@ mod common;
 fn main() {
     let args = common::server_args();
     let shutdown = common::Shutdown::install();
-    let server = common::make_server(&args);
+    // The acceptor keeps accepting when fds run out (see common::Shutdown::accept).
+    let mut server = iolib::sockets::Acceptor::new(common::make_server(&args));
 
     // Keep accepting connections forever (until SIGINT/SIGTERM).
     loop {
         say!(args, "Waiting to accept a connection...");
-        let Some(mut client) = shutdown.accept(&server) else {
+        let Some(mut client) = shutdown.accept(&mut server) else {
             break;
         };
         // When we get a new connection, show who it is from.

@@ -6,13 +6,14 @@ use iolib::prelude::*;
 
 fn run_ex3_server_helper(args: &common::Args) {
     let shutdown = common::Shutdown::install();
-    let server = common::make_server(args);
+    // The acceptor keeps accepting when fds run out (see common::Shutdown::accept).
+    let mut server = Acceptor::new(common::make_server(args));
 
     // Keep accepting connections forever.
     loop {
         say!(args, "Waiting to accept a connection...");
         // The client socket is closed when this loop turn ends (with-accept-connection).
-        let Some(mut client) = shutdown.accept(&server) else {
+        let Some(mut client) = shutdown.accept(&mut server) else {
             break;
         };
         // When we get a new connection, show who it is from.

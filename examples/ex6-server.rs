@@ -1,12 +1,21 @@
 //! ex6-server: a single-threaded echo server on the multiplexer; each client's read handler
 //! reads a line and writes it straight back, blocking (section 2.6.2). A client that sends
 //! half a line stalls everyone: ex8-server fixes that with non-blocking I/O.
+//!
+//! What the blocking costs, bounded: a read or write waits at most [`STALL`] for one client.
+//! A client stalled mid-line keeps its partial line buffered and is read again when more
+//! arrives; a client that does not read its echoes within [`STALL`] is dropped. So the other
+//! clients (and SIGINT/SIGTERM) wait at most that long for one slow client.
 
 mod common;
 
 use common::ClientConn;
 use iolib::prelude::*;
 use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// The longest one client's blocking read or write may hold up the server.
+const STALL: Duration = Duration::from_millis(500);
 
 /// One client connection: the socket and who it is (the table entry of the Lisp's
 /// `*ex6-server-open-connections*`, owned by the event base).
@@ -68,6 +77,10 @@ fn ex6_server_line_echoer(
                 disconnect(base, fd, conn);
                 return Ok(());
             }
+            // The client stalled mid-line: keep what it sent, serve the others, read on when
+            // more arrives.
+            Err(SocketError::Timeout(_)) => return Ok(()),
+            // Anything else ends this client alone (the server's failure policy logs it).
             Err(e) => return Err(e.into()),
         };
         if !quiet {
@@ -79,6 +92,11 @@ fn ex6_server_line_echoer(
                 if !quiet {
                     println!("Client went away on a write.");
                 }
+                disconnect(base, fd, conn);
+                return Ok(());
+            }
+            Err(SocketError::Timeout(_)) => {
+                eprintln!("Client {who}:{port} does not read its echoes; closing it.");
                 disconnect(base, fd, conn);
                 return Ok(());
             }
@@ -95,7 +113,12 @@ fn ex6_server_line_echoer(
             disconnect(base, fd, conn);
             return Ok(());
         }
-        // Lines already in the socket's buffer would not wake the multiplexer.
+        // Lines already in the socket's buffer would not wake the multiplexer: take them.
+        // Only those, though: what is still in the kernel makes the fd readable for the next
+        // round, so a client that floods lines cannot keep the others waiting.
+        if !conn.socket.has_buffered_line() {
+            return Ok(());
+        }
         next = conn.socket.read_line_no_hang();
     }
 }
@@ -110,6 +133,9 @@ fn on_client(
 ) -> HandlerResult {
     let fd = client.socket_os_fd().unwrap_or(-1);
     say!(args, "Creating line-echoer for {who}:{port}");
+    let mut client = client;
+    client.set_read_timeout(Some(STALL));
+    client.set_write_timeout(Some(STALL));
     base.set_fd_state(
         fd,
         Connection {

@@ -26,8 +26,9 @@ fn main() {
         .local_name()
         .unwrap_or_else(|e| common::fail("local-name", e));
     println!("Listening on socket bound to: [{host}]:{port}");
+    let mut server = Acceptor::new(server);
     let _ = std::io::Write::flush(&mut std::io::stdout());
-    while let Some(mut client) = shutdown.accept(&server) {
+    while let Some(mut client) = shutdown.accept(&mut server) {
         if let Ok((who, rport)) = client.remote_name() {
             let note = match &who {
                 Address::Ipv6(a) if a.is_ipv4_mapped() => " (an IPv4 client, mapped)",

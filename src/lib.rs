@@ -6,6 +6,10 @@
 //! - [`sockets`]: IOLib's socket layer with line-oriented buffered I/O.
 //! - [`iomux`]: IOLib's event base on select, poll, epoll and kqueue.
 //!
+//! It adds what needs both sockets and the event base: [`Listener`], which accepts on an event
+//! base without spinning or dying when fds or memory run out, and [`drop_failing_peers`], the
+//! failure policy that ends one peer's fd on a per-peer error instead of the whole loop.
+//!
 //! ```
 //! use iolib::prelude::*;
 //!
@@ -24,6 +28,12 @@
 //! | `select` | yes | yes | yes |
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod failure;
+mod listener;
+
+pub use failure::{drop_failing_peers, scope_of};
+pub use listener::{Listener, ListenerError, DEFAULT_MAX_ACCEPTS_PER_WAKEUP};
+
 pub use iomux;
 pub use isys;
 pub use sockets;
@@ -31,13 +41,14 @@ pub use sockets;
 /// The names most programs need, for `use iolib::prelude::*`.
 pub mod prelude {
     pub use crate::iomux::{
-        Backend, DispatchOptions, Event, EventBase, Exception, HandlerResult, IoOptions,
+        Backend, DispatchOptions, Event, EventBase, Exception, HandlerResult, IoOptions, OnError,
     };
     pub use crate::isys::{self, Errno, Signal};
     pub use crate::sockets::{
-        make_socket, make_socket_pair, ActiveSocket, Address, AddressFamily, BaseSocket, Connect,
-        DatagramSocket, Error as SocketError, ExternalFormat, Family, Ipv6Mode, MsgFlags,
-        OptionName, PassiveSocket, Socket, SocketKind, SocketOption, Wait, IPV4_LOOPBACK,
-        IPV4_UNSPECIFIED,
+        make_socket, make_socket_pair, AcceptOutcome, Acceptor, ActiveSocket, Address,
+        AddressFamily, BaseSocket, Connect, DatagramSocket, Error as SocketError, ErrorScope,
+        ExternalFormat, Family, InputBudget, Ipv6Mode, MsgFlags, OptionName, PassiveSocket, Socket,
+        SocketKind, SocketOption, Wait, IPV4_LOOPBACK, IPV4_UNSPECIFIED,
     };
+    pub use crate::{drop_failing_peers, Listener};
 }

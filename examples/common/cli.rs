@@ -16,12 +16,20 @@ pub struct Args {
     pub quiet: bool,
     /// The listen backlog (`--backlog`, servers only): the tutorial's 5 by default.
     pub backlog: i32,
+    /// The bound on input all clients together may hold in unfinished lines
+    /// (`--max-buffered BYTES`, servers only; 64 MiB by default).
+    pub max_buffered: usize,
 }
+
+/// The servers' default `--max-buffered`: 64 MiB of unfinished lines across all clients.
+pub const DEFAULT_MAX_BUFFERED: usize = 64 << 20;
 
 fn usage(prog: &str, server: bool, err: &str) -> ! {
     eprintln!("{prog}: {err}");
     if server {
-        eprintln!("usage: {prog} [--port PORT] [--quiet] [--backlog N]   (PORT 0 = any free port)");
+        eprintln!(
+            "usage: {prog} [--port PORT] [--quiet] [--backlog N] [--max-buffered BYTES]   (PORT 0 = any free port)"
+        );
     } else {
         eprintln!("usage: {prog} [--host HOST] [--port PORT]");
     }
@@ -37,6 +45,7 @@ fn parse(server: bool) -> Args {
         port: DEFAULT_PORT,
         quiet: false,
         backlog: sockets::DEFAULT_BACKLOG,
+        max_buffered: DEFAULT_MAX_BUFFERED,
     };
     while let Some(a) = argv.next() {
         match a.as_str() {
@@ -61,6 +70,14 @@ fn parse(server: bool) -> Args {
                 args.backlog = v
                     .parse()
                     .unwrap_or_else(|_| usage(&prog, server, &format!("bad backlog {v:?}")));
+            }
+            "--max-buffered" if server => {
+                let v = argv
+                    .next()
+                    .unwrap_or_else(|| usage(&prog, server, "--max-buffered needs a value"));
+                args.max_buffered = v
+                    .parse()
+                    .unwrap_or_else(|_| usage(&prog, server, &format!("bad byte count {v:?}")));
             }
             "-h" | "--help" => usage(&prog, server, "help"),
             other => usage(&prog, server, &format!("unknown argument {other:?}")),

@@ -6,11 +6,13 @@ use iolib::prelude::*;
 use std::io::Write;
 
 /// The passive socket every server makes: internet, stream, UTF-8/CRLF, bound to 0.0.0.0
-/// with reuse-address, listening with backlog 5, announced with the Listening line.
+/// with reuse-address, listening with backlog 5, announced with the Listening line. Every
+/// client it accepts shares one input budget (`--max-buffered`), so many clients holding
+/// long unfinished lines cannot, together, take the server's memory.
 pub fn make_server(args: &Args) -> PassiveSocket {
     // Create a passive (server) TCP socket under IPV4. Sockets meant to be listened upon
     // *must* be created passively.
-    let server = make_socket()
+    let mut server = make_socket()
         .connect(Connect::Passive)
         .family(AddressFamily::Internet)
         .kind(SocketKind::Stream)
@@ -29,6 +31,7 @@ pub fn make_server(args: &Args) -> PassiveSocket {
         Err(e) => fail("bind-address", e),
     }
     say!(args, "Bound socket: {server}");
+    server.set_input_budget(Some(InputBudget::new(args.max_buffered)));
     // Start listening on the server socket.
     server
         .listen_on(args.backlog)

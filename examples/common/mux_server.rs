@@ -50,46 +50,40 @@ pub fn disconnect<T: ClientConn>(
 }
 
 /// The common frame of ex6/ex7/ex8 (sections 2.6.2–2.6.4): make the event base and the
-/// server socket, register the listener handler, dispatch until SIGINT/SIGTERM, then close
-/// every open client connection, the server socket and the event base.
+/// server socket, register the listener, dispatch until SIGINT/SIGTERM, then close every
+/// open client connection, the server socket and the event base.
 ///
 /// `on_client` is the second half of the tutorial's listener handler: it gets each accepted
 /// client and registers its handlers.
+///
+/// Beyond the tutorial, so that no client and no exhausted resource takes the server down:
+/// the listener is the library's [`Listener`] (it sheds connections when out of fds, backs
+/// off when out of memory, and refuses one client whose fd the backend cannot watch), and a
+/// handler's per-peer error (reset, end of file, invalid UTF-8, a line too long, ...) drops
+/// that client alone with one log line ([`drop_failing_peers`]). Only an error that concerns
+/// the whole process ends the loop, and then the server exits with status 1.
 pub fn serve_multiplexed<T: ClientConn>(
     args: &Args,
     on_client: fn(&mut EventBase, ActiveSocket, Address, u16, &Args) -> HandlerResult,
 ) {
     // Honours IOMUX_BACKEND=select|poll|epoll.
     let mut base = EventBase::new().unwrap_or_else(|e| fail("event-base", e));
+    base.set_handler_error_policy(drop_failing_peers);
     let server = make_server(args);
-    let server_fd = server.socket_os_fd().unwrap_or(-1);
 
-    // Set up the listener handler for any incoming clients. The server socket is the
-    // handler's state, owned by the event base.
+    // Set up the listener for any incoming clients. The server socket is its state, owned
+    // by the event base.
     let largs = args.clone();
-    let listener = move |base: &mut EventBase,
-                         server: &mut PassiveSocket,
-                         _fd: i32,
-                         _event: Event,
-                         _exception: Option<Exception>|
-          -> HandlerResult {
-        // The multiplexer says a client is waiting. The tutorial accepts with :wait t; we
-        // must not block the whole server if the client vanished meanwhile.
-        while let Some(client) = server.accept_connection(Wait::No)? {
-            let Ok((who, port)) = client.remote_name() else {
-                continue; // gone already
-            };
-            say!(largs, "Accepted a client from {who}:{port}");
-            on_client(base, client, who, port, &largs)?;
-        }
-        Ok(())
+    let accepted = move |base: &mut EventBase, client: ActiveSocket| -> HandlerResult {
+        let Ok((who, port)) = client.remote_name() else {
+            return Ok(()); // gone already
+        };
+        say!(largs, "Accepted a client from {who}:{port}");
+        on_client(base, client, who, port, &largs)
     };
-    let setup = base.set_fd_state(server_fd, server).and_then(|_| {
-        base.set_stateful_io_handler(server_fd, Event::Read, IoOptions::new(), listener)
-    });
-    if let Err(e) = setup {
-        fail("set-io-handler", e);
-    }
+    let server_fd = Listener::new(server)
+        .register(&mut base, accepted)
+        .unwrap_or_else(|e| fail("set-io-handler", e));
     // Leave the loop cleanly on SIGINT/SIGTERM.
     for sig in [Signal::SIGINT, Signal::SIGTERM] {
         base.add_signal_handler(sig, |base, _| {
@@ -99,24 +93,11 @@ pub fn serve_multiplexed<T: ClientConn>(
         .unwrap_or_else(|e| fail("signal handler", e));
     }
 
-    // Keep accepting connections until told to stop. Just in case a handler misses a
-    // condition, we report it here.
-    if let Err(e) = base.event_dispatch(DispatchOptions::default()) {
-        match e
-            .handler_error()
-            .and_then(|h| h.downcast_ref::<SocketError>())
-        {
-            Some(SocketError::ConnectionReset) => {
-                println!("Caught unexpected reset by peer! Client connection reset by peer!")
-            }
-            Some(SocketError::Hangup) => {
-                println!("Caught unexpected hangup! Client closed connection on write!")
-            }
-            Some(SocketError::EndOfFile) => {
-                println!("Caught unexpected end-of-file! Client closed connection on read!")
-            }
-            _ => eprintln!("event-dispatch: {e}"),
-        }
+    // Keep accepting connections until told to stop. Per-client failures end only that
+    // client; what reaches us here concerns the whole server.
+    let outcome = base.event_dispatch(DispatchOptions::default());
+    if let Err(e) = &outcome {
+        eprintln!("event-dispatch: {e}");
     }
 
     // Close all open connections to the clients, so they know at once the server is gone.
@@ -132,9 +113,12 @@ pub fn serve_multiplexed<T: ClientConn>(
         conn.socket().close_abort();
     }
     // Ensure the server socket is closed, and clean up the multiplexer too.
-    if let Some(mut server) = base.take_fd_state::<PassiveSocket>(server_fd) {
+    if let Some(mut server) = Listener::unregister(&mut base, server_fd) {
         let _ = server.close();
     }
     base.close();
     say!(args, "Server Exited");
+    if outcome.is_err() {
+        std::process::exit(1);
+    }
 }

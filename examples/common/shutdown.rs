@@ -3,8 +3,7 @@
 
 use super::fail;
 use iolib::prelude::*;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::time::Duration;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// SIGINT/SIGTERM for servers that block in accept: a self-pipe the accept waits on too.
 pub struct Shutdown {
@@ -31,11 +30,13 @@ impl Shutdown {
     }
 
     /// A blocking accept that returns `None` when a signal asks the server to stop.
-    /// (IOLib's `accept-connection :wait t`, plus the signal.)
-    pub fn accept(&self, server: &PassiveSocket) -> Option<ActiveSocket> {
+    /// (IOLib's `accept-connection :wait t`, plus the signal.) Out of fds or memory, it
+    /// neither spins nor gives up: the acceptor sheds or backs off, and one line a second at
+    /// most says so.
+    pub fn accept(&self, acceptor: &mut Acceptor) -> Option<ActiveSocket> {
         loop {
             let mut fds = [
-                isys::PollFd::new(server.as_fd().as_raw_fd(), isys::PollFlags::IN),
+                isys::PollFd::new(acceptor.listener().as_raw_fd(), isys::PollFlags::IN),
                 isys::PollFd::new(self.read.as_raw_fd(), isys::PollFlags::IN),
             ];
             match isys::poll(&mut fds, None) {
@@ -45,16 +46,36 @@ impl Shutdown {
             if !fds[1].revents().is_empty() {
                 return None;
             }
-            if !fds[0].revents().is_empty() {
-                match server.accept_connection(Wait::No) {
-                    Ok(Some(c)) => return Some(c),
-                    // Nothing after all (the peer vanished between SYN and accept).
-                    Ok(None) => continue,
-                    Err(e) => {
-                        eprintln!("accept-connection: {e}");
-                        std::thread::sleep(Duration::from_millis(10));
+            if fds[0].revents().is_empty() {
+                continue;
+            }
+            match acceptor.accept() {
+                Ok(AcceptOutcome::Client(c)) => return Some(c),
+                // Nothing after all (the peer vanished between SYN and accept).
+                Ok(AcceptOutcome::WouldBlock) => {}
+                Ok(AcceptOutcome::Shed { errno }) => {
+                    if acceptor.should_log() {
+                        eprintln!(
+                            "accept-connection: {}: closing new connections until fds are free",
+                            errno.desc()
+                        );
                     }
                 }
+                Ok(AcceptOutcome::Backoff { errno, retry_after }) => {
+                    if acceptor.should_log() {
+                        eprintln!(
+                            "accept-connection: {}: pausing for {retry_after:?}",
+                            errno.desc()
+                        );
+                    }
+                    // Pause, but wake at once for a signal.
+                    let mut stop = [isys::PollFd::new(
+                        self.read.as_raw_fd(),
+                        isys::PollFlags::IN,
+                    )];
+                    let _ = isys::poll(&mut stop, Some(retry_after));
+                }
+                Err(e) => fail("accept-connection", e),
             }
         }
     }

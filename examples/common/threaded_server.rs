@@ -15,7 +15,7 @@ pub fn serve_threaded(args: &Args, thread_name: &str, handle: fn(ActiveSocket, A
     use std::sync::{Arc, Mutex};
 
     let shutdown = Shutdown::install();
-    let server = make_server(args);
+    let mut acceptor = Acceptor::new(make_server(args));
     // Client connections by id, as duplicated fds the main thread can shut down.
     let registry: Arc<Mutex<HashMap<u64, OwnedFd>>> = Arc::default();
     let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::new();
@@ -23,7 +23,7 @@ pub fn serve_threaded(args: &Args, thread_name: &str, handle: fn(ActiveSocket, A
 
     loop {
         say!(args, "Waiting to accept a connection...");
-        let Some(client) = shutdown.accept(&server) else {
+        let Some(client) = shutdown.accept(&mut acceptor) else {
             break;
         };
         next_id += 1;

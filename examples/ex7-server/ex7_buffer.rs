@@ -6,6 +6,12 @@ use crate::common::{disconnect, ClientConn, Peer};
 use iolib::prelude::*;
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
+use std::time::Duration;
+
+/// The longest one client's blocking read or write may hold up the server (the tutorial's
+/// blocking `read-line` and `finish-output`, bounded so a stalled client, or SIGTERM, waits at
+/// most this long).
+pub const STALL: Duration = Duration::from_millis(500);
 
 /// The io-buffer's storage.
 pub struct Ex7IoBuffer {
@@ -39,6 +45,9 @@ pub fn make_ex7_io_buffer(
     max_bytes: usize,
 ) -> Result<(), iolib::iomux::Error> {
     let fd = socket.socket_os_fd().unwrap_or(-1);
+    let mut socket = socket;
+    socket.set_read_timeout(Some(STALL));
+    socket.set_write_timeout(Some(STALL));
     base.set_fd_state(
         fd,
         Ex7IoBuffer {
@@ -66,11 +75,22 @@ fn read_a_line(
     _event: Event,
     exception: Option<Exception>,
 ) -> HandlerResult {
-    let mut next = if exception == Some(Exception::Error) {
+    let first = if exception == Some(Exception::Error) {
         Err(SocketError::ConnectionReset)
     } else {
         buf.socket.read_line().map(Some)
     };
+    take_lines(base, buf, fd, first)
+}
+
+/// Queues `next` and every further line already buffered (lines in the socket's buffer do
+/// not wake the multiplexer, so they must be taken whenever we read).
+fn take_lines(
+    base: &mut EventBase,
+    buf: &mut Ex7IoBuffer,
+    fd: RawFd,
+    mut next: Result<Option<String>, SocketError>,
+) -> HandlerResult {
     loop {
         match next {
             Ok(Some(line)) => {
@@ -128,6 +148,10 @@ fn read_a_line(
                 }
                 return Ok(());
             }
+            // The client stalled mid-line (the read waits at most STALL): keep what it
+            // sent, serve the others, read on when more arrives.
+            Err(SocketError::Timeout(_)) => return Ok(()),
+            // Anything else ends this client alone (the server's failure policy logs it).
             Err(e) => return Err(e.into()),
         }
         // Lines already buffered would not wake the multiplexer: take them now.
@@ -168,12 +192,29 @@ fn write_a_line(
             disconnect(base, fd, buf, &[], true);
             return Ok(());
         }
+        Err(SocketError::Timeout(_)) => {
+            buf.peer.say(format_args!(
+                "Client {}:{} does not read its echoes; closing it.",
+                buf.peer.who, buf.peer.port
+            ));
+            disconnect(base, fd, buf, &[], true);
+            return Ok(());
+        }
         Err(e) => return Err(e.into()),
     }
-    // Fallen below the mark: re-register the reader, unless the client's end of file came.
+    // Fallen below the mark: re-register the reader, unless the client's end of file came,
+    // and take the lines that arrived meanwhile and wait in the socket's buffer (they will
+    // not make the fd readable again).
     if buf.bytes_left_to_write < buf.max_bytes && !(buf.eof_seen || buf.read_handler_registered) {
         base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), read_a_line)?;
         buf.read_handler_registered = true;
+        if buf.socket.has_buffered_line() {
+            let next = buf.socket.read_line_no_hang();
+            take_lines(base, buf, fd, next)?;
+            if !buf.socket.is_open() {
+                return Ok(());
+            }
+        }
     }
     // Nothing left to write: after end of file we are done with this client; otherwise
     // unregister so a always-writable socket does not call us for nothing.

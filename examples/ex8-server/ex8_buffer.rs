@@ -66,6 +66,13 @@ fn read_some_bytes(
     exception: Option<Exception>,
 ) -> HandlerResult {
     let max_bytes = buf.echo_buf.len();
+    if buf.read_index == max_bytes {
+        // Full (a write failed for a moment before we could stop reading): a zero-length
+        // read would look like end of file. Stop reading until the writer makes room.
+        disconnect(base, fd, buf, &[Event::Read], false);
+        buf.read_handler_registered = false;
+        return Ok(());
+    }
     let received = if exception == Some(Exception::Error) {
         Err(SocketError::ConnectionReset)
     } else {
@@ -119,7 +126,13 @@ fn read_some_bytes(
             base.set_stateful_io_handler(fd, Event::Write, IoOptions::new(), write_some_bytes)?;
             buf.write_handler_registered = true;
         }
-        write_some_bytes(base, buf, fd, Event::Write, None)?;
+        if let Err(e) = write_some_bytes(base, buf, fd, Event::Write, None) {
+            // A passing shortage (ENOBUFS): the write handler retries when writable; the
+            // read side's bookkeeping below must still run.
+            if iolib::scope_of(e.as_ref()) != ErrorScope::Transient {
+                return Err(e);
+            }
+        }
         if !buf.socket.is_open() {
             return Ok(()); // the write found the client gone
         }

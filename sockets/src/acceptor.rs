@@ -41,10 +41,10 @@ pub enum AcceptOutcome {
         /// `EMFILE` or `ENFILE`.
         errno: Errno,
     },
-    /// A shortage no shedding fixes (`ENOBUFS`, `ENOMEM`, or out of fds with no reserve to
-    /// give up): stop accepting for `retry_after` (an event loop removes the listener's read
-    /// handler and sets a timer). Back-offs grow from 10 ms, doubling to 1 s, and reset after
-    /// a connection is accepted. Until `retry_after` has passed, [`Acceptor::accept`] answers
+    /// A shortage no shedding fixes (`ENOBUFS`, `ENOMEM`, out of fds with no reserve to
+    /// give up, or an errno accept(2) should not return): stop accepting for `retry_after` (an
+    /// event loop removes the listener's read handler and sets a timer). Back-offs grow from
+    /// 10 ms, doubling to 1 s, and reset after a connection is accepted. Until `retry_after` has passed, [`Acceptor::accept`] answers
     /// `Backoff` with what is left, without a syscall. [`Acceptor::accept_blocking`] has
     /// already slept it.
     Backoff {
@@ -142,9 +142,10 @@ impl Acceptor {
     /// Accepts one connection without waiting.
     ///
     /// # Errors
-    /// A failure of the listener itself (`EBADF`, `EINVAL`: not listening, [`Error::Closed`],
-    /// ...): an [`ErrorScope::Process`](crate::ErrorScope::Process) error. Shortages are
-    /// outcomes, not errors.
+    /// A failure of the listener itself (`EBADF`, `EINVAL`: not listening, `ENOTSOCK`,
+    /// [`Error::Closed`]): an [`ErrorScope::Process`](crate::ErrorScope::Process) error.
+    /// Shortages are outcomes, not errors, and so is any errno accept(2) is not documented
+    /// to return: it is met with a back-off, never a spin.
     pub fn accept(&mut self) -> Result<AcceptOutcome> {
         if let Some((at, errno)) = self.resume_at {
             let now = Instant::now();
@@ -174,7 +175,13 @@ impl Acceptor {
                 }
                 Err(errno @ (Errno::ENOBUFS | Errno::ENOMEM)) => return Ok(self.back_off(errno)),
                 Err(e) if retried(e) => continue,
-                Err(e) => return Err(Error::from_errno("accept4", e)),
+                // The listener itself is unusable: no retry helps.
+                Err(e @ (Errno::EBADF | Errno::EINVAL | Errno::ENOTSOCK | Errno::EFAULT)) => {
+                    return Err(Error::from_errno("accept4", e))
+                }
+                // Anything else the kernel says is taken as a passing failure: back off
+                // rather than spin on it or give up serving.
+                Err(errno) => return Ok(self.back_off(errno)),
             }
         }
         Ok(AcceptOutcome::WouldBlock)
