@@ -1,14 +1,21 @@
-//! iolib-rs benchmarks, side by side with mio and raw epoll in one run.
+//! iolib-rs benchmarks, side by side with mio, tokio and a raw libc epoll server in one run.
 //!
-//! `cargo run --release -p bench` runs everything (a few minutes on 2 cores) and prints
-//! markdown tables, also written to `target/bench/results.md`; `-- --quick` is a smoke test of
-//! the harness (numbers too short to mean anything).
+//! `cargo run --release -p bench` runs everything and prints markdown tables, also written to
+//! `target/bench/results.md`: first counts over fixed work (instructions per round trip under
+//! callgrind, syscalls per round trip under `strace -c`; see `count.rs`), then wall clock
+//! (noisy on a shared machine). `-- count ...` runs only the counts (with options to pick
+//! servers and scenarios), `-- wall` only the wall clock; `-- --quick` is a smoke test of the
+//! harness (numbers too short to mean anything).
 //!
 //! Servers and the load generator are separate processes (this same binary with a
 //! subcommand), so 10,000 connections fit the per-process fd limit on each side.
 
 #[cfg(target_os = "linux")]
 mod alloc;
+#[cfg(target_os = "linux")]
+mod count;
+#[cfg(target_os = "linux")]
+mod fixload;
 #[cfg(target_os = "linux")]
 mod load;
 #[cfg(target_os = "linux")]

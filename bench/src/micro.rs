@@ -106,3 +106,54 @@ pub fn timers(n: usize) -> (f64, f64) {
     assert!(base.is_empty());
     (fire, remove)
 }
+
+/// The reader loop whose instructions the count mode measures for `ActiveSocket`
+/// (callgrind collects only inside this function, by name: keep it out of line).
+#[inline(never)]
+pub fn counted_read_lines_iolib(sock: &mut sockets::ActiveSocket, line: &mut String) -> usize {
+    let mut lines = 0;
+    loop {
+        line.clear();
+        match sock.read_line_into(line) {
+            Ok(true) => lines += 1,
+            Ok(false) => return lines,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// The same loop for std's `BufReader::read_line`.
+#[inline(never)]
+pub fn counted_read_lines_std(r: &mut BufReader<UnixStream>, line: &mut String) -> usize {
+    let mut lines = 0;
+    loop {
+        line.clear();
+        match r.read_line(line) {
+            Ok(0) => return lines,
+            Ok(_) => lines += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+/// `bench linecount iolib|std LEN TOTAL`: reads TOTAL bytes of LEN-byte lines written by a
+/// std `UnixStream` on a thread, with the named reader; prints `LINES <n>`. Run under
+/// callgrind with collection on only inside `counted_read_lines_*`.
+pub fn line_count(which: &str, line_len: usize, total: usize) {
+    let data = payload(line_len, total);
+    let (mut a, b) = UnixStream::pair().expect("pair");
+    let w = std::thread::spawn(move || {
+        a.write_all(&data).expect("write");
+    });
+    let mut line = String::with_capacity(line_len);
+    let lines = if which == "iolib" {
+        let mut s = sockets::ActiveSocket::from(b);
+        s.set_external_format(ExternalFormat::UTF8_LF);
+        counted_read_lines_iolib(&mut s, &mut line)
+    } else {
+        let mut r = BufReader::with_capacity(sockets::DEFAULT_BUFFER_SIZE, b);
+        counted_read_lines_std(&mut r, &mut line)
+    };
+    w.join().expect("writer");
+    println!("LINES {lines}");
+}

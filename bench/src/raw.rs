@@ -17,8 +17,12 @@ struct Conn {
     open: bool,
 }
 
-/// Runs forever (the orchestrator ends the process through stdin).
-pub fn echo_server(announce: fn(u16), events_counter: &AtomicU64) {
+/// The epoll token of the orchestrator's command pipe (stdin).
+const STDIN_TOKEN: u64 = u64::MAX;
+
+/// Runs forever (the orchestrator ends the process through stdin: `on_stdin` runs whenever
+/// fd 0 is readable, and exits the process when told to stop).
+pub fn echo_server(announce: fn(u16), on_stdin: fn(), events_counter: &AtomicU64) {
     // SAFETY: plain syscalls on fds this function creates and owns; every pointer passed is to
     // a live local of the right size.
     unsafe {
@@ -63,6 +67,14 @@ pub fn echo_server(announce: fn(u16), events_counter: &AtomicU64) {
             libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, lfd, &mut ev),
             "epoll_ctl",
         );
+        let mut sev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: STDIN_TOKEN,
+        };
+        check(
+            libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, 0, &mut sev),
+            "epoll_ctl(stdin)",
+        );
         let mut conns: Vec<Conn> = Vec::new();
         let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 1024];
         let mut buf = vec![0u8; BUF];
@@ -72,6 +84,10 @@ pub fn echo_server(announce: fn(u16), events_counter: &AtomicU64) {
                 continue; // EINTR
             }
             for e in &events[..n as usize] {
+                if e.u64 == STDIN_TOKEN {
+                    on_stdin();
+                    continue;
+                }
                 events_counter.fetch_add(1, Ordering::Relaxed);
                 let fd = e.u64 as i32;
                 let flags = e.events;

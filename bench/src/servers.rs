@@ -1,5 +1,5 @@
-//! The three echo servers measured side by side, each run as its own process:
-//! iolib-rs (iomux + sockets, on any backend), mio 1.x, and raw libc epoll.
+//! The echo servers measured side by side, each run as its own process: iolib-rs (iomux +
+//! sockets, on any backend), mio 1.x, tokio 1.x (current-thread runtime), and raw libc epoll.
 //!
 //! Protocol with the orchestrator: the server prints `PORT <n>` once listening; on stdin,
 //! `mark` starts counting allocations and dispatched events, `stop` (or end of file) prints
@@ -39,18 +39,38 @@ fn command(line: &str) -> bool {
     }
 }
 
-/// Reads commands from stdin on a thread; the process exits at `stop`.
-fn command_thread() {
-    std::thread::spawn(|| {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = std::io::stdin().read_line(&mut line).unwrap_or(0);
-            if n == 0 || !command(&line) {
-                std::process::exit(0);
-            }
+/// Makes stdin non-blocking, so each server reads its commands in its own event loop: every
+/// server stays one thread. (A second thread would cost each glibc `recv`/`send` of the
+/// process a pthread-cancellation switch, about 60 instructions per round trip, which the
+/// single-threaded servers would not pay.)
+fn commands_nonblocking() {
+    isys::set_nonblocking(std::io::stdin(), true).expect("stdin non-blocking");
+}
+
+/// Runs every command waiting on stdin; exits the process at `stop` or end of input.
+fn stdin_commands() {
+    let stdin = std::io::stdin();
+    let mut buf = [0u8; 256];
+    loop {
+        match isys::read(&stdin, &mut buf) {
+            Ok(n) => run_commands(&buf[..n]),
+            Err(isys::Errno::EINTR) => {}
+            Err(_) => return,
         }
-    });
+    }
+}
+
+/// Runs the command lines in `bytes` (end of input when empty); exits the process at `stop`.
+fn run_commands(bytes: &[u8]) {
+    if bytes.is_empty() {
+        command("stop");
+        std::process::exit(0);
+    }
+    for line in String::from_utf8_lossy(bytes).lines() {
+        if !command(line) {
+            std::process::exit(0);
+        }
+    }
 }
 
 // ----- iolib-rs -------------------------------------------------------------------------------
@@ -207,14 +227,18 @@ pub fn run_mio() {
     use std::io::{ErrorKind, Read};
 
     isys::raise_nofile_limit(20_000).ok();
-    command_thread();
+    commands_nonblocking();
     let mut poll = Poll::new().expect("poll");
     let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).expect("bind");
     announce(listener.local_addr().expect("addr").port());
     const LISTENER: Token = Token(usize::MAX);
+    const STDIN: Token = Token(usize::MAX - 1);
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)
         .expect("register");
+    poll.registry()
+        .register(&mut mio::unix::SourceFd(&0), STDIN, Interest::READABLE)
+        .expect("register stdin");
     struct Conn {
         stream: mio::net::TcpStream,
         pending: Vec<u8>,
@@ -232,6 +256,10 @@ pub fn run_mio() {
             panic!("poll: {e}");
         }
         for ev in events.iter() {
+            if ev.token() == STDIN {
+                stdin_commands();
+                continue;
+            }
             EVENTS.fetch_add(1, Ordering::Relaxed);
             if ev.token() == LISTENER {
                 loop {
@@ -308,12 +336,69 @@ pub fn run_mio() {
     }
 }
 
+// ----- tokio ----------------------------------------------------------------------------------
+
+/// An echo server written the way tokio's own examples write one, on the current-thread
+/// runtime (one thread, like every other server here): one task per connection, `read` then
+/// `write_all`.
+pub fn run_tokio() {
+    use std::os::fd::AsFd;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    isys::raise_nofile_limit(20_000).ok();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        // Commands on stdin as one more task (tokio's own stdin would add a blocking thread).
+        // The orchestrator's stdin is a pipe; run by hand from a terminal, there are none.
+        let stdin = std::io::stdin().as_fd().try_clone_to_owned();
+        if let Ok(rx) = stdin.and_then(tokio::net::unix::pipe::Receiver::from_owned_fd) {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 256];
+                while rx.readable().await.is_ok() {
+                    match rx.try_read(&mut buf) {
+                        Ok(n) => run_commands(&buf[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => return,
+                    }
+                }
+            });
+        }
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+        // The same backlog as the other servers (tokio's `TcpListener::bind` uses 1024).
+        let listener = socket.listen(4096).expect("listen");
+        announce(listener.local_addr().expect("addr").port());
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; BUF];
+                loop {
+                    let n = match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    EVENTS.fetch_add(1, Ordering::Relaxed);
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+}
+
 // ----- raw epoll ------------------------------------------------------------------------------
 
 /// The practical limit: level-triggered epoll with one read and one write per event, written
 /// against libc directly. The only `unsafe` of the bench crate lives in `raw.rs`.
 pub fn run_raw() {
     isys::raise_nofile_limit(20_000).ok();
-    command_thread();
-    crate::raw::echo_server(announce, &EVENTS);
+    commands_nonblocking();
+    crate::raw::echo_server(announce, stdin_commands, &EVENTS);
 }
