@@ -37,6 +37,13 @@
 //! [`ActiveSocket::write_line`] encode through the format; [`ActiveSocket::finish_output`]
 //! flushes, [`ActiveSocket::force_output`] tries once without waiting. `std::io::{Read,
 //! BufRead, Write}` are implemented on raw bytes.
+//!
+//! ## Servers that stay up
+//! [`Error::scope`] says whom a failure concerns ([`ErrorScope`]: one peer, a passing
+//! shortage, the process). An [`InputBudget`] shared by a listener's sockets bounds the memory
+//! their unfinished lines take. An [`Acceptor`] keeps accepting when fds or memory run out
+//! (a reserve fd to shed connections, exponential back-off, rate-limited logging). Signals
+//! never surface: `EINTR` is retried everywhere, against the operation's deadline.
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]

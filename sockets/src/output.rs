@@ -123,6 +123,11 @@ impl ActiveSocket {
     /// [`Error::Hangup`] when the peer is gone; [`Error::Timeout`] when the write timeout
     /// runs out. `EINTR` is retried, and `ENOBUFS`/`ENOMEM` (the kernel short of memory) are
     /// retried after a millisecond's pause, both within the write timeout.
+    ///
+    /// # Errors
+    /// [`Error::Hangup`] or [`Error::ConnectionReset`] when the peer is gone,
+    /// [`Error::Timeout`] when the write timeout runs out, [`Error::Closed`] on a closed
+    /// socket; all but the last are per-peer ([`Error::scope`]).
     pub fn finish_output(&mut self) -> Result<()> {
         let deadline = self
             .write_timeout
