@@ -43,6 +43,7 @@
 
 mod address;
 mod builder;
+pub mod dns;
 mod error;
 mod format;
 mod options;
