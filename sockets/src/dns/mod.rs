@@ -5,14 +5,31 @@
 //! Files: `wire` (bounds-checked bytes, [`WireError`]), `name` (names, compression), `record`
 //! (types and typed data), `message` (header, sections, EDNS0).
 
+mod config;
+mod hosts;
+mod lookup;
 mod message;
 mod name;
+mod plan;
+mod query;
 mod record;
+mod resolver;
+mod transport;
+mod watch;
 mod wire;
 
+pub use config::{parse_server, ResolvConf, DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, DNS_PORT};
+pub use hosts::{HostsEntry, HostsFile, HostsMatch};
+pub use lookup::{lookup_address, lookup_hostname_with, LookupOptions};
 pub use message::{Edns, Flags, Message, Question, Rcode, EDNS_UDP_PAYLOAD};
 pub use name::{
     format_name, names_equal, parse_name, MAX_LABEL_LEN, MAX_NAME_LEN, MAX_POINTER_HOPS,
 };
+pub use plan::reverse_name;
+pub use query::{DnsQuery, Response, Step};
 pub use record::{quote_string, RecordData, RecordType, ResourceRecord, Soa, CLASS_IN};
+pub use resolver::{
+    default_resolver, dns_query, dns_query_with, parse_nameservers, QueryOptions, Resolver,
+    HOSTS_PATH, RESOLV_CONF_PATH,
+};
 pub use wire::WireError;
