@@ -543,6 +543,19 @@ mod tests {
     }
 
     #[test]
+    fn compression_keeps_case() {
+        // Found by the fuzzer: a case-folding compression table made "ns.exampLe.com" point
+        // at an earlier "example.com", changing the name on the round trip.
+        let mut m = Message::query(1, "www.example.com", RecordType::NS, false);
+        m.answers = vec![
+            rr("example.com", RecordData::Ns("ns.exampLe.com".into())),
+            rr("EXAMPLE.COM", RecordData::Ns("NS.example.com".into())),
+        ];
+        let back = Message::decode(&m.encode().unwrap()).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
     fn encode_rejects_bad_input() {
         let m = Message::query(1, "a..b", RecordType::A, false);
         assert!(matches!(m.encode(), Err(WireError::BadName { .. })));

@@ -176,7 +176,7 @@ pub(crate) fn read_name(r: &mut Reader<'_>) -> Result<Vec<Vec<u8>>, WireError> {
     Ok(labels)
 }
 
-/// Writes a name, replacing its longest suffix already in the message by a pointer when
+/// Writes a name, replacing its longest suffix already in the message (same bytes) by a pointer when
 /// `compress`, and remembering the suffixes it writes for later names.
 pub(crate) fn write_name(w: &mut Writer, labels: &[Vec<u8>], compress: bool) {
     for i in 0..labels.len() {
@@ -198,12 +198,14 @@ pub(crate) fn write_name(w: &mut Writer, labels: &[Vec<u8>], compress: bool) {
     w.u8(0);
 }
 
-/// The lower-cased wire form of a name suffix: the compression table's key.
+/// The wire form of a name suffix: the compression table's key. Exact bytes, not folded to
+/// one case: a pointer must not change the case of the name it stands for (servers and
+/// resolvers that randomise case, DNS 0x20, rely on it coming back as sent).
 fn suffix_key(labels: &[Vec<u8>]) -> Vec<u8> {
     let mut key = Vec::new();
     for l in labels {
         key.push(l.len() as u8);
-        key.extend(l.iter().map(u8::to_ascii_lowercase));
+        key.extend_from_slice(l);
     }
     key
 }
@@ -257,16 +259,20 @@ mod tests {
         };
         write_text_name(&mut w, "www.example.com", true).unwrap();
         let first = w.buf.len();
-        write_text_name(&mut w, "mail.EXAMPLE.com", true).unwrap();
+        write_text_name(&mut w, "mail.example.com", true).unwrap();
         // "mail" label (5 bytes) + a 2-byte pointer to "example.com".
         assert_eq!(w.buf.len() - first, 7);
         write_text_name(&mut w, "www.example.com", true).unwrap();
         assert_eq!(w.buf.len() - first, 9);
+        // Case is kept: "EXAMPLE" is written out, only "com" is shared.
+        write_text_name(&mut w, "ns.EXAMPLE.com", true).unwrap();
+        assert_eq!(w.buf.len() - first, 9 + 3 + 8 + 2);
         let mut r = Reader::new(&w.buf);
         r.pos = 12;
         assert_eq!(read_text_name(&mut r).unwrap(), "www.example.com");
         assert_eq!(read_text_name(&mut r).unwrap(), "mail.example.com");
         assert_eq!(read_text_name(&mut r).unwrap(), "www.example.com");
+        assert_eq!(read_text_name(&mut r).unwrap(), "ns.EXAMPLE.com");
         assert_eq!(r.pos, w.buf.len());
     }
 
