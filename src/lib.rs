@@ -6,6 +6,8 @@
 //! - [`sockets`]: IOLib's socket layer with line-oriented buffered I/O.
 //! - [`iomux`]: IOLib's event base on select, poll, epoll and kqueue.
 //!
+//! Beyond the three: [`dns_query_on`] resolves on an event base without a thread.
+//!
 //! ```
 //! use iolib::prelude::*;
 //!
@@ -27,6 +29,9 @@
 pub use iomux;
 pub use isys;
 pub use sockets;
+
+mod resolve;
+pub use resolve::dns_query_on;
 
 /// The names most programs need, for `use iolib::prelude::*`.
 pub mod prelude {
