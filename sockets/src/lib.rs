@@ -37,6 +37,10 @@
 //! [`ActiveSocket::write_line`] encode through the format; [`ActiveSocket::finish_output`]
 //! flushes, [`ActiveSocket::force_output`] tries once without waiting. `std::io::{Read,
 //! BufRead, Write}` are implemented on raw bytes.
+//!
+//! ## DNS
+//! [`dns`] is IOLib's resolver: [`dns::dns_query`] with typed records, UDP with EDNS0 and TCP
+//! fallback, `resolv.conf`/hosts re-read on change; [`lookup_hostname`] uses it.
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]

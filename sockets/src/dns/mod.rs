@@ -2,9 +2,22 @@
 //! with TCP fallback, `/etc/resolv.conf` and `/etc/hosts` reloaded when they change, and
 //! `lookup_hostname` on top.
 //!
-//! Files: `wire` (bounds-checked bytes, [`WireError`]), `name` (names, compression), `record`
-//! (types and typed data), `message` (header, sections, EDNS0).
-
+//! ```no_run
+//! use sockets::dns::{dns_query, RecordData, RecordType};
+//!
+//! for record in dns_query("example.com", RecordType::MX)?.answers() {
+//!     if let RecordData::Mx { preference, exchange } = &record.data {
+//!         println!("{preference} {exchange}");
+//!     }
+//! }
+//! # Ok::<(), sockets::Error>(())
+//! ```
+//!
+//! Files, bottom up: `wire` (bounds-checked bytes, [`WireError`]), `name` (names, compression),
+//! `record` (types and typed data), `message` (header, sections, EDNS0), `config`
+//! (`resolv.conf`), `hosts` (the hosts file), `watch` (re-reading files that changed), `plan`
+//! (search list, reverse names), `transport` (the UDP and TCP sockets), `query` (the sans-I/O
+//! [`DnsQuery`]), `resolver` ([`Resolver`], [`dns_query`]), `lookup` (`lookup_hostname`).
 mod config;
 mod hosts;
 mod lookup;
