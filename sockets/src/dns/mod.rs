@@ -14,11 +14,13 @@
 //! ```
 //!
 //! Files, bottom up: `wire` (bounds-checked bytes, [`WireError`]), `name` (names, compression),
-//! `record` (types and typed data), `message` (header, sections, EDNS0), `config`
+//! `record` (types and typed data), `header` (flags, response codes), `message` (sections,
+//! EDNS0), `config`
 //! (`resolv.conf`), `hosts` (the hosts file), `watch` (re-reading files that changed), `plan`
 //! (search list, reverse names), `transport` (the UDP and TCP sockets), `query` (the sans-I/O
 //! [`DnsQuery`]), `resolver` ([`Resolver`], [`dns_query`]), `lookup` (`lookup_hostname`).
 mod config;
+mod header;
 mod hosts;
 mod lookup;
 mod message;

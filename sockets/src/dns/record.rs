@@ -481,3 +481,26 @@ impl fmt::Display for ResourceRecord {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_type_names() {
+        for t in [
+            "A", "AAAA", "CNAME", "NS", "SOA", "PTR", "MX", "TXT", "SRV", "HINFO", "WKS", "ANY",
+        ] {
+            let parsed: RecordType = t.parse().unwrap();
+            assert_eq!(parsed.to_string(), t);
+            assert_eq!(RecordType::from_code(parsed.code()), parsed);
+        }
+        assert_eq!(":mx".parse::<RecordType>().unwrap(), RecordType::MX);
+        assert_eq!(
+            "type65".parse::<RecordType>().unwrap(),
+            RecordType::Other(65)
+        );
+        assert_eq!(RecordType::Other(65).to_string(), "TYPE65");
+        assert!("bogus".parse::<RecordType>().is_err());
+    }
+}
