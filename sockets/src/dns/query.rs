@@ -198,10 +198,11 @@ impl DnsQuery {
             let (n, from) = match udp.recv(&mut buf) {
                 Ok(Some(got)) => got,
                 Ok(None) => return Step::Pending,
-                // An ICMP error for an earlier datagram: keep waiting for the others.
+                // An ICMP error for an earlier datagram (reported once, then cleared): keep
+                // waiting for the others.
                 Err(_) => {
                     self.ignored += 1;
-                    continue;
+                    return Step::Pending;
                 }
             };
             let Some(from) = from.filter(|f| self.sent_to.contains(f)) else {
