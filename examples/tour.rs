@@ -7,6 +7,9 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+#[path = "../tests/support/dnsmasq.rs"]
+mod dnsmasq;
+
 use std::time::{Duration, Instant};
 use support::{is_daytime, run_client, Input, Server};
 
@@ -100,6 +103,68 @@ fn pairing(client: &'static str, server: &'static str, input: Input, expect: &[S
     }
 }
 
+/// The resolver leg: the dns-query example against dnsmasq on loopback (no internet needed),
+/// one query per record kind it prints; `None` (skipped) where dnsmasq is not installed.
+fn dns_leg() -> Option<Outcome> {
+    let start = Instant::now();
+    println!("\n=== dns-query  <->  dnsmasq ===");
+    let Some(server) = dnsmasq::Dnsmasq::start() else {
+        println!("  (dnsmasq is not installed: skipped; `apt-get install dnsmasq-base` to run it)");
+        return None;
+    };
+    let addr = server.server.to_string();
+    let cases: [(&[&str], &str, bool); 6] = [
+        (&["www.test"], "IN\tA\t192.0.2.10", true),
+        (
+            &["host.test", "--type", "AAAA"],
+            "IN\tAAAA\t2001:db8::10",
+            true,
+        ),
+        (&["test", "--type", "MX"], "IN\tMX\t10 mx.test.", true),
+        (
+            &["_sip._tcp.test", "--type", "SRV"],
+            "IN\tSRV\t1 5 5060 sip.test.",
+            true,
+        ),
+        (
+            &["txt.test", "--type", "TXT", "--tcp"],
+            "\"hello world\" \"second\"",
+            true,
+        ),
+        (&["nope.test"], "no such name: nope.test", false),
+    ];
+    let mut problems = Vec::new();
+    for (args, expect, ok) in cases {
+        let out = std::process::Command::new(support::example("dns-query"))
+            .args(args)
+            .args(["--server", &addr, "--timeout", "2"])
+            .output();
+        let Ok(out) = out else {
+            problems.push("cannot run dns-query".to_string());
+            continue;
+        };
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!("  $ dns-query {} --server {addr}", args.join(" "));
+        for l in text.lines() {
+            println!("  | {l}");
+        }
+        if out.status.success() != ok || !text.contains(expect) {
+            problems.push(format!("dns-query {}: expected {expect:?}", args.join(" ")));
+        }
+    }
+    Some(Outcome {
+        client: "dns-query",
+        server: "dnsmasq",
+        passed: problems.is_empty(),
+        why: problems.join("; "),
+        took: start.elapsed(),
+    })
+}
+
 fn main() {
     let started = Instant::now();
     println!(
@@ -146,6 +211,8 @@ fn main() {
             &batch,
         ));
     }
+
+    results.extend(dns_leg());
 
     println!("\n=== summary ===");
     println!("{:<12} {:<12} {:>8}  result", "client", "server", "time");

@@ -10,6 +10,8 @@
 //! base without spinning or dying when fds or memory run out, and [`drop_failing_peers`], the
 //! failure policy that ends one peer's fd on a per-peer error instead of the whole loop.
 //!
+//! Beyond the three: [`dns_query_on`] resolves on an event base without a thread.
+//!
 //! ```
 //! use iolib::prelude::*;
 //!
@@ -37,6 +39,9 @@ pub use listener::{Listener, ListenerError, DEFAULT_MAX_ACCEPTS_PER_WAKEUP};
 pub use iomux;
 pub use isys;
 pub use sockets;
+
+mod resolve;
+pub use resolve::dns_query_on;
 
 /// The names most programs need, for `use iolib::prelude::*`.
 pub mod prelude {

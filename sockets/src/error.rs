@@ -115,6 +115,43 @@ pub enum Error {
         /// What the resolver said.
         message: String,
     },
+    /// IOLib's `resolver-no-name-error`: the name does not exist (NXDOMAIN), or has no record
+    /// of the kind asked for.
+    #[error("no such host name {name:?}")]
+    ResolverNoName {
+        /// The name asked for.
+        name: String,
+    },
+    /// IOLib's `resolver-again-error`: a temporary failure (SERVFAIL, no server reachable);
+    /// asking again later may work.
+    #[error("temporary failure resolving {name:?}: {message}")]
+    ResolverAgain {
+        /// The name asked for.
+        name: String,
+        /// What the servers said.
+        message: String,
+    },
+    /// IOLib's `resolver-fail-error`: a permanent failure (REFUSED, FORMERR, NOTIMP, answers
+    /// that do not decode).
+    #[error("failure resolving {name:?}: {message}")]
+    ResolverFail {
+        /// The name asked for.
+        name: String,
+        /// What the servers said.
+        message: String,
+    },
+    /// No server answered within the configured timeout and attempts (IOLib signals
+    /// `resolver-again-error` for this).
+    #[error("no answer resolving {name:?} after {elapsed:?}")]
+    ResolverTimeout {
+        /// The name asked for.
+        name: String,
+        /// How long the resolver tried.
+        elapsed: std::time::Duration,
+    },
+    /// A DNS message that cannot be encoded (a name that is not one) or decoded.
+    #[error("DNS message: {0}")]
+    Dns(#[from] crate::dns::WireError),
     /// An unknown service name.
     #[error("unknown service {0:?}")]
     UnknownService(String),
@@ -189,7 +226,7 @@ impl Error {
             Error::OptionNotSupported(_) => Errno::ENOPROTOOPT,
             Error::OperationNotSupported => Errno::EOPNOTSUPP,
             Error::Hangup => Errno::EPIPE,
-            Error::Timeout(_) => Errno::ETIMEDOUT,
+            Error::Timeout(_) | Error::ResolverTimeout { .. } => Errno::ETIMEDOUT,
             Error::Closed => Errno::EBADF,
             Error::Poll(e) => e.errno(),
             Error::Sys { errno, .. } => *errno,
@@ -294,7 +331,7 @@ impl From<Error> for std::io::Error {
             | Error::LineTooLong { .. }
             | Error::InputBudgetExceeded { .. } => ErrorKind::InvalidData,
             Error::InvalidAddress(_) | Error::InvalidArgument(_) => ErrorKind::InvalidInput,
-            Error::Timeout(_) => ErrorKind::TimedOut,
+            Error::Timeout(_) | Error::ResolverTimeout { .. } => ErrorKind::TimedOut,
             Error::Sys { errno, .. } => return isys::errno_to_io(*errno),
             other => match other.errno() {
                 Some(errno) => isys::errno_to_io(errno).kind(),

@@ -44,6 +44,10 @@
 //! their unfinished lines take. An [`Acceptor`] keeps accepting when fds or memory run out
 //! (a reserve fd to shed connections, exponential back-off, rate-limited logging). Signals
 //! never surface: `EINTR` is retried everywhere, against the operation's deadline.
+//!
+//! ## DNS
+//! [`dns`] is IOLib's resolver: [`dns::dns_query`] with typed records, UDP with EDNS0 and TCP
+//! fallback, `resolv.conf`/hosts re-read on change; [`lookup_hostname`] uses it.
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]
@@ -55,6 +59,7 @@ mod base_socket;
 mod budget;
 mod builder;
 mod datagram;
+pub mod dns;
 mod error;
 mod format;
 mod lookup;

@@ -1,8 +1,8 @@
-//! Name lookups (IOLib's `lookup-hostname` and its `namedb/`): host names through
-//! `/etc/hosts` then the system resolver, services in `/etc/services`, protocols in
-//! `/etc/protocols`, and the names of the network interfaces.
+//! Name lookups (IOLib's `lookup-hostname` and its `namedb/`): [`HostLookup`] and the
+//! classic `lookup_hostname` front of the resolver in [`dns`](crate::dns), services in
+//! `/etc/services`, protocols in `/etc/protocols`, and the names of the network interfaces.
 
-use crate::address::{ensure_address, Address};
+use crate::address::Address;
 use crate::error::{Error, Result};
 
 /// What [`lookup_hostname`] found.
@@ -29,103 +29,28 @@ impl HostLookup {
     }
 }
 
-fn lookup_in_hosts(text: &str, name: &str) -> Option<HostLookup> {
-    let mut addrs = Vec::new();
-    let mut canonical = None;
-    let mut aliases = Vec::new();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("");
-        let mut fields = line.split_whitespace();
-        let (Some(addr), names) = (fields.next(), fields) else {
-            continue;
-        };
-        let names: Vec<&str> = names.collect();
-        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
-            continue;
-        }
-        let Ok(a) = ensure_address(addr) else {
-            continue;
-        };
-        if !addrs.contains(&a) {
-            addrs.push(a);
-        }
-        if canonical.is_none() {
-            canonical = Some(names[0].to_string());
-        }
-        for n in names {
-            if Some(n) != canonical.as_deref() && !aliases.iter().any(|x: &String| x == n) {
-                aliases.push(n.to_string());
-            }
-        }
-    }
-    build_lookup(addrs, canonical?, aliases)
-}
-
-fn build_lookup(
-    mut addrs: Vec<Address>,
-    canonical_name: String,
-    aliases: Vec<String>,
-) -> Option<HostLookup> {
-    // IPv4 first, as IOLib's lookup-hostname returns the main address.
-    addrs.sort_by_key(|a| !matches!(a, Address::Ipv4(_)));
-    let mut it = addrs.into_iter();
-    Some(HostLookup {
-        address: it.next()?,
-        other_addresses: it.collect(),
-        canonical_name,
-        aliases,
-    })
-}
-
-/// Resolves a host name (IOLib's `lookup-hostname`): an address literal is returned as is,
-/// then `/etc/hosts` is consulted, then the system resolver (`getaddrinfo`).
+/// Resolves a host name (IOLib's `lookup-hostname`) with the default options: an address
+/// literal is reverse-resolved (hosts file, then PTR; the literal is its own name when none is
+/// found), a name is looked up in `/etc/hosts`, then asked of the DNS servers of
+/// `/etc/resolv.conf` for IPv4 and IPv6 addresses (IPv4 first).
+///
+/// Every resolver failure comes back as [`Error::Resolver`], as it always has; use
+/// [`dns::lookup_hostname_with`](crate::dns::lookup_hostname_with) for IOLib's `:ipv6` and
+/// `:ns` keywords and the distinct conditions ([`Error::ResolverNoName`],
+/// [`Error::ResolverAgain`], [`Error::ResolverFail`], [`Error::ResolverTimeout`]).
 pub fn lookup_hostname(name: &str) -> Result<HostLookup> {
-    if let Ok(a) = ensure_address(name) {
-        return Ok(HostLookup {
-            address: a,
-            other_addresses: vec![],
-            canonical_name: name.to_string(),
-            aliases: vec![],
-        });
-    }
-    if name.is_empty() || name.contains('\0') {
-        return Err(Error::Resolver {
-            name: name.to_string(),
-            message: "empty or NUL-containing host name".into(),
-        });
-    }
-    if let Ok(text) = std::fs::read_to_string("/etc/hosts") {
-        if let Some(found) = lookup_in_hosts(&text, name) {
-            return Ok(found);
+    crate::dns::lookup_hostname_with(name, &crate::dns::LookupOptions::default()).map_err(|e| {
+        match e {
+            Error::ResolverNoName { .. }
+            | Error::ResolverAgain { .. }
+            | Error::ResolverFail { .. }
+            | Error::ResolverTimeout { .. }
+            | Error::Dns(_) => Error::Resolver {
+                name: name.to_string(),
+                message: e.to_string(),
+            },
+            other => other,
         }
-    }
-    let res = isys::getaddrinfo(
-        Some(name),
-        None,
-        isys::libc::AF_UNSPEC,
-        isys::libc::SOCK_STREAM,
-        isys::libc::AI_CANONNAME,
-    )
-    .map_err(|e| Error::Resolver {
-        name: name.to_string(),
-        message: e.message,
-    })?;
-    let canonical = res
-        .iter()
-        .find_map(|r| r.canonname.clone())
-        .unwrap_or_else(|| name.to_string());
-    let mut addrs = Vec::new();
-    for r in &res {
-        if let Some(sa) = r.addr.as_std() {
-            let a = Address::from(sa.ip());
-            if !addrs.contains(&a) {
-                addrs.push(a);
-            }
-        }
-    }
-    build_lookup(addrs, canonical, vec![]).ok_or_else(|| Error::Resolver {
-        name: name.to_string(),
-        message: "no addresses".into(),
     })
 }
 
@@ -212,22 +137,6 @@ pub fn list_network_interfaces() -> Result<Vec<(u32, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::address::{IPV4_LOOPBACK, IPV6_LOOPBACK};
-
-    #[test]
-    fn hosts_file_parsing() {
-        let text =
-            "# comment\n127.0.0.1 localhost loopy\n::1 localhost ip6-localhost\n10.0.0.1 other\n";
-        let h = lookup_in_hosts(text, "localhost").unwrap();
-        assert_eq!(h.address, Address::Ipv4(IPV4_LOOPBACK));
-        assert_eq!(h.other_addresses, vec![Address::Ipv6(IPV6_LOOPBACK)]);
-        assert_eq!(h.canonical_name, "localhost");
-        assert!(h.aliases.contains(&"loopy".to_string()));
-        assert_eq!(h.first_ipv4(), Some(Address::Ipv4(IPV4_LOOPBACK)));
-        let v6 = lookup_in_hosts(text, "ip6-localhost").unwrap();
-        assert_eq!(v6.first_ipv4(), None);
-        assert!(lookup_in_hosts(text, "nothere").is_none());
-    }
 
     #[test]
     fn services_parsing() {
