@@ -61,7 +61,7 @@ pub const DEFAULT_MAX_ACCEPTS_PER_WAKEUP: usize = 64;
 /// base.event_dispatch(DispatchOptions::default().timeout(std::time::Duration::from_secs(5)))?;
 /// let mut line = String::new();
 /// std::io::BufRead::read_line(&mut std::io::BufReader::new(peer), &mut line)?;
-/// assert_eq!(line, "hello\r\n");
+/// assert_eq!(line, "hello\n"); // the default external format: UTF-8, LF
 /// let server: PassiveSocket = Listener::unregister(&mut base, fd).unwrap();
 /// # drop(server);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
