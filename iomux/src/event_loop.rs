@@ -1,6 +1,8 @@
 //! The event loop (IOLib's `event-loop`): [`EventBase::event_dispatch`] waits on the backend,
 //! then calls the handlers of each ready fd and the due timers, round after round.
 
+use crate::fd_entry::Handler;
+use crate::fd_state::StateSlot;
 use crate::timers::TimerKey;
 use crate::{DispatchOptions, Error, Event, EventBase, Exception, Result};
 use std::os::fd::RawFd;
@@ -78,10 +80,12 @@ impl EventBase {
             }
             self.apply_changes()?;
             self.round += 1;
-            self.events.clear();
-            match self.selector.select(&mut self.events, wait) {
-                Ok(()) => wait_failures = 0,
-                Err(isys::Errno::EINTR) => {}
+            let ready = match self.selector.select(wait) {
+                Ok(n) => {
+                    wait_failures = 0;
+                    n
+                }
+                Err(isys::Errno::EINTR) => 0,
                 // Our own mistake (a bad fd set or argument): retrying cannot help.
                 Err(e @ (isys::Errno::EBADF | isys::Errno::EFAULT | isys::Errno::EINVAL)) => {
                     return Err(Error::sys("wait for events", e))
@@ -94,9 +98,10 @@ impl EventBase {
                         return Err(Error::sys("wait for events", e));
                     }
                     std::thread::sleep(WAIT_FAILURE_BACKOFF);
+                    0
                 }
-            }
-            self.dispatch_fd_events()?;
+            };
+            self.dispatch_fd_events(ready)?;
             self.run_timers()?;
             if opts.one_shot || deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(());
@@ -104,23 +109,21 @@ impl EventBase {
         }
     }
 
-    fn dispatch_fd_events(&mut self) -> Result<()> {
-        let verify = self.selector.verify_identity();
-        for i in 0..self.events.len() {
-            let ready = self.events[i];
+    /// Calls the handlers of the `count` fds the last wait reported.
+    fn dispatch_fd_events(&mut self, count: usize) -> Result<()> {
+        for i in 0..count {
+            let ready = self.selector.ready(i);
             let fd = ready.fd;
             let Some(entry) = self.entry(fd) else {
                 continue;
             };
-            let (identity, has_r, has_w) =
-                (entry.identity, entry.read.is_some(), entry.write.is_some());
+            let (verified, has_r, has_w) =
+                (entry.verified, entry.read.is_some(), entry.write.is_some());
             if ready.invalid {
                 self.purge(fd);
                 continue;
             }
-            if verify && isys::fstat_identity(fd).ok() != Some(identity) {
-                // Closed while registered, and maybe reused: never call the old handlers.
-                self.purge(fd);
+            if !verified && !self.verify_first_report(fd) {
                 continue;
             }
             if !has_r && !has_w {
@@ -177,7 +180,28 @@ impl EventBase {
         result
     }
 
-    /// Calls the handler of `fd`/`event` if it was registered before this round's wait.
+    /// The backend reports `fd` for the first time since it got its entry. On poll and
+    /// select, which watch numbers, checks that the number still names the file it named
+    /// then; if not (closed while registered, maybe reused), drops the old handlers unseen.
+    /// Returns whether to go on with the fd.
+    #[cold]
+    fn verify_first_report(&mut self, fd: RawFd) -> bool {
+        if self.selector.verify_identity() {
+            let identity = self.entry(fd).map(|e| e.identity);
+            if isys::fstat_identity(fd).ok() != identity {
+                self.purge(fd);
+                return false;
+            }
+        }
+        if let Some(e) = self.entry(fd) {
+            e.verified = true;
+        }
+        true
+    }
+
+    /// Calls the handler of `fd`/`event` if it was registered before this round's wait,
+    /// lending a stateful handler the fd's state; puts both back afterwards unless they were
+    /// removed or replaced meanwhile.
     pub(crate) fn call_io(
         &mut self,
         fd: RawFd,
@@ -185,7 +209,7 @@ impl EventBase {
         exc: Option<Exception>,
     ) -> Result<()> {
         let round = self.round;
-        let Some(entry) = self.entry(fd) else {
+        let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
             return Ok(());
         };
         let Some(slot) = entry.slot_mut(event).as_mut() else {
@@ -201,21 +225,59 @@ impl EventBase {
         if let Some(t) = slot.timeout {
             slot.deadline = Some(Instant::now() + t);
         }
+        let mut state = match &mut handler {
+            Handler::Stateful(_) => match std::mem::replace(&mut entry.state, StateSlot::InUse) {
+                StateSlot::Present(b) => Some(b),
+                other => {
+                    entry.state = other;
+                    None
+                }
+            },
+            Handler::Plain(_) => None,
+        };
         if one_shot {
             self.remove_slot(fd, event);
         }
-        let r = handler(self, fd, event, exc);
+        let r = match &mut handler {
+            Handler::Plain(h) => h(self, fd, event, exc),
+            Handler::Stateful(h) => match state.as_mut() {
+                Some(b) => h(self, b.as_mut(), fd, event, exc),
+                // The closure's downcast fails and says which state it wanted.
+                None => h(self, &mut NoState, fd, event, exc),
+            },
+        };
         let mut spare = Some(handler);
-        if !one_shot {
-            if let Some(slot) = self.entry(fd).and_then(|e| e.slot_mut(event).as_mut()) {
-                if slot.id == id && slot.handler.is_none() {
-                    slot.handler = spare.take();
+        if let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) {
+            if !one_shot {
+                if let Some(slot) = entry.slot_mut(event).as_mut() {
+                    if slot.id == id && slot.handler.is_none() {
+                        slot.handler = spare.take();
+                    }
+                }
+            }
+            if let Some(b) = state.take() {
+                match entry.state {
+                    StateSlot::InUse => entry.state = StateSlot::Present(b),
+                    // Removed while lent: dropped below, with the entry if nothing is left.
+                    StateSlot::InUseRemoved => {
+                        entry.state = StateSlot::Empty;
+                        state = Some(b);
+                    }
+                    // The entry was made anew meanwhile (the fd's file changed): not ours.
+                    _ => state = Some(b),
+                }
+                if entry.removable() {
+                    self.fds[fd as usize] = None;
                 }
             }
         }
+        drop(state);
         match r {
             Ok(()) => Ok(()),
             Err(e) => self.handler_failed(fd, event, exc, e, spare),
         }
     }
 }
+
+/// What a stateful handler gets when its fd has no state: it is no one's `T`.
+struct NoState;
