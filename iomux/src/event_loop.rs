@@ -47,29 +47,14 @@ impl EventBase {
     }
 
     fn run(&mut self, opts: DispatchOptions) -> Result<()> {
-        let start = Instant::now();
-        let deadline = opts.timeout.and_then(|t| start.checked_add(t));
+        let deadline = opts.timeout.and_then(|t| Instant::now().checked_add(t));
         let exit_when_empty = opts.exit_when_empty.unwrap_or(self.exit_when_empty);
         let mut wait_failures = 0u32;
         loop {
             if self.exit_requested || (exit_when_empty && self.has_no_work()) {
                 return Ok(());
             }
-            let next = self.heap.peek_deadline();
-            let now = (next.is_some() || deadline.is_some()).then(Instant::now);
-            let mut wait = next
-                .zip(now)
-                .map(|(d, now)| d.saturating_duration_since(now));
-            if let (Some(d), Some(now)) = (deadline, now) {
-                let rem = d.saturating_duration_since(now);
-                wait = Some(wait.map_or(rem, |w| w.min(rem)));
-            }
-            if let Some(max) = opts.max_step {
-                wait = Some(wait.map_or(max, |w| w.min(max)));
-            }
-            if let Some(min) = opts.min_step {
-                wait = wait.map(|w| w.max(min));
-            }
+            let wait = self.wait_length(&opts, deadline);
             if wait.is_none() && exit_when_empty && !self.selector.verify_identity() {
                 // About to block forever: handlers of fds closed behind our back (epoll and
                 // kqueue forget those silently) must not keep an otherwise empty base alive.
@@ -78,7 +63,9 @@ impl EventBase {
                     return Ok(());
                 }
             }
-            self.apply_changes()?;
+            if !self.changes.is_empty() {
+                self.apply_changes()?;
+            }
             self.round += 1;
             let ready = match self.selector.select(wait) {
                 Ok(n) => {
@@ -102,11 +89,38 @@ impl EventBase {
                 }
             };
             self.dispatch_fd_events(ready)?;
-            self.run_timers()?;
+            if !self.heap.is_empty() {
+                self.run_timers()?;
+            }
             if opts.one_shot || deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(());
             }
         }
+    }
+
+    /// How long the next wait may last (`None` = until an event): up to the next timer and
+    /// the dispatch's deadline, within `min_step`..`max_step`. No clock read without a timer
+    /// or a deadline.
+    #[inline]
+    fn wait_length(&self, opts: &DispatchOptions, deadline: Option<Instant>) -> Option<Duration> {
+        let next = self.heap.peek_deadline();
+        let mut wait = if next.is_none() && deadline.is_none() {
+            None
+        } else {
+            let now = Instant::now();
+            let until = |d: Instant| d.saturating_duration_since(now);
+            match (next, deadline) {
+                (Some(a), Some(b)) => Some(until(a.min(b))),
+                (a, b) => a.or(b).map(until),
+            }
+        };
+        if let Some(max) = opts.max_step {
+            wait = Some(wait.map_or(max, |w| w.min(max)));
+        }
+        if let Some(min) = opts.min_step {
+            wait = wait.map(|w| w.max(min));
+        }
+        wait
     }
 
     /// Calls the handlers of the `count` fds the last wait reported.
@@ -251,13 +265,17 @@ impl EventBase {
             if !one_shot {
                 if let Some(slot) = entry.slot_mut(event).as_mut() {
                     if slot.id == id && slot.handler.is_none() {
-                        slot.handler = spare.take();
+                        // Replaces a `None`: nothing to drop (and no call to drop it).
+                        std::mem::forget(std::mem::replace(&mut slot.handler, spare.take()));
                     }
                 }
             }
             if let Some(b) = state.take() {
                 match entry.state {
-                    StateSlot::InUse => entry.state = StateSlot::Present(b),
+                    // Replaces `InUse`, which owns nothing.
+                    StateSlot::InUse => {
+                        std::mem::forget(std::mem::replace(&mut entry.state, StateSlot::Present(b)))
+                    }
                     // Removed while lent: dropped below, with the entry if nothing is left.
                     StateSlot::InUseRemoved => {
                         entry.state = StateSlot::Empty;
@@ -271,9 +289,16 @@ impl EventBase {
                 }
             }
         }
-        drop(state);
+        if let Some(state) = state {
+            drop(state);
+        }
         match r {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(handler) = spare {
+                    drop(handler);
+                }
+                Ok(())
+            }
             Err(e) => self.handler_failed(fd, event, exc, e, spare),
         }
     }

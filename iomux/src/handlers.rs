@@ -70,19 +70,20 @@ impl EventBase {
         error: bool,
     ) -> bool {
         let fd = fd.as_raw_fd();
-        if matches!(self.entry(fd), Some(e) if e.internal) {
-            return false;
+        match self.entry(fd) {
+            Some(e) if !e.internal => {}
+            _ => return false,
         }
         let all = !read && !write && !error;
         let mut removed = false;
-        for (want, ev) in [
-            (read, Event::Read),
-            (write, Event::Write),
-            (error, Event::Error),
-        ] {
-            if all || want {
-                removed |= self.remove_slot(fd, ev);
-            }
+        if all || read {
+            removed |= self.remove_slot(fd, Event::Read);
+        }
+        if all || write {
+            removed |= self.remove_slot(fd, Event::Write);
+        }
+        if all || error {
+            removed |= self.remove_slot(fd, Event::Error);
         }
         removed
     }
@@ -134,7 +135,9 @@ impl EventBase {
         self.next_id += 1;
         let round = self.round;
         let deadline = opts.timeout.map(|t| Instant::now() + t);
-        let entry = self.fds[fd as usize].as_mut().expect("prepared above");
+        let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
+            unreachable!("prepared above")
+        };
         let slot = entry.slot_mut(event);
         if slot.is_some() {
             return Err(Error::HandlerExists { fd, event });

@@ -108,6 +108,7 @@ impl Selector {
         with_selector!(self, s, _S => s.deregister(fd))
     }
     /// Waits; returns how many fds have events, read back with [`ready`](Self::ready).
+    #[inline]
     pub(crate) fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
         with_selector!(self, s, _S => s.select(timeout))
     }

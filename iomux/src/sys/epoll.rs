@@ -105,6 +105,9 @@ impl Selector {
         if n == self.events.len() && n < 1 << 16 {
             self.events.resize(n * 2, EpollEvent::empty());
         }
+        if self.always.is_empty() && self.always_now.is_empty() {
+            return Ok(n);
+        }
         self.always_now.clear();
         self.always_now
             .extend(self.always.iter().copied().filter(|(_, i)| !i.is_empty()));
