@@ -7,7 +7,6 @@ use crate::failure::FailurePolicy;
 use crate::fd_entry::FdEntry;
 use crate::multiplexer::Selector;
 use crate::signals::SignalPipe;
-use crate::sys::Ready;
 use crate::timers::{TimerHeap, TimerSlot};
 use crate::{Backend, Result};
 use std::fmt;
@@ -18,7 +17,6 @@ pub struct EventBase {
     pub(crate) selector: Selector,
     pub(crate) fds: Vec<Option<FdEntry>>,
     pub(crate) changes: Vec<RawFd>,
-    pub(crate) events: Vec<Ready>,
     pub(crate) heap: TimerHeap,
     pub(crate) timers: Vec<TimerSlot>,
     pub(crate) free_timers: Vec<u32>,
@@ -101,7 +99,6 @@ impl EventBase {
             selector: Selector::new(backend)?,
             fds: Vec::new(),
             changes: Vec::with_capacity(64),
-            events: Vec::with_capacity(1024),
             heap: TimerHeap::default(),
             timers: Vec::new(),
             free_timers: Vec::new(),

@@ -1,6 +1,8 @@
 //! The event loop (IOLib's `event-loop`): [`EventBase::event_dispatch`] waits on the backend,
 //! then calls the handlers of each ready fd and the due timers, round after round.
 
+use crate::fd_entry::Handler;
+use crate::fd_state::StateSlot;
 use crate::timers::TimerKey;
 use crate::{DispatchOptions, Error, Event, EventBase, Exception, Result};
 use std::os::fd::RawFd;
@@ -45,29 +47,14 @@ impl EventBase {
     }
 
     fn run(&mut self, opts: DispatchOptions) -> Result<()> {
-        let start = Instant::now();
-        let deadline = opts.timeout.and_then(|t| start.checked_add(t));
+        let deadline = opts.timeout.and_then(|t| Instant::now().checked_add(t));
         let exit_when_empty = opts.exit_when_empty.unwrap_or(self.exit_when_empty);
         let mut wait_failures = 0u32;
         loop {
             if self.exit_requested || (exit_when_empty && self.has_no_work()) {
                 return Ok(());
             }
-            let next = self.heap.peek_deadline();
-            let now = (next.is_some() || deadline.is_some()).then(Instant::now);
-            let mut wait = next
-                .zip(now)
-                .map(|(d, now)| d.saturating_duration_since(now));
-            if let (Some(d), Some(now)) = (deadline, now) {
-                let rem = d.saturating_duration_since(now);
-                wait = Some(wait.map_or(rem, |w| w.min(rem)));
-            }
-            if let Some(max) = opts.max_step {
-                wait = Some(wait.map_or(max, |w| w.min(max)));
-            }
-            if let Some(min) = opts.min_step {
-                wait = wait.map(|w| w.max(min));
-            }
+            let wait = self.wait_length(&opts, deadline);
             if wait.is_none() && exit_when_empty && !self.selector.verify_identity() {
                 // About to block forever: handlers of fds closed behind our back (epoll and
                 // kqueue forget those silently) must not keep an otherwise empty base alive.
@@ -76,12 +63,16 @@ impl EventBase {
                     return Ok(());
                 }
             }
-            self.apply_changes()?;
+            if !self.changes.is_empty() {
+                self.apply_changes()?;
+            }
             self.round += 1;
-            self.events.clear();
-            match self.selector.select(&mut self.events, wait) {
-                Ok(()) => wait_failures = 0,
-                Err(isys::Errno::EINTR) => {}
+            let ready = match self.selector.select(wait) {
+                Ok(n) => {
+                    wait_failures = 0;
+                    n
+                }
+                Err(isys::Errno::EINTR) => 0,
                 // Our own mistake (a bad fd set or argument): retrying cannot help.
                 Err(e @ (isys::Errno::EBADF | isys::Errno::EFAULT | isys::Errno::EINVAL)) => {
                     return Err(Error::sys("wait for events", e))
@@ -94,33 +85,59 @@ impl EventBase {
                         return Err(Error::sys("wait for events", e));
                     }
                     std::thread::sleep(WAIT_FAILURE_BACKOFF);
+                    0
                 }
+            };
+            self.dispatch_fd_events(ready)?;
+            if !self.heap.is_empty() {
+                self.run_timers()?;
             }
-            self.dispatch_fd_events()?;
-            self.run_timers()?;
             if opts.one_shot || deadline.is_some_and(|d| Instant::now() >= d) {
                 return Ok(());
             }
         }
     }
 
-    fn dispatch_fd_events(&mut self) -> Result<()> {
-        let verify = self.selector.verify_identity();
-        for i in 0..self.events.len() {
-            let ready = self.events[i];
+    /// How long the next wait may last (`None` = until an event): up to the next timer and
+    /// the dispatch's deadline, within `min_step`..`max_step`. No clock read without a timer
+    /// or a deadline.
+    #[inline]
+    fn wait_length(&self, opts: &DispatchOptions, deadline: Option<Instant>) -> Option<Duration> {
+        let next = self.heap.peek_deadline();
+        let mut wait = if next.is_none() && deadline.is_none() {
+            None
+        } else {
+            let now = Instant::now();
+            let until = |d: Instant| d.saturating_duration_since(now);
+            match (next, deadline) {
+                (Some(a), Some(b)) => Some(until(a.min(b))),
+                (a, b) => a.or(b).map(until),
+            }
+        };
+        if let Some(max) = opts.max_step {
+            wait = Some(wait.map_or(max, |w| w.min(max)));
+        }
+        if let Some(min) = opts.min_step {
+            wait = wait.map(|w| w.max(min));
+        }
+        wait
+    }
+
+    /// Calls the handlers of the `count` fds the last wait reported.
+    fn dispatch_fd_events(&mut self, count: usize) -> Result<()> {
+        for i in 0..count {
+            let ready = self.selector.ready(i);
             let fd = ready.fd;
             let Some(entry) = self.entry(fd) else {
                 continue;
             };
-            let (identity, has_r, has_w) =
-                (entry.identity, entry.read.is_some(), entry.write.is_some());
+            let (verified, has_r, has_w) =
+                (entry.verified, entry.read.is_some(), entry.write.is_some());
             if ready.invalid {
                 self.purge(fd);
                 continue;
             }
-            if verify && isys::fstat_identity(fd).ok() != Some(identity) {
-                // Closed while registered, and maybe reused: never call the old handlers.
-                self.purge(fd);
+            if !verified && !self.verify_first_report(fd) {
                 continue;
             }
             if !has_r && !has_w {
@@ -177,7 +194,28 @@ impl EventBase {
         result
     }
 
-    /// Calls the handler of `fd`/`event` if it was registered before this round's wait.
+    /// The backend reports `fd` for the first time since it got its entry. On poll and
+    /// select, which watch numbers, checks that the number still names the file it named
+    /// then; if not (closed while registered, maybe reused), drops the old handlers unseen.
+    /// Returns whether to go on with the fd.
+    #[cold]
+    fn verify_first_report(&mut self, fd: RawFd) -> bool {
+        if self.selector.verify_identity() {
+            let identity = self.entry(fd).map(|e| e.identity);
+            if isys::fstat_identity(fd).ok() != identity {
+                self.purge(fd);
+                return false;
+            }
+        }
+        if let Some(e) = self.entry(fd) {
+            e.verified = true;
+        }
+        true
+    }
+
+    /// Calls the handler of `fd`/`event` if it was registered before this round's wait,
+    /// lending a stateful handler the fd's state; puts both back afterwards unless they were
+    /// removed or replaced meanwhile.
     pub(crate) fn call_io(
         &mut self,
         fd: RawFd,
@@ -185,7 +223,7 @@ impl EventBase {
         exc: Option<Exception>,
     ) -> Result<()> {
         let round = self.round;
-        let Some(entry) = self.entry(fd) else {
+        let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
             return Ok(());
         };
         let Some(slot) = entry.slot_mut(event).as_mut() else {
@@ -201,21 +239,70 @@ impl EventBase {
         if let Some(t) = slot.timeout {
             slot.deadline = Some(Instant::now() + t);
         }
+        let mut state = match &mut handler {
+            Handler::Stateful(_) => match std::mem::replace(&mut entry.state, StateSlot::InUse) {
+                StateSlot::Present(b) => Some(b),
+                other => {
+                    entry.state = other;
+                    None
+                }
+            },
+            Handler::Plain(_) => None,
+        };
         if one_shot {
             self.remove_slot(fd, event);
         }
-        let r = handler(self, fd, event, exc);
+        let r = match &mut handler {
+            Handler::Plain(h) => h(self, fd, event, exc),
+            Handler::Stateful(h) => match state.as_mut() {
+                Some(b) => h(self, b.as_mut(), fd, event, exc),
+                // The closure's downcast fails and says which state it wanted.
+                None => h(self, &mut NoState, fd, event, exc),
+            },
+        };
         let mut spare = Some(handler);
-        if !one_shot {
-            if let Some(slot) = self.entry(fd).and_then(|e| e.slot_mut(event).as_mut()) {
-                if slot.id == id && slot.handler.is_none() {
-                    slot.handler = spare.take();
+        if let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) {
+            if !one_shot {
+                if let Some(slot) = entry.slot_mut(event).as_mut() {
+                    if slot.id == id && slot.handler.is_none() {
+                        // Replaces a `None`: nothing to drop (and no call to drop it).
+                        std::mem::forget(std::mem::replace(&mut slot.handler, spare.take()));
+                    }
+                }
+            }
+            if let Some(b) = state.take() {
+                match entry.state {
+                    // Replaces `InUse`, which owns nothing.
+                    StateSlot::InUse => {
+                        std::mem::forget(std::mem::replace(&mut entry.state, StateSlot::Present(b)))
+                    }
+                    // Removed while lent: dropped below, with the entry if nothing is left.
+                    StateSlot::InUseRemoved => {
+                        entry.state = StateSlot::Empty;
+                        state = Some(b);
+                    }
+                    // The entry was made anew meanwhile (the fd's file changed): not ours.
+                    _ => state = Some(b),
+                }
+                if entry.removable() {
+                    self.fds[fd as usize] = None;
                 }
             }
         }
+        if let Some(state) = state {
+            drop(state);
+        }
         match r {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if let Some(handler) = spare {
+                    drop(handler);
+                }
+                Ok(())
+            }
             Err(e) => self.handler_failed(fd, event, exc, e, spare),
         }
     }
 }
+
+/// What a stateful handler gets when its fd has no state: it is no one's `T`.
+struct NoState;

@@ -7,7 +7,7 @@
 //! encoding error, a line too long): end that fd alone and go on serving the others. A policy
 //! decides per error.
 
-use crate::fd_entry::IoHandler;
+use crate::fd_entry::Handler;
 use crate::{BoxError, Error, Event, EventBase, Exception, Result};
 use std::fmt;
 use std::os::fd::{AsRawFd, RawFd};
@@ -109,7 +109,7 @@ impl EventBase {
         event: Event,
         exception: Option<Exception>,
         error: BoxError,
-        handler: Option<IoHandler>,
+        handler: Option<Handler>,
     ) -> Result<()> {
         let verdict = match self.failure_policy.as_mut() {
             None => OnError::EndDispatch,

@@ -6,6 +6,7 @@
 use crate::fd_state::StateSlot;
 use crate::sys::Interest;
 use crate::{Error, EventBase, HandlerResult, Result};
+use std::any::Any;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
@@ -35,10 +36,22 @@ pub enum Exception {
 pub(crate) type IoHandler =
     Box<dyn FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult>;
 
+/// A handler of `set_stateful_io_handler`: gets the fd's state, type-erased (the closure
+/// downcasts it).
+pub(crate) type StatefulHandler =
+    Box<dyn FnMut(&mut EventBase, &mut dyn Any, RawFd, Event, Option<Exception>) -> HandlerResult>;
+
+/// What a slot calls.
+pub(crate) enum Handler {
+    Plain(IoHandler),
+    /// Called with the fd's state, which `call_io` lends it for the call.
+    Stateful(StatefulHandler),
+}
+
 pub(crate) struct Slot {
     pub(crate) id: u64,
     /// `None` while the handler is running.
-    pub(crate) handler: Option<IoHandler>,
+    pub(crate) handler: Option<Handler>,
     pub(crate) added_round: u64,
     pub(crate) timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
@@ -56,6 +69,9 @@ pub(crate) struct FdEntry {
     pub(crate) dirty: bool,
     /// `(st_dev, st_ino)` at registration.
     pub(crate) identity: (u64, u64),
+    /// The backend has reported this fd since it got its entry (and on poll and select its
+    /// identity was checked then): from now on adding a handler to it checks nothing.
+    pub(crate) verified: bool,
     /// The event base's own signal pipe.
     pub(crate) internal: bool,
     /// User state attached with `set_fd_state`.
@@ -68,6 +84,13 @@ impl FdEntry {
             Event::Read => &mut self.read,
             Event::Write => &mut self.write,
             Event::Error => &mut self.error,
+        }
+    }
+    pub(crate) fn slot(&self, event: Event) -> &Option<Slot> {
+        match event {
+            Event::Read => &self.read,
+            Event::Write => &self.write,
+            Event::Error => &self.error,
         }
     }
     pub(crate) fn wanted(&self) -> Option<Interest> {
@@ -133,32 +156,33 @@ impl EventBase {
         Ok(())
     }
 
+    /// Removes the handler of `fd`/`event`; returns whether there was one. The interest
+    /// change waits in the changelist (so removing a handler added in the same round costs
+    /// nothing), except that the last handler leaves the kernel set at once, while the fd is
+    /// surely still open (callers close right after).
     pub(crate) fn remove_slot(&mut self, fd: RawFd, event: Event) -> bool {
-        let Some(entry) = self.entry(fd) else {
+        let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
             return false;
         };
         let Some(slot) = entry.slot_mut(event).take() else {
             return false;
         };
-        let internal = entry.internal;
-        if !internal {
+        if !entry.internal {
             self.user_slots -= 1;
         }
         if slot.timeout.is_some() {
             self.timeout_handlers -= 1;
         }
-        let entry = self.entry(fd).expect("checked above");
-        if entry.wanted().is_none() && entry.registered.is_some() {
-            // The last handler went: leave the kernel set now, while the fd is surely still
-            // open (callers close right after), rather than at the next wait.
+        let wanted = entry.wanted();
+        if wanted.is_none() && entry.registered.is_some() {
             entry.registered = None;
             let _ = self.selector.deregister(fd);
+        } else if entry.registered != wanted && !entry.dirty {
+            entry.dirty = true;
+            self.changes.push(fd);
         }
-        let entry = self.entry(fd).expect("checked above");
         if entry.removable() {
             self.fds[fd as usize] = None;
-        } else {
-            let _ = self.sync_interest(fd, false);
         }
         true
     }

@@ -1,6 +1,7 @@
 //! Per-fd user state: [`EventBase::set_fd_state`] and its kin, owned by the event base and
 //! lent to stateful handlers for the length of a call (`StateSlot`).
 
+use crate::fd_entry::{Handler, StatefulHandler};
 use crate::{BoxError, Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
 use std::any::Any;
 use std::os::fd::{AsRawFd, RawFd};
@@ -123,7 +124,8 @@ impl EventBase {
     }
 
     /// Sets a handler that gets `&mut T`, the state attached to `fd` with
-    /// [`set_fd_state`](Self::set_fd_state), as its second argument.
+    /// [`set_fd_state`](Self::set_fd_state), as its second argument. The event base lends the
+    /// state for the length of the call.
     ///
     /// The handler ends `event_dispatch` with an error if the fd has no `T` when it is called.
     pub fn set_stateful_io_handler<T, F>(
@@ -138,49 +140,27 @@ impl EventBase {
         F: FnMut(&mut EventBase, &mut T, RawFd, Event, Option<Exception>) -> HandlerResult
             + 'static,
     {
-        self.set_io_handler_with(fd, event, options, move |base, fd, ev, exc| {
-            base.with_state::<T>(fd, |base, state| handler(base, state, fd, ev, exc))
-        })
-    }
-
-    /// Lends `fd`'s state to `f`, then puts it back unless it was removed meanwhile.
-    fn with_state<T: 'static>(
-        &mut self,
-        fd: RawFd,
-        f: impl FnOnce(&mut EventBase, &mut T) -> HandlerResult,
-    ) -> HandlerResult {
-        let missing = || -> BoxError {
-            format!(
-                "fd {fd} has no state of type {}",
-                std::any::type_name::<T>()
-            )
-            .into()
-        };
-        let entry = self.entry(fd).ok_or_else(missing)?;
-        let mut boxed = match std::mem::replace(&mut entry.state, StateSlot::InUse) {
-            StateSlot::Present(b) => b,
-            other => {
-                entry.state = other;
-                return Err(missing());
-            }
-        };
-        let r = match boxed.downcast_mut::<T>() {
-            Some(state) => f(self, state),
-            None => Err(missing()),
-        };
-        if let Some(entry) = self.entry(fd) {
-            if matches!(entry.state, StateSlot::InUse) {
-                entry.state = StateSlot::Present(boxed);
-                return r;
-            }
-            if matches!(entry.state, StateSlot::InUseRemoved) {
-                entry.state = StateSlot::Empty;
-            }
-            if entry.removable() {
-                self.fds[fd as usize] = None;
-            }
+        if event == Event::Error {
+            return Err(Error::InvalidArgument(
+                "use set_error_handler for Event::Error".into(),
+            ));
         }
-        drop(boxed);
-        r
+        let erased: StatefulHandler =
+            Box::new(
+                move |base, state, fd, ev, exc| match state.downcast_mut::<T>() {
+                    Some(state) => handler(base, state, fd, ev, exc),
+                    None => Err(missing_state::<T>(fd)),
+                },
+            );
+        self.install(fd.as_raw_fd(), event, options, Handler::Stateful(erased))
     }
+}
+
+/// The error of a stateful handler called without its state.
+pub(crate) fn missing_state<T>(fd: RawFd) -> BoxError {
+    format!(
+        "fd {fd} has no state of type {}",
+        std::any::type_name::<T>()
+    )
+    .into()
 }

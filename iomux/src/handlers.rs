@@ -1,7 +1,7 @@
 //! Registering fd handlers (IOLib's `set-io-handler`, `set-error-handler`,
 //! `remove-fd-handlers`, `fd-monitored-p`).
 
-use crate::fd_entry::{IoHandler, Slot};
+use crate::fd_entry::{Handler, Slot};
 use crate::timers::TimerKey;
 use crate::{Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
 use std::os::fd::{AsRawFd, RawFd};
@@ -37,7 +37,12 @@ impl EventBase {
                 "use set_error_handler for Event::Error".into(),
             ));
         }
-        self.install(fd.as_raw_fd(), event, options, Box::new(handler))
+        self.install(
+            fd.as_raw_fd(),
+            event,
+            options,
+            Handler::Plain(Box::new(handler)),
+        )
     }
 
     /// Sets the error handler of `fd` (IOLib's `set-error-handler`), called with
@@ -51,7 +56,7 @@ impl EventBase {
             fd.as_raw_fd(),
             Event::Error,
             IoOptions::default(),
-            Box::new(handler),
+            Handler::Plain(Box::new(handler)),
         )
     }
 
@@ -65,19 +70,20 @@ impl EventBase {
         error: bool,
     ) -> bool {
         let fd = fd.as_raw_fd();
-        if matches!(self.entry(fd), Some(e) if e.internal) {
-            return false;
+        match self.entry(fd) {
+            Some(e) if !e.internal => {}
+            _ => return false,
         }
         let all = !read && !write && !error;
         let mut removed = false;
-        for (want, ev) in [
-            (read, Event::Read),
-            (write, Event::Write),
-            (error, Event::Error),
-        ] {
-            if all || want {
-                removed |= self.remove_slot(fd, ev);
-            }
+        if all || read {
+            removed |= self.remove_slot(fd, Event::Read);
+        }
+        if all || write {
+            removed |= self.remove_slot(fd, Event::Write);
+        }
+        if all || error {
+            removed |= self.remove_slot(fd, Event::Error);
         }
         removed
     }
@@ -110,24 +116,33 @@ impl EventBase {
             }
     }
 
-    fn install(
+    /// Puts `handler` in the slot of `fd`/`event`. Adding a handler to an fd whose entry the
+    /// backend has reported since it was made (`verified`), into a free slot, checks nothing
+    /// and reads no clock (unless the handler has a timeout): the tutorial's servers do that
+    /// on every echo. Anything else goes through `prepare_entry` (the fd's identity).
+    pub(crate) fn install(
         &mut self,
         fd: RawFd,
         event: Event,
         opts: IoOptions,
-        handler: IoHandler,
+        handler: Handler,
     ) -> Result<()> {
-        self.prepare_entry(fd, false)?;
-        let now = Instant::now();
+        let known = matches!(self.entry(fd), Some(e) if e.verified && e.slot(event).is_none());
+        if !known {
+            self.prepare_entry(fd, false)?;
+        }
         let id = self.next_id;
         self.next_id += 1;
         let round = self.round;
-        let entry = self.entry(fd).expect("prepared above");
-        if entry.slot_mut(event).is_some() {
+        let deadline = opts.timeout.map(|t| Instant::now() + t);
+        let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
+            unreachable!("prepared above")
+        };
+        let slot = entry.slot_mut(event);
+        if slot.is_some() {
             return Err(Error::HandlerExists { fd, event });
         }
-        let deadline = opts.timeout.map(|t| now + t);
-        *entry.slot_mut(event) = Some(Slot {
+        *slot = Some(Slot {
             id,
             handler: Some(handler),
             added_round: round,
@@ -135,8 +150,7 @@ impl EventBase {
             deadline,
             one_shot: opts.one_shot,
         });
-        let internal = entry.internal;
-        if !internal {
+        if !entry.internal {
             self.user_slots += 1;
         }
         if let Some(d) = deadline {
@@ -144,7 +158,7 @@ impl EventBase {
             self.heap
                 .push(d, TimerKey::HandlerTimeout { fd, event, id });
         }
-        self.sync_interest(fd, true).inspect_err(|_| {
+        self.sync_interest(fd).inspect_err(|_| {
             // Undo: the kernel refused the fd (e.g. a regular file on epoll).
             self.remove_slot(fd, event);
         })

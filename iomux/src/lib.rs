@@ -58,13 +58,18 @@
 //!
 //! ## The fd-closing rule
 //! **Remove an fd's handlers before closing it.** The event base defends when that rule is
-//! broken: a closed fd never spins the loop or crashes it (poll's `POLLNVAL`, select's
-//! `EBADF`, and epoll/kqueue dropping closed fds all end in the stale handlers being removed
-//! without being called), and on poll and select — which watch fd *numbers* — each ready fd's
-//! identity (`st_dev`, `st_ino`) is checked so a handler never fires for a new file that
-//! reused the number. Registering a handler for a number whose old file is gone drops the old
-//! handlers first. (epoll's own caveat: a closed fd that was `dup`ed stays in the epoll set
-//! until every duplicate is closed.)
+//! broken, at no syscall per event: a closed fd never spins the loop or crashes it (poll's
+//! `POLLNVAL`, select's `EBADF`, and epoll/kqueue dropping closed fds all end in the stale
+//! handlers being removed without being called). An fd's identity (`st_dev`, `st_ino`) is
+//! taken when it gets its entry (its first handler or state) and checked again by
+//! [`EventBase::set_fd_state`], by adding a handler before the backend has reported the fd,
+//! by adding one to a slot that is taken, and — on poll and select, which watch fd *numbers*
+//! — the first time the backend reports the fd: a number closed and reused in that window
+//! never fires the old handlers for the new file, and registering the new file drops them.
+//! After that first report, a number closed and reused without its handlers being removed is
+//! caught only if it is closed at a wait (`POLLNVAL`/`EBADF`) or registered anew: removing
+//! handlers before closing is what guarantees the rest. (epoll's own caveat: a closed fd that
+//! was `dup`ed stays in the epoll set until every duplicate is closed.)
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]

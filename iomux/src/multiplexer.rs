@@ -107,43 +107,54 @@ impl Selector {
     pub(crate) fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
         with_selector!(self, s, _S => s.deregister(fd))
     }
-    pub(crate) fn select(
-        &mut self,
-        out: &mut Vec<Ready>,
-        timeout: Option<Duration>,
-    ) -> isys::Result<()> {
-        with_selector!(self, s, _S => s.select(out, timeout))
+    /// Waits; returns how many fds have events, read back with [`ready`](Self::ready).
+    #[inline]
+    pub(crate) fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
+        with_selector!(self, s, _S => s.select(timeout))
+    }
+    /// The `i`th fd with events at the last wait.
+    #[inline]
+    pub(crate) fn ready(&self, i: usize) -> Ready {
+        with_selector!(self, s, _S => s.ready(i))
     }
 }
 
 impl EventBase {
-    /// Records an interest change; the first registration goes to the kernel at once so its
-    /// errors surface here, later changes wait in the changelist for the next wait.
-    pub(crate) fn sync_interest(&mut self, fd: RawFd, eager: bool) -> Result<()> {
-        let entry = self.entry(fd).expect("entry exists");
+    /// Brings the kernel in step with `fd`'s handlers: the first registration goes to the
+    /// kernel at once so its errors surface here; later changes wait in the changelist for
+    /// the next wait (where a change undone meanwhile costs nothing).
+    #[inline]
+    pub(crate) fn sync_interest(&mut self, fd: RawFd) -> Result<()> {
+        let entry = self.fds[fd as usize].as_mut().expect("entry exists");
         let wanted = entry.wanted();
-        if entry.registered.is_none() && eager {
-            if let Some(i) = wanted {
-                self.selector.register(fd, i).map_err(|e| match e {
-                    isys::Errno::EINVAL if self.selector.max_fd().is_some() => Error::FdTooLarge {
-                        fd,
-                        limit: self.selector.max_fd().unwrap_or(0),
-                    },
-                    errno => Error::FdSys {
-                        call: self.selector.register_call(),
-                        fd,
-                        errno,
-                    },
-                })?;
-                self.entry(fd).expect("entry exists").registered = Some(i);
+        match entry.registered {
+            None => self.register_now(fd),
+            Some(_) if entry.registered != wanted && !entry.dirty => {
+                entry.dirty = true;
+                self.changes.push(fd);
+                Ok(())
             }
+            Some(_) => Ok(()),
+        }
+    }
+
+    #[cold]
+    fn register_now(&mut self, fd: RawFd) -> Result<()> {
+        let Some(i) = self.entry(fd).and_then(|e| e.wanted()) else {
             return Ok(());
-        }
-        let entry = self.entry(fd).expect("entry exists");
-        if entry.registered != wanted && !entry.dirty {
-            entry.dirty = true;
-            self.changes.push(fd);
-        }
+        };
+        self.selector.register(fd, i).map_err(|e| match e {
+            isys::Errno::EINVAL if self.selector.max_fd().is_some() => Error::FdTooLarge {
+                fd,
+                limit: self.selector.max_fd().unwrap_or(0),
+            },
+            errno => Error::FdSys {
+                call: self.selector.register_call(),
+                fd,
+                errno,
+            },
+        })?;
+        self.entry(fd).expect("entry exists").registered = Some(i);
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! event base watches, so handlers run in the loop, not in signal context; dropping the base
 //! gives the signals back.
 
-use crate::fd_entry::{IoHandler, Slot};
+use crate::fd_entry::{Handler, IoHandler, Slot};
 use crate::{Error, EventBase, HandlerResult, Result, Signal};
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -48,13 +48,13 @@ impl EventBase {
             let entry = self.entry(rfd).expect("prepared above");
             entry.read = Some(Slot {
                 id,
-                handler: Some(handler),
+                handler: Some(Handler::Plain(handler)),
                 added_round: 0,
                 timeout: None,
                 deadline: None,
                 one_shot: false,
             });
-            self.sync_interest(rfd, true)?;
+            self.sync_interest(rfd)?;
         }
         let id = self.next_id;
         self.next_id += 1;

@@ -274,6 +274,10 @@ impl TimerHeap {
         self.heap.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
     pub fn retain(&mut self, f: impl FnMut(&Entry) -> bool) {
         self.heap.retain(f);
     }

@@ -15,8 +15,12 @@ use std::time::Duration;
 pub(crate) struct Selector {
     epfd: OwnedFd,
     events: Vec<EpollEvent>,
+    /// How many of `events` the last wait filled.
+    ready: usize,
     /// fds epoll refused with `EPERM`, with their interest: always ready.
     always: Vec<(RawFd, Interest)>,
+    /// The non-empty ones of `always` at the last wait, reported after `events`.
+    always_now: Vec<(RawFd, Interest)>,
 }
 
 fn flags(i: Interest) -> EpollFlags {
@@ -38,7 +42,9 @@ impl Selector {
         Ok(Selector {
             epfd: isys::epoll_create1()?,
             events: vec![EpollEvent::empty(); 1024],
+            ready: 0,
             always: Vec::new(),
+            always_now: Vec::new(),
         })
     }
 
@@ -87,38 +93,47 @@ impl Selector {
         }
     }
 
-    pub fn select(&mut self, out: &mut Vec<Ready>, timeout: Option<Duration>) -> isys::Result<()> {
+    pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
         let timeout = if self.always.is_empty() {
             timeout
         } else {
             Some(Duration::ZERO)
         };
         let n = isys::epoll_wait(&self.epfd, &mut self.events, timeout)?;
-        for &(fd, i) in &self.always {
-            if !i.is_empty() {
-                out.push(Ready {
-                    fd,
-                    read: i.read,
-                    write: i.write,
-                    ..Ready::default()
-                });
-            }
-        }
-        for ev in &self.events[..n] {
-            let f = ev.events();
-            out.push(Ready {
-                fd: ev.data() as RawFd,
-                read: f.intersects(EpollFlags::IN | EpollFlags::PRI | EpollFlags::RDHUP),
-                write: f.contains(EpollFlags::OUT),
-                error: f.contains(EpollFlags::ERR),
-                hup: f.contains(EpollFlags::HUP),
-                invalid: false,
-            });
-        }
-        // A full buffer means more may be waiting: grow for the next round.
+        self.ready = n;
+        // Grow a full buffer for the next round (more may be waiting), keeping this round's.
         if n == self.events.len() && n < 1 << 16 {
             self.events.resize(n * 2, EpollEvent::empty());
         }
-        Ok(())
+        if self.always.is_empty() && self.always_now.is_empty() {
+            return Ok(n);
+        }
+        self.always_now.clear();
+        self.always_now
+            .extend(self.always.iter().copied().filter(|(_, i)| !i.is_empty()));
+        Ok(n + self.always_now.len())
+    }
+
+    #[inline]
+    pub fn ready(&self, i: usize) -> Ready {
+        if i >= self.ready {
+            let (fd, i) = self.always_now[i - self.ready];
+            return Ready {
+                fd,
+                read: i.read,
+                write: i.write,
+                ..Ready::default()
+            };
+        }
+        let ev = &self.events[i];
+        let f = ev.events();
+        Ready {
+            fd: ev.data() as RawFd,
+            read: f.intersects(EpollFlags::IN | EpollFlags::PRI | EpollFlags::RDHUP),
+            write: f.contains(EpollFlags::OUT),
+            error: f.contains(EpollFlags::ERR),
+            hup: f.contains(EpollFlags::HUP),
+            invalid: false,
+        }
     }
 }

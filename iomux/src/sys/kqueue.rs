@@ -16,6 +16,8 @@ pub(crate) struct Selector {
     events: Vec<KEvent>,
     /// What the kernel has for each fd, to know which filters to add or delete.
     current: Vec<Interest>,
+    /// The fds with events at the last wait, read and write filters merged.
+    ready: Vec<Ready>,
 }
 
 impl Selector {
@@ -27,6 +29,7 @@ impl Selector {
             kq: isys::kqueue()?,
             events: vec![KEvent::empty(); 1024],
             current: Vec::new(),
+            ready: Vec::with_capacity(64),
         })
     }
 
@@ -82,7 +85,8 @@ impl Selector {
         self.apply(fd, Interest::default())
     }
 
-    pub fn select(&mut self, out: &mut Vec<Ready>, timeout: Option<Duration>) -> isys::Result<()> {
+    pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
+        self.ready.clear();
         let n = isys::kevent(&self.kq, &[], &mut self.events, timeout)?;
         for ev in &self.events[..n] {
             let fd = ev.ident() as RawFd;
@@ -98,19 +102,24 @@ impl Selector {
                 invalid: false,
             };
             // Merge the read and write filters of one fd into one Ready.
-            match out.iter_mut().rev().take(2).find(|x| x.fd == fd) {
+            match self.ready.iter_mut().rev().take(2).find(|x| x.fd == fd) {
                 Some(x) => {
                     x.read |= r.read;
                     x.write |= r.write;
                     x.error |= r.error;
                     x.hup |= r.hup;
                 }
-                None => out.push(r),
+                None => self.ready.push(r),
             }
         }
         if n == self.events.len() && n < 1 << 16 {
             self.events.resize(n * 2, KEvent::empty());
         }
-        Ok(())
+        Ok(self.ready.len())
+    }
+
+    #[inline]
+    pub fn ready(&self, i: usize) -> Ready {
+        self.ready[i]
     }
 }

@@ -4,11 +4,11 @@
 //! Each backend module exports a `Selector` with:
 //!
 //! - `const MAX_FD: Option<usize>`: fds at or above it are refused (select: `FD_SETSIZE`).
-//! - `const VERIFY_IDENTITY: bool`: whether the kernel object can outlive the fd number in
-//!   the backend's interest set. poll and select watch *numbers*, so a number closed and
-//!   reused while registered would report the new file's readiness; for them the event base
-//!   checks each ready fd's identity before calling a handler. epoll and kqueue drop closed
-//!   fds from their interest sets themselves.
+//! - `const VERIFY_IDENTITY: bool`: whether the backend watches fd *numbers* (poll, select),
+//!   so that a number closed and reused while registered would report the new file's
+//!   readiness; for them the event base checks an fd's identity the first time the backend
+//!   reports it after it got its entry. epoll and kqueue watch files and drop closed ones
+//!   from their interest sets themselves.
 //! - `fn new() -> isys::Result<Self>`: the backend's kernel object, if any, CLOEXEC.
 //! - `fn register(&mut self, fd, Interest) -> isys::Result<()>`: start watching `fd` (not
 //!   watched before). An empty interest means errors and hang-ups only (the select and
@@ -17,10 +17,12 @@
 //!   interest.
 //! - `fn deregister(&mut self, fd) -> isys::Result<()>`: stop watching; an fd that was
 //!   closed meanwhile is not an error (`EBADF`/`ENOENT` are swallowed).
-//! - `fn select(&mut self, out: &mut Vec<Ready>, timeout) -> isys::Result<()>`: wait up to
-//!   `timeout` (`None` = forever) and append one [`Ready`] per fd with events. Level
-//!   triggered. `EINTR` is returned as is. Must not allocate in steady state: `out` is
-//!   reused by the caller and buffers are preallocated.
+//! - `fn select(&mut self, timeout) -> isys::Result<usize>`: wait up to `timeout` (`None` =
+//!   forever) and return how many fds have events. Level triggered. `EINTR` is returned as
+//!   is. Must not allocate in steady state (buffers are preallocated and reused).
+//! - `fn ready(&self, i) -> Ready`: the `i`th of those fds (`i` below what `select`
+//!   returned), valid until the next `select` even if fds are registered or deregistered
+//!   meanwhile. epoll reads it straight from the kernel's buffer; the others keep a copy.
 //!
 //! fds the kernel object cannot watch (epoll's `EPERM` for regular files) are accepted and
 //! reported ready for their interest on every wait, as poll and select report them.

@@ -1,4 +1,5 @@
-//! poll(2) backend: a dense `pollfd` array plus an fd -> slot index.
+//! poll(2) backend: a dense `pollfd` array plus an fd -> slot index; fds found ready move
+//! to the front of the array.
 
 use super::{Interest, Ready};
 use isys::{PollFd, PollFlags};
@@ -12,6 +13,8 @@ pub(crate) struct Selector {
     fds: Vec<PollFd>,
     /// `slot[fd]` is the index of `fd` in `fds`, or NONE.
     slot: Vec<usize>,
+    /// The fds with events at the last wait.
+    ready: Vec<Ready>,
 }
 
 fn flags(i: Interest) -> PollFlags {
@@ -33,6 +36,7 @@ impl Selector {
         Ok(Selector {
             fds: Vec::with_capacity(64),
             slot: Vec::new(),
+            ready: Vec::with_capacity(64),
         })
     }
 
@@ -74,25 +78,42 @@ impl Selector {
         Ok(())
     }
 
-    pub fn select(&mut self, out: &mut Vec<Ready>, timeout: Option<Duration>) -> isys::Result<()> {
+    /// Waits, then collects the entries with events. The scan stops once it has found as
+    /// many as `poll` counted, and moves each one it finds to the front of the array: fds
+    /// that are ready often gather there, so with many idle fds behind them the scan stays
+    /// short.
+    pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
+        self.ready.clear();
         let n = isys::poll(&mut self.fds, timeout)?;
-        if n == 0 {
-            return Ok(());
-        }
-        for p in &self.fds {
+        let mut front = 0;
+        let mut i = 0;
+        while self.ready.len() < n && i < self.fds.len() {
+            let p = self.fds[i];
             let r = p.revents();
-            if r.is_empty() {
-                continue;
+            if !r.is_empty() {
+                self.ready.push(Ready {
+                    fd: p.fd(),
+                    read: r.intersects(PollFlags::IN | PollFlags::PRI),
+                    write: r.contains(PollFlags::OUT),
+                    error: r.contains(PollFlags::ERR),
+                    hup: r.contains(PollFlags::HUP),
+                    invalid: r.contains(PollFlags::NVAL),
+                });
+                if i != front {
+                    let q = self.fds[front];
+                    self.fds.swap(i, front);
+                    self.slot[p.fd() as usize] = front;
+                    self.slot[q.fd() as usize] = i;
+                }
+                front += 1;
             }
-            out.push(Ready {
-                fd: p.fd(),
-                read: r.intersects(PollFlags::IN | PollFlags::PRI),
-                write: r.contains(PollFlags::OUT),
-                error: r.contains(PollFlags::ERR),
-                hup: r.contains(PollFlags::HUP),
-                invalid: r.contains(PollFlags::NVAL),
-            });
+            i += 1;
         }
-        Ok(())
+        Ok(self.ready.len())
+    }
+
+    #[inline]
+    pub fn ready(&self, i: usize) -> Ready {
+        self.ready[i]
     }
 }

@@ -13,6 +13,8 @@ pub(crate) struct Selector {
     /// Registered fds, for finding the ready ones without scanning all of FD_SETSIZE.
     fds: Vec<RawFd>,
     max_fd: RawFd,
+    /// The fds with events at the last wait.
+    ready: Vec<Ready>,
 }
 
 impl Selector {
@@ -25,6 +27,7 @@ impl Selector {
             write: FdSet::new(),
             fds: Vec::new(),
             max_fd: -1,
+            ready: Vec::with_capacity(64),
         })
     }
 
@@ -67,44 +70,59 @@ impl Selector {
         Ok(())
     }
 
-    pub fn select(&mut self, out: &mut Vec<Ready>, timeout: Option<Duration>) -> isys::Result<()> {
+    /// Waits, then collects the fds with events: the scan of the registered fds stops once
+    /// it has accounted for every bit `select` counted, and moves each ready fd to the front
+    /// of the list, where fds that are often ready gather.
+    pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
+        self.ready.clear();
         let (mut r, mut w) = (self.read, self.write);
         let mut e = self.read;
-        match isys::select(
+        let n = match isys::select(
             self.max_fd + 1,
             Some(&mut r),
             Some(&mut w),
             Some(&mut e),
             timeout,
         ) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
+            Ok(n) => n,
             Err(Errno::EBADF) => {
                 // Some registered fd was closed: report those as invalid.
                 for &fd in &self.fds {
                     if !isys::fd_is_open(fd) {
-                        out.push(Ready {
+                        self.ready.push(Ready {
                             fd,
                             invalid: true,
                             ..Ready::default()
                         });
                     }
                 }
-                return Ok(());
+                return Ok(self.ready.len());
             }
             Err(err) => return Err(err),
-        }
-        for &fd in &self.fds {
+        };
+        let (mut bits, mut front) = (0, 0);
+        let mut i = 0;
+        while bits < n && i < self.fds.len() {
+            let fd = self.fds[i];
             let (rd, wr, ex) = (r.contains(fd), w.contains(fd), e.contains(fd));
             if rd || wr || ex {
-                out.push(Ready {
+                bits += usize::from(rd) + usize::from(wr) + usize::from(ex);
+                self.ready.push(Ready {
                     fd,
                     read: rd || ex,
                     write: wr,
                     ..Ready::default()
                 });
+                self.fds.swap(i, front);
+                front += 1;
             }
+            i += 1;
         }
-        Ok(())
+        Ok(self.ready.len())
+    }
+
+    #[inline]
+    pub fn ready(&self, i: usize) -> Ready {
+        self.ready[i]
     }
 }
