@@ -59,6 +59,14 @@ fn fd_exhaustion(server: &'static str, backend: &'static str) {
     thread::sleep(SATURATED);
     let cpu_after = cpu_time(pid);
     let stderr_lines = srv.stderr.get()[stderr_before..].to_vec();
+    // The figures behind the checks, for the record (`--nocapture` shows them).
+    if let (Some(a), Some(b)) = (cpu_before, cpu_after) {
+        eprintln!(
+            "{who}: {:?} CPU and {} stderr lines in {SATURATED:?} while out of fds",
+            b - a,
+            stderr_lines.len()
+        );
+    }
     checks.check("the server is alive while out of fds", || {
         alive_or_err(&mut srv)
     });
