@@ -1,5 +1,6 @@
 //! ex1-client: a daytime client, blocking line-oriented I/O, written "C style" like the
 //! tutorial's first example (section 2.2.1).
+//! Walkthrough: docs/TUTORIAL.md#ex1-client
 
 mod common;
 

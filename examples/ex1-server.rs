@@ -1,5 +1,6 @@
 //! ex1-server: an iterative daytime server that serves one client and exits, "C style"
 //! (section 2.3.1).
+//! Walkthrough: docs/TUTORIAL.md#ex1-server
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! ex2-client: the daytime client in Lisp style (section 2.2.2): `with-open-socket` becomes
 //! a socket that Rust closes when it goes out of scope.
+//! Walkthrough: docs/TUTORIAL.md#ex2-client
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! ex2-server: an iterative daytime server that serves clients one after another, forever
 //! (section 2.3.2). `with-accept-connection` becomes a client socket scoped to one loop turn.
+//! Walkthrough: docs/TUTORIAL.md#ex2-server
 
 mod common;
 

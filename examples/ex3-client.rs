@@ -1,4 +1,5 @@
 //! ex3-client: the daytime client with condition handling (section 2.2.3).
+//! Walkthrough: docs/TUTORIAL.md#ex3-client
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! ex3-server: the iterative daytime server with condition handling (section 2.3.3).
+//! Walkthrough: docs/TUTORIAL.md#ex3-server
 
 mod common;
 

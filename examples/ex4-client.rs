@@ -1,4 +1,5 @@
 //! ex4-client: a basic echo client, blocking line-oriented I/O (section 2.5.1).
+//! Walkthrough: docs/TUTORIAL.md#ex4-client
 
 mod common;
 

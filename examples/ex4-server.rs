@@ -1,6 +1,7 @@
 //! ex4-server: a concurrent daytime server, one thread per client, blocking I/O
 //! (section 2.3.4). Bordeaux threads become std threads; the special variable that hands the
 //! client to its thread becomes a move into the thread's closure.
+//! Walkthrough: docs/TUTORIAL.md#ex4-server
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! ex5-server: a concurrent echo server, one thread per client, blocking line I/O
 //! (section 2.6.1). Only the thread talking to a client blocks, not the whole server. It does
 //! not honour batch input (a half-close ends the conversation): use ex7/ex8 for that.
+//! Walkthrough: docs/TUTORIAL.md#ex5-server
 
 mod common;
 

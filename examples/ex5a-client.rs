@@ -1,6 +1,7 @@
 //! ex5a-client: an echo client on the multiplexer (section 2.5.2). At stdin's end of file it
 //! closes the socket at once, which loses in-flight lines with batch input: the flaw
 //! ex5b-client fixes. The machinery both share is in `common/echo_client.rs`.
+//! Walkthrough: docs/TUTORIAL.md#ex5a-client
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! write end of the socket and keeps reading until the server has sent everything back
 //! (section 2.5.3). Pairs with ex7-server and ex8-server, which honour the half-close. As in
 //! the tutorial, it is shown as its difference to ex5a: the rest is `common/echo_client.rs`.
+//! Walkthrough: docs/TUTORIAL.md#ex5b-client
 
 mod common;
 

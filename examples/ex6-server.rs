@@ -6,6 +6,7 @@
 //! A client stalled mid-line keeps its partial line buffered and is read again when more
 //! arrives; a client that does not read its echoes within [`STALL`] is dropped. So the other
 //! clients (and SIGINT/SIGTERM) wait at most that long for one slow client.
+//! Walkthrough: docs/TUTORIAL.md#ex6-server
 
 mod common;
 

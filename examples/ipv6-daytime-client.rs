@@ -1,5 +1,6 @@
 //! ipv6-daytime-client: ex3-client over IPv6 (tutorial's "Future Directions"). `--host`
 //! takes an IPv6 address or name (default `::1`); IPv4 addresses are used IPv4-mapped.
+//! Walkthrough: docs/TUTORIAL.md#ipv6-daytime
 
 mod common;
 

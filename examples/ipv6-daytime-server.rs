@@ -1,5 +1,6 @@
 //! ipv6-daytime-server: ex3-server's daytime service on a dual-stack IPv6 socket (tutorial's
 //! "Future Directions": IPv6). IPv4 clients show up as IPv4-mapped addresses.
+//! Walkthrough: docs/TUTORIAL.md#ipv6-daytime
 
 mod common;
 

@@ -4,6 +4,7 @@
 //!
 //! `nonblocking-connect --port P1 --port P2 ... [--host H]`; exits 0 if every connect
 //! succeeded, 1 otherwise.
+//! Walkthrough: docs/TUTORIAL.md#non-blocking-connects
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! udp-echo-client: sends each stdin line as a datagram and prints the echo (tutorial's
 //! "Future Directions": UDP). Datagrams can be lost: each waits up to a second, three tries.
+//! Walkthrough: docs/TUTORIAL.md#udp-echo
 
 mod common;
 

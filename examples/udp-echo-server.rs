@@ -1,5 +1,6 @@
 //! udp-echo-server: a datagram echo server on the multiplexer, from the tutorial's "Future
 //! Directions" (UDP examples). Each datagram goes back to its sender.
+//! Walkthrough: docs/TUTORIAL.md#udp-echo
 
 mod common;
 

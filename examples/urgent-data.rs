@@ -2,6 +2,7 @@
 //! One process, a connection over loopback: the sender interleaves one urgent byte with
 //! normal data; the receiver reads the normal stream and fetches the urgent byte apart with
 //! `MsgFlags::OUT_OF_BAND` (or inline, with the `OobInline` option).
+//! Walkthrough: docs/TUTORIAL.md#urgent-data
 
 mod common;
 

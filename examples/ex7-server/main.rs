@@ -1,6 +1,7 @@
 //! ex7-server: echo server on the multiplexer with separate read and write handlers sharing
 //! a per-client io-buffer (section 2.6.3). Line-oriented blocking I/O; honours batch input
 //! (half-close): after the client's end of file it writes everything back, then closes.
+//! Walkthrough: docs/TUTORIAL.md#ex7-server
 
 #[path = "../common/mod.rs"]
 mod common;

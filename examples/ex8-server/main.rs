@@ -1,6 +1,7 @@
 //! ex8-server: echo server with non-blocking I/O on the multiplexer (section 2.6.4):
 //! `receive_from`/`send_to` on a 16 KiB byte buffer per client, never blocking on one
 //! client, binary-safe, and honouring half-close. No "quit": it echoes bytes.
+//! Walkthrough: docs/TUTORIAL.md#ex8-server
 
 #[path = "../common/mod.rs"]
 mod common;
