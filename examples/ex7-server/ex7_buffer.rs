@@ -25,6 +25,13 @@ pub struct Ex7IoBuffer {
     eof_seen: bool,
 }
 
+impl Ex7IoBuffer {
+    /// The bytes of the line end each echoed line goes out with (CRLF: 2).
+    fn line_end_len(&self) -> usize {
+        self.socket.external_format().line_end.bytes().len()
+    }
+}
+
 impl ClientConn for Ex7IoBuffer {
     fn socket(&mut self) -> &mut ActiveSocket {
         &mut self.socket
@@ -99,7 +106,7 @@ fn take_lines(
                     buf.peer.who, buf.peer.port
                 ));
                 let quit = line == "quit";
-                buf.bytes_left_to_write += line.len() + 1; // the newline we will add back
+                buf.bytes_left_to_write += line.len() + buf.line_end_len(); // with the line end we add back
                 buf.line_queue.push_back(line);
                 // I have data to write: make sure the write handler is registered.
                 if !buf.write_handler_registered {
@@ -237,7 +244,7 @@ fn write_one(buf: &mut Ex7IoBuffer) -> Result<(), SocketError> {
             "Wrote to {}:{}: {line}",
             buf.peer.who, buf.peer.port
         ));
-        buf.bytes_left_to_write -= line.len() + 1;
+        buf.bytes_left_to_write -= line.len() + buf.line_end_len();
     }
     Ok(())
 }
