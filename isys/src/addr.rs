@@ -9,14 +9,33 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 ///
 /// Built from [`std::net::SocketAddr`] or a local (Unix-domain) path or abstract name, and
 /// returned by [`accept4`](crate::accept4), [`getsockname`](crate::getsockname),
-/// [`recvfrom`](crate::recvfrom), ...
+/// [`recvfrom`](crate::recvfrom), ... Building and reading one makes no C call.
+///
+/// ```
+/// use isys::SockAddr;
+/// use std::net::SocketAddr;
+///
+/// let std_addr: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+/// let a = SockAddr::from(std_addr); // a sockaddr_in in network byte order
+/// assert_eq!(a.family(), isys::libc::AF_INET);
+/// assert_eq!(a.as_std(), Some(std_addr));
+/// assert_eq!(format!("{a:?}"), "SockAddr(127.0.0.1:8080)");
+/// ```
 #[derive(Clone, Copy)]
 pub struct SockAddr {
     storage: libc::sockaddr_storage,
     len: libc::socklen_t,
 }
 
-/// What a local (`AF_UNIX`) address names.
+/// What a local (`AF_UNIX`) address names, from [`SockAddr::as_unix`].
+///
+/// ```
+/// use isys::{SockAddr, UnixAddrKind};
+///
+/// let a = SockAddr::unix(b"/run/app.sock")?;
+/// assert_eq!(a.as_unix(), Some(UnixAddrKind::Pathname(b"/run/app.sock".to_vec())));
+/// # Ok::<(), isys::Errno>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnixAddrKind {
     /// A filesystem path.
@@ -33,6 +52,12 @@ fn sun_path_offset() -> usize {
 
 impl SockAddr {
     /// An all-zero address of family `AF_UNSPEC` and full length, ready for the kernel to fill.
+    ///
+    /// ```
+    /// let a = isys::SockAddr::empty();
+    /// assert_eq!(a.family(), isys::libc::AF_UNSPEC);
+    /// assert_eq!(a.as_std(), None);
+    /// ```
     pub fn empty() -> Self {
         SockAddr {
             // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
@@ -58,7 +83,17 @@ impl SockAddr {
         a
     }
 
-    /// An IPv4 or IPv6 address from [`std::net`].
+    /// An IPv4 or IPv6 address from [`std::net`] (a `sockaddr_in` or `sockaddr_in6`, scope id
+    /// and flow info included).
+    ///
+    /// ```
+    /// use isys::SockAddr;
+    /// use std::net::{Ipv6Addr, SocketAddr};
+    ///
+    /// let a = SockAddr::from_std(&SocketAddr::from((Ipv6Addr::LOCALHOST, 443)));
+    /// assert_eq!(a.family(), isys::libc::AF_INET6);
+    /// assert_eq!(a.as_std().unwrap().port(), 443);
+    /// ```
     pub fn from_std(addr: &SocketAddr) -> Self {
         match addr {
             SocketAddr::V4(a) => {
@@ -116,7 +151,24 @@ impl SockAddr {
         Ok(a)
     }
 
-    /// A local (`AF_UNIX`) address naming a filesystem path.
+    /// A local (`AF_UNIX`) address naming a filesystem path (a `sockaddr_un`; the path must
+    /// fit `sun_path`, 108 bytes on Linux and 104 on macOS, with its terminating NUL).
+    ///
+    /// ```
+    /// use isys::{accept4, bind, connect, libc, listen, socket, Errno, SockAddr};
+    ///
+    /// let path = std::env::temp_dir().join(format!("isys-doc-{}.sock", std::process::id()));
+    /// let addr = SockAddr::unix(path.to_str().unwrap().as_bytes())?;
+    /// let l = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0, false)?;
+    /// bind(&l, &addr)?; // creates the socket file
+    /// listen(&l, 1)?;
+    /// let c = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0, false)?;
+    /// connect(&c, &addr)?;
+    /// let _conn = accept4(&l, false)?;
+    /// std::fs::remove_file(&path).unwrap();
+    /// assert_eq!(SockAddr::unix(b"").unwrap_err(), Errno::EINVAL);
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     ///
     /// # Errors
     /// `ENAMETOOLONG` when the path does not fit `sun_path`; `EINVAL` when empty or it has a NUL.
@@ -124,7 +176,21 @@ impl SockAddr {
         SockAddr::unix_raw(path, false)
     }
 
-    /// A Linux abstract local address (`sun_path[0] == 0`), never visible in the filesystem.
+    /// A Linux abstract local address (`sun_path[0] == 0`), never visible in the filesystem
+    /// and gone when the last socket bound to it closes.
+    ///
+    /// ```
+    /// use isys::{bind, getsockname, libc, socket, SockAddr, UnixAddrKind};
+    ///
+    /// let name = format!("isys-doc-{}", std::process::id());
+    /// let Ok(addr) = SockAddr::unix_abstract(name.as_bytes()) else {
+    ///     return Ok(()); // not Linux
+    /// };
+    /// let s = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0, false)?;
+    /// bind(&s, &addr)?;
+    /// assert_eq!(getsockname(&s)?.as_unix(), Some(UnixAddrKind::Abstract(name.into_bytes())));
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     ///
     /// # Errors
     /// `ENAMETOOLONG` when the name is too long; `EAFNOSUPPORT` off Linux.
@@ -136,17 +202,35 @@ impl SockAddr {
         }
     }
 
-    /// The address family (`AF_INET`, `AF_INET6`, `AF_UNIX`, ...).
+    /// The address family (`AF_INET`, `AF_INET6`, `AF_UNIX`, ...): `ss_family`.
+    ///
+    /// ```
+    /// let a = isys::SockAddr::unix(b"/tmp/s")?;
+    /// assert_eq!(a.family(), isys::libc::AF_UNIX);
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     pub fn family(&self) -> libc::c_int {
         self.storage.ss_family as libc::c_int
     }
 
-    /// The length the kernel uses for this address.
+    /// The length the kernel uses for this address (the `socklen_t` passed with it).
+    ///
+    /// ```
+    /// use isys::SockAddr;
+    /// use std::net::{Ipv4Addr, SocketAddr};
+    ///
+    /// let a = SockAddr::from(SocketAddr::from((Ipv4Addr::LOCALHOST, 80)));
+    /// assert_eq!(a.len() as usize, std::mem::size_of::<isys::libc::sockaddr_in>());
+    /// ```
     pub fn len(&self) -> libc::socklen_t {
         self.len
     }
 
     /// Whether the length is zero (nothing was filled in).
+    ///
+    /// ```
+    /// assert!(!isys::SockAddr::empty().is_empty()); // full length, waiting to be filled
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -164,6 +248,15 @@ impl SockAddr {
     }
 
     /// The IP address and port, when the family is `AF_INET` or `AF_INET6`.
+    ///
+    /// ```
+    /// use isys::SockAddr;
+    ///
+    /// let a = SockAddr::from("[::1]:53".parse::<std::net::SocketAddr>().unwrap());
+    /// assert_eq!(a.as_std().map(|s| s.port()), Some(53));
+    /// assert_eq!(SockAddr::unix(b"/tmp/s")?.as_std(), None);
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     pub fn as_std(&self) -> Option<SocketAddr> {
         match self.family() {
             libc::AF_INET => {
@@ -190,6 +283,16 @@ impl SockAddr {
     }
 
     /// The path or abstract name, when the family is `AF_UNIX`.
+    ///
+    /// ```
+    /// use isys::{libc, socketpair, getsockname, UnixAddrKind, SockAddr};
+    ///
+    /// let a = SockAddr::unix(b"/tmp/s")?;
+    /// assert_eq!(a.as_unix(), Some(UnixAddrKind::Pathname(b"/tmp/s".to_vec())));
+    /// let (x, _y) = socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, false)?;
+    /// assert_eq!(getsockname(&x)?.as_unix(), Some(UnixAddrKind::Unnamed));
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     pub fn as_unix(&self) -> Option<UnixAddrKind> {
         if self.family() != libc::AF_UNIX {
             return None;

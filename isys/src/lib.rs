@@ -4,15 +4,32 @@
 //! syscall**, named after it, each documented with the C call it makes. Every failure is an
 //! [`Errno`] value the caller can match on (`Errno::EWOULDBLOCK`, `Errno::EPIPE`, ...).
 //!
-//! ```
-//! use isys::{pipe, read, write, Errno};
+//! A non-blocking pipe, a read that would block, then `poll(2)` waiting for the data:
 //!
-//! let (r, w) = pipe(true).unwrap();             // CLOEXEC + O_NONBLOCK
-//! let mut buf = [0u8; 8];
-//! assert_eq!(read(&r, &mut buf), Err(Errno::EWOULDBLOCK)); // nothing there yet
-//! write(&w, b"hi").unwrap();
-//! assert_eq!(read(&r, &mut buf), Ok(2));
 //! ```
+//! use isys::{pipe, poll, read, write, AsRawFd, Errno, PollFd, PollFlags};
+//! use std::time::Duration;
+//!
+//! let (r, w) = pipe(true)?; // pipe2(2) with O_CLOEXEC | O_NONBLOCK
+//! let mut buf = [0u8; 16];
+//! assert_eq!(read(&r, &mut buf), Err(Errno::EWOULDBLOCK)); // nothing there yet
+//!
+//! let mut fds = [PollFd::new(r.as_raw_fd(), PollFlags::IN)];
+//! assert_eq!(poll(&mut fds, Some(Duration::ZERO))?, 0); // not readable
+//! write(&w, b"hello")?;
+//! assert_eq!(poll(&mut fds, Some(Duration::from_secs(5)))?, 1); // now it is
+//! assert!(fds[0].revents().contains(PollFlags::IN));
+//! let n = read(&r, &mut buf)?;
+//! assert_eq!(&buf[..n], b"hello");
+//! # Ok::<(), Errno>(())
+//! ```
+//!
+//! ## Errors
+//! Fallible calls return [`Result<T>`](Result), whose error is the `errno` the C call set. Each
+//! function's `# Errors` section lists the errnos a caller typically handles; the man page of
+//! the named C call has the complete list. No call retries `EINTR` by itself (see
+//! [`repeat_upon_eintr`]), and every call that takes an fd fails with `EBADF` when it is not
+//! open.
 //!
 //! ## Contracts
 //! - fds are created `CLOEXEC` (`SOCK_CLOEXEC`, `pipe2`, `accept4`, `EPOLL_CLOEXEC`, with an
@@ -47,6 +64,13 @@ pub use nix::errno::Errno;
 pub use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 /// The result of every isys call: the value, or the errno the kernel returned.
+///
+/// ```
+/// fn reserve_fd() -> isys::Result<isys::OwnedFd> {
+///     isys::open(c"/dev/null", isys::libc::O_RDONLY)
+/// }
+/// assert!(reserve_fd().is_ok());
+/// ```
 pub type Result<T> = std::result::Result<T, Errno>;
 
 /// Calls a libc function and turns a `-1` return into `Err(Errno::last())`.
@@ -87,19 +111,51 @@ pub use wait::*;
 /// Converts an [`std::io::Error`] to an [`Errno`], losslessly for OS errors.
 ///
 /// Errors that did not come from the OS (no raw errno) map to `Errno::UnknownErrno`.
+/// No C call.
+///
+/// ```
+/// use isys::{errno_from_io, Errno};
+///
+/// let e = std::fs::File::open("/nonexistent/x").unwrap_err();
+/// assert_eq!(errno_from_io(&e), Errno::ENOENT);
+/// let other = std::io::Error::new(std::io::ErrorKind::Other, "not from the OS");
+/// assert_eq!(errno_from_io(&other), Errno::UnknownErrno);
+/// ```
 pub fn errno_from_io(err: &std::io::Error) -> Errno {
     err.raw_os_error()
         .map(Errno::from_raw)
         .unwrap_or(Errno::UnknownErrno)
 }
 
-/// Converts an [`Errno`] to an [`std::io::Error`] carrying the same raw errno.
+/// Converts an [`Errno`] to an [`std::io::Error`] carrying the same raw errno. No C call.
+///
+/// ```
+/// use isys::{errno_to_io, Errno};
+///
+/// let e = errno_to_io(Errno::EWOULDBLOCK);
+/// assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+/// assert_eq!(e.raw_os_error(), Some(Errno::EWOULDBLOCK as i32));
+/// ```
 pub fn errno_to_io(errno: Errno) -> std::io::Error {
     std::io::Error::from_raw_os_error(errno as i32)
 }
 
 /// Calls `f` until it returns something other than `Err(Errno::EINTR)` (IOLib's
-/// `repeat-upon-eintr`).
+/// `repeat-upon-eintr`). No C call of its own.
+///
+/// ```
+/// use isys::{pipe, read, repeat_upon_eintr, write};
+///
+/// let (r, w) = pipe(false)?;
+/// write(&w, b"x")?;
+/// let mut buf = [0u8; 1];
+/// // A blocking read that a signal handler may interrupt: retried until it completes.
+/// assert_eq!(repeat_upon_eintr(|| read(&r, &mut buf))?, 1);
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// Whatever `f` returns other than `EINTR`.
 pub fn repeat_upon_eintr<T, F>(mut f: F) -> Result<T>
 where
     F: FnMut() -> Result<T>,
@@ -117,6 +173,24 @@ where
 ///
 /// `None` means no timeout: `f(None)` is retried forever on `EINTR`. With `Some(t)`, each retry
 /// gets what is left of `t` (possibly zero); `f` is expected to return promptly when given zero.
+/// No C call of its own (the deadline is an [`Instant`], on the monotonic clock).
+///
+/// ```
+/// use isys::{pipe, poll, repeat_decreasing_timeout, AsRawFd, PollFd, PollFlags};
+/// use std::time::Duration;
+///
+/// let (r, _w) = pipe(true)?;
+/// let mut fds = [PollFd::new(r.as_raw_fd(), PollFlags::IN)];
+/// // Waits at most 10ms in total, however often a signal interrupts poll(2).
+/// let ready = repeat_decreasing_timeout(Some(Duration::from_millis(10)), |left| {
+///     poll(&mut fds, left)
+/// })?;
+/// assert_eq!(ready, 0); // timed out: nothing was written
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// Whatever `f` returns other than `EINTR`.
 pub fn repeat_decreasing_timeout<T, F>(timeout: Option<Duration>, mut f: F) -> Result<T>
 where
     F: FnMut(Option<Duration>) -> Result<T>,
@@ -139,6 +213,14 @@ where
 }
 
 /// Resource limits for [`getrlimit`] / [`setrlimit`].
+///
+/// ```
+/// use isys::{getrlimit, Resource};
+///
+/// let (soft, hard) = getrlimit(Resource::NoFile)?;
+/// assert!(soft <= hard);
+/// # Ok::<(), isys::Errno>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
     /// `RLIMIT_NOFILE`: the number of open fds.
@@ -160,6 +242,17 @@ impl Resource {
 }
 
 /// `getrlimit(2)`: returns `(soft, hard)`; `u64::MAX` means unlimited.
+///
+/// ```
+/// use isys::{getrlimit, Resource};
+///
+/// let (soft, hard) = getrlimit(Resource::Stack)?;
+/// assert!(soft > 0 && soft <= hard);
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// `EINVAL` when the kernel does not know the resource (not expected for these three).
 pub fn getrlimit(resource: Resource) -> Result<(u64, u64)> {
     let mut rl = libc::rlimit {
         rlim_cur: 0,
@@ -170,6 +263,22 @@ pub fn getrlimit(resource: Resource) -> Result<(u64, u64)> {
 }
 
 /// `setrlimit(2)`: sets `(soft, hard)`.
+///
+/// Lowering a limit, or raising the soft limit up to the hard one, needs no privilege:
+///
+/// ```
+/// use isys::{getrlimit, setrlimit, Resource};
+///
+/// let (soft, hard) = getrlimit(Resource::Core)?;
+/// setrlimit(Resource::Core, 0, hard)?; // no core dumps from this process
+/// assert_eq!(getrlimit(Resource::Core)?, (0, hard));
+/// setrlimit(Resource::Core, soft, hard)?;
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// - `EPERM`: raising the hard limit without privilege (`CAP_SYS_RESOURCE` on Linux).
+/// - `EINVAL`: `soft > hard`; on macOS also an `RLIMIT_NOFILE` above `kern.maxfilesperproc`.
 pub fn setrlimit(resource: Resource, soft: u64, hard: u64) -> Result<()> {
     let rl = libc::rlimit {
         rlim_cur: soft as libc::rlim_t,
@@ -181,6 +290,19 @@ pub fn setrlimit(resource: Resource, soft: u64, hard: u64) -> Result<()> {
 /// Raises the soft `RLIMIT_NOFILE` to `want` (capped at the hard limit); returns the new soft
 /// limit. Where the kernel refuses a value under the hard limit (macOS caps it at
 /// `kern.maxfilesperproc` with `EINVAL`), the highest accepted value is found by halving.
+/// Calls `getrlimit(2)` then `setrlimit(2)` with `RLIMIT_NOFILE`.
+///
+/// ```
+/// use isys::{getrlimit, raise_nofile_limit, Resource};
+///
+/// let now = raise_nofile_limit(4096)?;
+/// assert_eq!(getrlimit(Resource::NoFile)?.0, now);
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// The errno of `getrlimit(2)` or `setrlimit(2)`, other than the `EINVAL`/`EPERM` that make it
+/// try a lower value.
 pub fn raise_nofile_limit(want: u64) -> Result<u64> {
     let (soft, hard) = getrlimit(Resource::NoFile)?;
     let mut target = want.min(hard);
@@ -195,6 +317,15 @@ pub fn raise_nofile_limit(want: u64) -> Result<u64> {
 }
 
 /// Clocks for [`clock_gettime`].
+///
+/// ```
+/// use isys::{clock_gettime, ClockId};
+///
+/// let a = clock_gettime(ClockId::Monotonic)?;
+/// let b = clock_gettime(ClockId::Monotonic)?;
+/// assert!(b >= a); // the monotonic clock never goes back
+/// # Ok::<(), isys::Errno>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockId {
     /// `CLOCK_MONOTONIC`: never jumps; use it for deadlines.
@@ -204,6 +335,17 @@ pub enum ClockId {
 }
 
 /// `clock_gettime(2)`: the time on `clock` as a [`Duration`] since that clock's origin.
+///
+/// ```
+/// use isys::{clock_gettime, ClockId};
+///
+/// let since_epoch = clock_gettime(ClockId::Realtime)?;
+/// assert!(since_epoch.as_secs() > 1_500_000_000); // after 2017
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// `EINVAL` when the kernel does not support the clock (not expected for these two).
 pub fn clock_gettime(clock: ClockId) -> Result<Duration> {
     let id = match clock {
         ClockId::Monotonic => libc::CLOCK_MONOTONIC,
@@ -217,7 +359,11 @@ pub fn clock_gettime(clock: ClockId) -> Result<Duration> {
     Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 
-/// `getpid(2)`.
+/// `getpid(2)`: this process's id (through [`std::process::id`]). Never fails.
+///
+/// ```
+/// assert_eq!(isys::getpid() as u32, std::process::id());
+/// ```
 pub fn getpid() -> i32 {
     std::process::id() as i32
 }
@@ -270,6 +416,13 @@ mod tests {
 }
 
 /// A broken-down local time, from [`localtime`].
+///
+/// ```
+/// let t = isys::localtime(0)?; // the epoch, in the local time zone
+/// assert!(t.year == 1970 || t.year == 1969);
+/// assert!((1..=12).contains(&t.month) && t.hour < 24);
+/// # Ok::<(), isys::Errno>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalTime {
     /// Year (e.g. 2010).
@@ -287,6 +440,18 @@ pub struct LocalTime {
 }
 
 /// `localtime_r(3)` of `secs` since the Unix epoch (what Lisp's `get-decoded-time` gives).
+///
+/// ```
+/// use isys::{clock_gettime, localtime, ClockId};
+///
+/// let now = clock_gettime(ClockId::Realtime)?.as_secs() as i64;
+/// let t = localtime(now)?;
+/// assert!(t.year >= 2024 && (1..=31).contains(&t.day));
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// `EOVERFLOW` when the year does not fit the C `struct tm` (`localtime_r` returned NULL).
 pub fn localtime(secs: i64) -> Result<LocalTime> {
     let t = secs as libc::time_t;
     // SAFETY: tm is plain old data; all-zero is valid.

@@ -11,7 +11,20 @@ use std::time::Duration;
 pub const FD_SETSIZE: usize = libc::FD_SETSIZE as usize;
 
 /// An `fd_set` for [`select`] that refuses fds outside `0..FD_SETSIZE` with `EINVAL`,
-/// where the C macros would write out of bounds.
+/// where the C macros would write out of bounds. Its methods are the `FD_*` macros; they
+/// make no system call.
+///
+/// ```
+/// use isys::{Errno, FdSet, FD_SETSIZE};
+///
+/// let mut set = FdSet::new();
+/// set.insert(3)?;
+/// assert!(set.contains(3) && !set.contains(4));
+/// assert_eq!(set.insert(FD_SETSIZE as i32), Err(Errno::EINVAL)); // out of range
+/// set.remove(3);
+/// assert!(!set.contains(3));
+/// # Ok::<(), Errno>(())
+/// ```
 #[derive(Clone, Copy)]
 pub struct FdSet(libc::fd_set);
 
@@ -25,6 +38,10 @@ fn check_fd(fd: RawFd) -> Result<()> {
 
 impl FdSet {
     /// An empty set (`FD_ZERO`).
+    ///
+    /// ```
+    /// assert_eq!(format!("{:?}", isys::FdSet::new()), "{}");
+    /// ```
     pub fn new() -> Self {
         // SAFETY: fd_set is a plain bit array; FD_ZERO initialises it fully.
         unsafe {
@@ -35,6 +52,17 @@ impl FdSet {
     }
 
     /// `FD_SET`. `EINVAL` when `fd` is negative or `>= FD_SETSIZE`.
+    ///
+    /// ```
+    /// let mut set = isys::FdSet::new();
+    /// set.insert(0)?;
+    /// assert_eq!(set.insert(-1), Err(isys::Errno::EINVAL));
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `EINVAL` when `fd` is negative or not below [`FD_SETSIZE`] (1024 on Linux and macOS);
+    /// watch such fds with [`poll`] instead.
     pub fn insert(&mut self, fd: RawFd) -> Result<()> {
         check_fd(fd)?;
         // SAFETY: fd is within 0..FD_SETSIZE (checked above).
@@ -43,6 +71,15 @@ impl FdSet {
     }
 
     /// `FD_CLR`. Numbers outside the range are never in the set, so this is a no-op for them.
+    ///
+    /// ```
+    /// let mut set = isys::FdSet::new();
+    /// set.insert(5)?;
+    /// set.remove(5);
+    /// set.remove(100_000); // out of range: nothing to do
+    /// assert!(!set.contains(5));
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     pub fn remove(&mut self, fd: RawFd) {
         if check_fd(fd).is_ok() {
             // SAFETY: fd is within 0..FD_SETSIZE.
@@ -51,12 +88,27 @@ impl FdSet {
     }
 
     /// `FD_ISSET`; `false` for numbers outside the range.
+    ///
+    /// ```
+    /// let mut set = isys::FdSet::new();
+    /// set.insert(7)?;
+    /// assert!(set.contains(7) && !set.contains(-7));
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     pub fn contains(&self, fd: RawFd) -> bool {
         // SAFETY: fd is within 0..FD_SETSIZE when FD_ISSET is reached.
         check_fd(fd).is_ok() && unsafe { libc::FD_ISSET(fd, &self.0) }
     }
 
     /// Empties the set (`FD_ZERO`).
+    ///
+    /// ```
+    /// let mut set = isys::FdSet::new();
+    /// set.insert(1)?;
+    /// set.clear();
+    /// assert!(!set.contains(1));
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     pub fn clear(&mut self) {
         // SAFETY: self.0 is a valid fd_set.
         unsafe { libc::FD_ZERO(&mut self.0) };
@@ -79,7 +131,30 @@ impl fmt::Debug for FdSet {
 
 /// `select(2)`: waits until an fd in a set is ready; `nfds` is the highest fd plus one.
 /// Returns the number of ready fds; the sets are rewritten to the ready ones.
-/// `timeout` `None` waits forever.
+/// `timeout` `None` waits forever; `Some(Duration::ZERO)` only checks. The time spent is not
+/// subtracted for a retry after `EINTR`: use
+/// [`repeat_decreasing_timeout`](crate::repeat_decreasing_timeout).
+///
+/// ```
+/// use isys::{pipe, select, write, AsRawFd, FdSet};
+/// use std::time::Duration;
+///
+/// let (r, w) = pipe(false)?;
+/// write(&w, b"x")?;
+/// let mut readable = FdSet::new();
+/// readable.insert(r.as_raw_fd())?;
+/// let n = select(r.as_raw_fd() + 1, Some(&mut readable), None, None, Some(Duration::ZERO))?;
+/// assert_eq!(n, 1);
+/// assert!(readable.contains(r.as_raw_fd()));
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// - `EINTR`: a signal handler ran while waiting (the sets are left as they were).
+/// - `EBADF`: a set holds a number that is not an open fd.
+/// - `EINVAL`: `nfds` is negative or above [`FD_SETSIZE`] (checked before the call), or the
+///   timeout is invalid.
+/// - `ENOMEM`: the kernel could not allocate its tables.
 pub fn select(
     nfds: RawFd,
     read: Option<&mut FdSet>,
@@ -101,6 +176,18 @@ pub fn select(
 
 bitflags! {
     /// `poll(2)` event bits.
+    ///
+    /// ```
+    /// use isys::{pipe, poll, AsRawFd, PollFd, PollFlags};
+    /// use std::time::Duration;
+    ///
+    /// let (r, w) = pipe(false)?;
+    /// drop(w);
+    /// let mut fds = [PollFd::new(r.as_raw_fd(), PollFlags::IN)];
+    /// poll(&mut fds, Some(Duration::from_secs(5)))?;
+    /// assert!(fds[0].revents().contains(PollFlags::HUP)); // the writer is gone
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct PollFlags: libc::c_short {
         /// `POLLIN`: readable.
@@ -121,13 +208,33 @@ bitflags! {
     }
 }
 
-/// One entry of a [`poll`] array (`struct pollfd`, same layout).
+/// One entry of a [`poll`] array (`struct pollfd`, same layout). Its methods read and write
+/// the struct's fields; they make no system call.
+///
+/// ```
+/// use isys::{PollFd, PollFlags};
+///
+/// let mut pfd = PollFd::new(0, PollFlags::IN);
+/// pfd.set_events(PollFlags::IN | PollFlags::OUT);
+/// pfd.set_fd(-1); // poll(2) skips negative fds
+/// assert_eq!((pfd.fd(), pfd.events()), (-1, PollFlags::IN | PollFlags::OUT));
+/// assert!(pfd.revents().is_empty());
+/// ```
 #[derive(Clone, Copy)]
 #[repr(transparent)]
 pub struct PollFd(libc::pollfd);
 
 impl PollFd {
     /// An entry watching `fd` for `events`. A negative `fd` is ignored by the kernel.
+    ///
+    /// ```
+    /// use isys::{pipe, AsRawFd, PollFd, PollFlags};
+    ///
+    /// let (_r, w) = pipe(false)?;
+    /// let pfd = PollFd::new(w.as_raw_fd(), PollFlags::OUT);
+    /// assert_eq!(pfd.fd(), w.as_raw_fd());
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     pub fn new(fd: RawFd, events: PollFlags) -> Self {
         PollFd(libc::pollfd {
             fd,
@@ -136,22 +243,59 @@ impl PollFd {
         })
     }
     /// The fd number.
+    ///
+    /// ```
+    /// assert_eq!(isys::PollFd::new(4, isys::PollFlags::IN).fd(), 4);
+    /// ```
     pub fn fd(&self) -> RawFd {
         self.0.fd
     }
     /// Changes the fd number (negative = skip this entry).
+    ///
+    /// ```
+    /// let mut pfd = isys::PollFd::new(4, isys::PollFlags::IN);
+    /// pfd.set_fd(-1);
+    /// assert_eq!(pfd.fd(), -1);
+    /// ```
     pub fn set_fd(&mut self, fd: RawFd) {
         self.0.fd = fd;
     }
     /// The requested events.
+    ///
+    /// ```
+    /// use isys::{PollFd, PollFlags};
+    ///
+    /// assert_eq!(PollFd::new(4, PollFlags::OUT).events(), PollFlags::OUT);
+    /// ```
     pub fn events(&self) -> PollFlags {
         PollFlags::from_bits_retain(self.0.events)
     }
-    /// Changes the requested events.
+    /// Changes the requested events (the returned ones are left as they are).
+    ///
+    /// ```
+    /// use isys::{PollFd, PollFlags};
+    ///
+    /// let mut pfd = PollFd::new(4, PollFlags::IN);
+    /// pfd.set_events(PollFlags::PRI);
+    /// assert_eq!(pfd.events(), PollFlags::PRI);
+    /// ```
     pub fn set_events(&mut self, events: PollFlags) {
         self.0.events = events.bits();
     }
-    /// The returned events.
+    /// The returned events, filled in by [`poll`] (`POLLERR`, `POLLHUP` and `POLLNVAL` may be
+    /// there without being asked for).
+    ///
+    /// ```
+    /// use isys::{pipe, poll, write, AsRawFd, PollFd, PollFlags};
+    /// use std::time::Duration;
+    ///
+    /// let (r, w) = pipe(false)?;
+    /// write(&w, b"x")?;
+    /// let mut fds = [PollFd::new(r.as_raw_fd(), PollFlags::IN)];
+    /// poll(&mut fds, Some(Duration::ZERO))?;
+    /// assert_eq!(fds[0].revents(), PollFlags::IN);
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     pub fn revents(&self) -> PollFlags {
         PollFlags::from_bits_retain(self.0.revents)
     }
@@ -168,7 +312,30 @@ impl fmt::Debug for PollFd {
 }
 
 /// `poll(2)`: waits for events on `fds`; `timeout` is rounded up to whole milliseconds
-/// (`None` = forever). Returns the number of entries with non-zero `revents`.
+/// (`None` = forever). Returns the number of entries with non-zero `revents`; `Ok(0)` means
+/// the timeout passed. A signal ends the wait early with `EINTR` and the time already spent is
+/// not subtracted on retry: use [`repeat_decreasing_timeout`](crate::repeat_decreasing_timeout)
+/// or [`wait_until_fd_ready`](crate::wait_until_fd_ready).
+///
+/// ```
+/// use isys::{pipe, poll, write, AsRawFd, PollFd, PollFlags};
+/// use std::time::Duration;
+///
+/// let (r, w) = pipe(false)?;
+/// let mut fds = [PollFd::new(r.as_raw_fd(), PollFlags::IN),
+///                PollFd::new(w.as_raw_fd(), PollFlags::OUT)];
+/// assert_eq!(poll(&mut fds, Some(Duration::from_millis(1)))?, 1); // only w is ready
+/// write(&w, b"x")?;
+/// assert_eq!(poll(&mut fds, Some(Duration::from_millis(1)))?, 2);
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// - `EINTR`: a signal handler ran before any fd was ready or the timeout passed.
+/// - `EINVAL`: more entries than `RLIMIT_NOFILE`.
+/// - `ENOMEM`: the kernel could not allocate its tables.
+///
+/// An fd that is not open is not an error of the call: its entry gets `POLLNVAL`.
 pub fn poll(fds: &mut [PollFd], timeout: Option<Duration>) -> Result<usize> {
     syscall!(poll(
         fds.as_mut_ptr().cast::<libc::pollfd>(),
@@ -189,6 +356,13 @@ mod epoll {
 
     bitflags! {
         /// `epoll_event.events` bits.
+        ///
+        /// ```
+        /// use isys::EpollFlags;
+        ///
+        /// let edge_read = EpollFlags::IN | EpollFlags::RDHUP | EpollFlags::ET;
+        /// assert!(edge_read.contains(EpollFlags::ET));
+        /// ```
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
         pub struct EpollFlags: u32 {
             /// `EPOLLIN`.
@@ -210,13 +384,28 @@ mod epoll {
         }
     }
 
-    /// `struct epoll_event`: events plus 64 bits of user data.
+    /// `struct epoll_event`: events plus 64 bits of user data. Its methods make no system
+    /// call.
+    ///
+    /// ```
+    /// use isys::{EpollEvent, EpollFlags};
+    ///
+    /// let ev = EpollEvent::new(EpollFlags::IN, 42);
+    /// assert_eq!((ev.events(), ev.data()), (EpollFlags::IN, 42));
+    /// let out = [EpollEvent::empty(); 16]; // a buffer for epoll_wait
+    /// assert!(out[0].events().is_empty());
+    /// ```
     #[derive(Clone, Copy)]
     #[repr(transparent)]
     pub struct EpollEvent(libc::epoll_event);
 
     impl EpollEvent {
         /// An event with `events` and user `data`.
+        ///
+        /// ```
+        /// let ev = isys::EpollEvent::new(isys::EpollFlags::OUT, 7);
+        /// assert_eq!(ev.data(), 7);
+        /// ```
         pub fn new(events: EpollFlags, data: u64) -> Self {
             EpollEvent(libc::epoll_event {
                 events: events.bits(),
@@ -224,14 +413,31 @@ mod epoll {
             })
         }
         /// An all-zero event, for output buffers.
+        ///
+        /// ```
+        /// let ev = isys::EpollEvent::empty();
+        /// assert_eq!((ev.events().bits(), ev.data()), (0, 0));
+        /// ```
         pub fn empty() -> Self {
             EpollEvent::new(EpollFlags::empty(), 0)
         }
         /// The event bits.
+        ///
+        /// ```
+        /// use isys::{EpollEvent, EpollFlags};
+        ///
+        /// assert_eq!(EpollEvent::new(EpollFlags::HUP, 0).events(), EpollFlags::HUP);
+        /// ```
         pub fn events(&self) -> EpollFlags {
             EpollFlags::from_bits_retain(self.0.events)
         }
         /// The user data.
+        ///
+        /// ```
+        /// use isys::{EpollEvent, EpollFlags};
+        ///
+        /// assert_eq!(EpollEvent::new(EpollFlags::IN, u64::MAX).data(), u64::MAX);
+        /// ```
         pub fn data(&self) -> u64 {
             self.0.u64
         }
@@ -247,6 +453,19 @@ mod epoll {
     }
 
     /// `epoll_ctl` operations.
+    ///
+    /// ```
+    /// use isys::{epoll_create1, epoll_ctl, pipe, AsRawFd, EpollEvent, EpollFlags, EpollOp};
+    ///
+    /// let ep = epoll_create1()?;
+    /// let (r, _w) = pipe(true)?;
+    /// let fd = r.as_raw_fd();
+    /// epoll_ctl(&ep, EpollOp::Add, fd, Some(EpollEvent::new(EpollFlags::IN, 1)))?;
+    /// let edge = EpollEvent::new(EpollFlags::IN | EpollFlags::ET, 1);
+    /// epoll_ctl(&ep, EpollOp::Modify, fd, Some(edge))?;
+    /// epoll_ctl(&ep, EpollOp::Delete, fd, None)?;
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum EpollOp {
         /// `EPOLL_CTL_ADD`.
@@ -257,13 +476,46 @@ mod epoll {
         Delete,
     }
 
-    /// `epoll_create1(EPOLL_CLOEXEC)`.
+    /// `epoll_create1(EPOLL_CLOEXEC)`: a new epoll instance (Linux and Android only).
+    ///
+    /// ```
+    /// let ep = isys::epoll_create1()?;
+    /// assert!(isys::is_cloexec(&ep)?);
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `EMFILE` / `ENFILE` (the process's or the system's fd limit); `ENOMEM`; `EMFILE` also
+    /// when the user's `/proc/sys/fs/epoll/max_user_instances` is reached.
     pub fn epoll_create1() -> Result<OwnedFd> {
         syscall!(epoll_create1(libc::EPOLL_CLOEXEC)).map(owned)
     }
 
     /// `epoll_ctl(2)`. `fd` is a raw number because a closed fd must still be deletable by
     /// number from the caller's bookkeeping (the kernel then answers `EBADF`).
+    ///
+    /// The registration belongs to the open file, not the number: closing every fd for it
+    /// removes it by itself. `event` may be `None` for [`EpollOp::Delete`].
+    ///
+    /// ```
+    /// use isys::{epoll_create1, epoll_ctl, pipe, AsRawFd, Errno, EpollEvent, EpollFlags, EpollOp};
+    ///
+    /// let ep = epoll_create1()?;
+    /// let (r, _w) = pipe(true)?;
+    /// let ev = EpollEvent::new(EpollFlags::IN, r.as_raw_fd() as u64);
+    /// epoll_ctl(&ep, EpollOp::Add, r.as_raw_fd(), Some(ev))?;
+    /// assert_eq!(epoll_ctl(&ep, EpollOp::Add, r.as_raw_fd(), Some(ev)), Err(Errno::EEXIST));
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
+    ///
+    /// # Errors
+    /// - `EEXIST`: `Add` of an fd already registered. `ENOENT`: `Modify`/`Delete` of one that
+    ///   is not.
+    /// - `EBADF`: `epfd` or `fd` is not open.
+    /// - `EPERM`: `fd` does not support epoll (a regular file or a directory).
+    /// - `EINVAL`: `fd` is `epfd` itself, or `EPOLLEXCLUSIVE` misuse.
+    /// - `ELOOP`: nesting epoll instances too deeply or in a cycle.
+    /// - `ENOSPC`: the user's `/proc/sys/fs/epoll/max_user_watches` is reached. `ENOMEM`.
     pub fn epoll_ctl<Fd: AsFd>(
         epfd: Fd,
         op: EpollOp,
@@ -286,6 +538,30 @@ mod epoll {
     }
 
     /// `epoll_wait(2)`: fills `events`, returns how many; timeout rounded up to milliseconds.
+    ///
+    /// Blocks until an event, a signal or the timeout (`None` = forever, `Some(ZERO)` = check
+    /// only); `Ok(0)` means the timeout passed.
+    ///
+    /// ```
+    /// use isys::{epoll_create1, epoll_ctl, epoll_wait, pipe, write, AsRawFd};
+    /// use isys::{EpollEvent, EpollFlags, EpollOp};
+    /// use std::time::Duration;
+    ///
+    /// let ep = epoll_create1()?;
+    /// let (r, w) = pipe(true)?;
+    /// epoll_ctl(&ep, EpollOp::Add, r.as_raw_fd(), Some(EpollEvent::new(EpollFlags::IN, 7)))?;
+    /// let mut events = [EpollEvent::empty(); 8];
+    /// assert_eq!(epoll_wait(&ep, &mut events, Some(Duration::ZERO))?, 0);
+    /// write(&w, b"x")?;
+    /// assert_eq!(epoll_wait(&ep, &mut events, Some(Duration::from_secs(5)))?, 1);
+    /// assert_eq!((events[0].events(), events[0].data()), (EpollFlags::IN, 7));
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
+    ///
+    /// # Errors
+    /// - `EINTR`: a signal handler ran before any event or the timeout (even with
+    ///   `SA_RESTART`).
+    /// - `EINVAL`: `events` is empty, or `epfd` is not an epoll fd. `EBADF`: `epfd` not open.
     pub fn epoll_wait<Fd: AsFd>(
         epfd: Fd,
         events: &mut [EpollEvent],
@@ -312,7 +588,16 @@ mod kqueue {
     use crate::fd::owned;
     use std::os::fd::OwnedFd;
 
-    /// `struct kevent`.
+    /// `struct kevent`: a change to apply or an event returned by [`kevent`]. Its methods
+    /// make no system call.
+    ///
+    /// ```
+    /// use isys::{KEvent, EVFILT_READ, EV_ADD};
+    ///
+    /// let change = KEvent::new(3, EVFILT_READ, EV_ADD, 99);
+    /// assert_eq!((change.ident(), change.filter(), change.udata()), (3, EVFILT_READ, 99));
+    /// assert_eq!(change.flags(), EV_ADD);
+    /// ```
     #[derive(Clone, Copy)]
     #[repr(transparent)]
     pub struct KEvent(libc::kevent);
@@ -334,6 +619,11 @@ mod kqueue {
 
     impl KEvent {
         /// A change or event for `ident` (fd) on `filter` with `flags` and user data `udata`.
+        ///
+        /// ```
+        /// let ch = isys::KEvent::new(0, isys::EVFILT_WRITE, isys::EV_DELETE, 0);
+        /// assert_eq!(ch.flags(), isys::EV_DELETE);
+        /// ```
         pub fn new(ident: usize, filter: i16, flags: u16, udata: usize) -> Self {
             // SAFETY: struct kevent is plain old data; all-zero is valid.
             let mut ev: libc::kevent = unsafe { mem::zeroed() };
@@ -344,6 +634,11 @@ mod kqueue {
             KEvent(ev)
         }
         /// An all-zero entry, for output buffers.
+        ///
+        /// ```
+        /// let out = [isys::KEvent::empty(); 16];
+        /// assert_eq!((out[0].ident(), out[0].data()), (0, 0));
+        /// ```
         pub fn empty() -> Self {
             KEvent::new(0, 0, 0, 0)
         }
@@ -384,7 +679,16 @@ mod kqueue {
         }
     }
 
-    /// `kqueue(2)`, made CLOEXEC.
+    /// `kqueue(2)`, made CLOEXEC with `fcntl(F_SETFD)` (macOS and the BSDs only).
+    ///
+    /// ```
+    /// let kq = isys::kqueue()?;
+    /// assert!(isys::is_cloexec(&kq)?);
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `EMFILE` / `ENFILE` (the process's or the system's fd limit); `ENOMEM`.
     pub fn kqueue() -> Result<OwnedFd> {
         let fd = syscall!(kqueue()).map(owned)?;
         crate::set_cloexec(&fd, true)?;
@@ -392,6 +696,33 @@ mod kqueue {
     }
 
     /// `kevent(2)`: applies `changes` and fills `events`; returns how many events.
+    ///
+    /// Blocks until an event, a signal or the timeout (`None` = forever, `Some(ZERO)` = check
+    /// only); `Ok(0)` means the timeout passed. A change that fails is reported as an event with
+    /// `EV_ERROR` and the errno in [`KEvent::data`] when `events` has room (always with
+    /// `EV_RECEIPT`), else as the call's error.
+    ///
+    /// ```
+    /// use isys::{kevent, kqueue, pipe, write, AsRawFd, KEvent, EVFILT_READ, EV_ADD};
+    /// use std::time::Duration;
+    ///
+    /// let kq = kqueue()?;
+    /// let (r, w) = pipe(true)?;
+    /// let add = KEvent::new(r.as_raw_fd() as usize, EVFILT_READ, EV_ADD, 7);
+    /// let mut events = [KEvent::empty(); 8];
+    /// assert_eq!(kevent(&kq, &[add], &mut events, Some(Duration::ZERO))?, 0);
+    /// write(&w, b"x")?;
+    /// assert_eq!(kevent(&kq, &[], &mut events, Some(Duration::from_secs(5)))?, 1);
+    /// assert_eq!((events[0].udata(), events[0].data()), (7, 1)); // 1 byte to read
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
+    ///
+    /// # Errors
+    /// - `EINTR`: a signal handler ran before any event or the timeout.
+    /// - `EBADF` / `ENOENT` / `EINVAL`: a change names an fd that is not open, an event that is
+    ///   not registered, or a bad filter (when `events` is too small to report it there).
+    /// - `ENOMEM`: no memory for a new registration. `EACCES`: no permission for a process
+    ///   filter.
     pub fn kevent<Fd: AsFd>(
         kq: Fd,
         changes: &[KEvent],

@@ -5,6 +5,16 @@ use std::ffi::{CStr, CString};
 use std::fmt;
 
 /// One result of [`getaddrinfo`].
+///
+/// ```
+/// use isys::{getaddrinfo, libc};
+///
+/// let ai = &getaddrinfo(Some("::1"), Some("53"), libc::AF_UNSPEC, libc::SOCK_DGRAM,
+///                       libc::AI_NUMERICHOST | libc::AI_NUMERICSERV)?[0];
+/// assert_eq!((ai.family, ai.socktype), (libc::AF_INET6, libc::SOCK_DGRAM));
+/// assert_eq!(ai.addr.as_std(), Some("[::1]:53".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct AddrInfo {
     /// `ai_family`.
@@ -20,6 +30,16 @@ pub struct AddrInfo {
 }
 
 /// A `getaddrinfo(3)` failure: the `EAI_*` code and `gai_strerror`'s text.
+///
+/// ```
+/// use isys::{getaddrinfo, libc};
+///
+/// let err = getaddrinfo(Some("not an address"), None, libc::AF_UNSPEC, 0,
+///                       libc::AI_NUMERICHOST).unwrap_err();
+/// assert!(err.is_no_name() && !err.is_temporary());
+/// assert_eq!(err.errno, None); // only set for EAI_SYSTEM
+/// println!("{err}"); // "getaddrinfo: <gai_strerror's text> (code <EAI_NONAME>)"
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddrInfoError {
     /// The `EAI_*` code.
@@ -32,10 +52,25 @@ pub struct AddrInfoError {
 
 impl AddrInfoError {
     /// Whether the name does not exist (`EAI_NONAME`, or glibc's `EAI_NODATA`).
+    ///
+    /// ```
+    /// use isys::{getaddrinfo, libc};
+    ///
+    /// let err = getaddrinfo(Some("x"), None, 0, 0, libc::AI_NUMERICHOST).unwrap_err();
+    /// assert!(err.is_no_name());
+    /// ```
     pub fn is_no_name(&self) -> bool {
         self.code == libc::EAI_NONAME || self.code == EAI_NODATA
     }
-    /// Whether this is a temporary failure (`EAI_AGAIN`).
+    /// Whether this is a temporary failure (`EAI_AGAIN`): the name server did not answer in
+    /// time; asking again later may work.
+    ///
+    /// ```
+    /// use isys::{getaddrinfo, libc};
+    ///
+    /// let err = getaddrinfo(Some("x"), None, 0, 0, libc::AI_NUMERICHOST).unwrap_err();
+    /// assert!(!err.is_temporary()); // a malformed address stays malformed
+    /// ```
     pub fn is_temporary(&self) -> bool {
         self.code == libc::EAI_AGAIN
     }
@@ -56,6 +91,29 @@ impl std::error::Error for AddrInfoError {}
 
 /// `getaddrinfo(3)` for `host` (and optional `service`), with hints `family` (`AF_UNSPEC`
 /// for any), `socktype` (0 for any) and `flags` (`AI_CANONNAME`, `AI_NUMERICHOST`, ...).
+/// The list is copied and released with `freeaddrinfo(3)` before returning.
+///
+/// Blocks while the system resolver works (`/etc/hosts`, DNS, ...), with the resolver's own
+/// timeouts (`/etc/resolv.conf` `options timeout:`/`attempts:`) and no way to cancel it.
+/// `AI_NUMERICHOST` never blocks.
+///
+/// ```
+/// use isys::{getaddrinfo, libc};
+///
+/// let found = getaddrinfo(Some("127.0.0.1"), Some("80"), libc::AF_INET, libc::SOCK_STREAM,
+///                         libc::AI_NUMERICHOST)?;
+/// assert_eq!(found[0].addr.as_std(), Some("127.0.0.1:80".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// An [`AddrInfoError`] with the `EAI_*` code:
+/// - `EAI_NONAME` (and glibc `EAI_NODATA`): no such name, or no address of the asked family;
+///   also for a `host` or `service` with a NUL byte (checked before the call).
+/// - `EAI_AGAIN`: temporary failure (the name server timed out); `EAI_FAIL`: permanent.
+/// - `EAI_SERVICE`: unknown service for the socket type; `EAI_FAMILY`, `EAI_SOCKTYPE`,
+///   `EAI_BADFLAGS`: bad hints.
+/// - `EAI_MEMORY`; `EAI_SYSTEM` with the `errno` (e.g. `EMFILE`).
 pub fn getaddrinfo(
     host: Option<&str>,
     service: Option<&str>,
@@ -140,6 +198,16 @@ pub fn getaddrinfo(
 }
 
 /// `if_nameindex(3)`: every network interface as `(index, name)`.
+///
+/// ```
+/// let ifs = isys::if_nameindex()?;
+/// assert!(ifs.iter().any(|(_, name)| name.starts_with("lo"))); // lo (Linux), lo0 (macOS)
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// `ENOBUFS` / `ENOMEM` when out of memory; `EMFILE` / `ENFILE` for the socket it opens
+/// internally.
 pub fn if_nameindex() -> crate::Result<Vec<(u32, String)>> {
     let ifs = nix::net::if_::if_nameindex()?;
     Ok(ifs
@@ -149,6 +217,19 @@ pub fn if_nameindex() -> crate::Result<Vec<(u32, String)>> {
 }
 
 /// `if_nametoindex(3)`: the index of interface `name`.
+///
+/// ```
+/// use isys::{if_nameindex, if_nametoindex};
+///
+/// let (index, name) = if_nameindex()?.remove(0);
+/// assert_eq!(if_nametoindex(&name)?, index);
+/// assert!(if_nametoindex("no-such-if0").is_err());
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// `ENODEV` (Linux) / `ENXIO` (macOS) when there is no such interface (or the name is longer
+/// than `IFNAMSIZ`); `EMFILE` / `ENFILE` for the socket it opens internally.
 pub fn if_nametoindex(name: &str) -> crate::Result<u32> {
     nix::net::if_::if_nametoindex(name).map(|i| i as u32)
 }

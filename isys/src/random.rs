@@ -8,8 +8,19 @@ use crate::{Errno, Result};
 /// Linux, Android and FreeBSD: `getrandom(buf, len, 0)`, retried on `EINTR` and short reads.
 /// Elsewhere: reads `/dev/urandom` (opened `O_CLOEXEC`, closed before returning).
 ///
+/// Blocks only early in boot, until the kernel's generator has been seeded.
+///
+/// ```
+/// let mut key = [0u8; 32];
+/// isys::getrandom(&mut key)?;
+/// assert_ne!(key, [0u8; 32]);
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
 /// # Errors
-/// The errno of `getrandom(2)`, or of opening or reading `/dev/urandom`.
+/// The errno of `getrandom(2)` (`ENOSYS` on a kernel older than Linux 3.17, `EPERM` under a
+/// seccomp filter that forbids it), or of opening or reading `/dev/urandom` (`ENOENT`,
+/// `EMFILE`/`ENFILE`, `EIO` for a short read). `EINTR` is retried here.
 pub fn getrandom(buf: &mut [u8]) -> Result<()> {
     cfg_if::cfg_if! {
         if #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))] {
@@ -35,6 +46,12 @@ pub fn getrandom(buf: &mut [u8]) -> Result<()> {
 }
 
 /// A random `u16` from [`getrandom`].
+///
+/// ```
+/// let query_id: u16 = isys::random_u16()?;
+/// println!("DNS query id {query_id}");
+/// # Ok::<(), isys::Errno>(())
+/// ```
 ///
 /// # Errors
 /// As [`getrandom`].
