@@ -84,9 +84,12 @@ mod fd_state;
 mod handlers;
 mod multiplexer;
 mod options;
+mod outcome;
 mod signals;
+mod state_visit;
 mod sys;
 mod timers;
+mod waker;
 
 pub use backend::Backend;
 pub use error::{BoxError, Error, HandlerResult, Result};
@@ -94,7 +97,9 @@ pub use event_base::{EventBase, EventBaseBuilder};
 pub use failure::{HandlerFailure, OnError};
 pub use fd_entry::{Event, Exception};
 pub use options::{DispatchOptions, IoOptions};
+pub use outcome::DispatchOutcome;
 pub use signals::SignalHandlerId;
 pub use timers::TimerId;
+pub use waker::Waker;
 
 pub use isys::{fd_readable, fd_writable, wait_until_fd_ready, FdEvent, FdWaitError, Signal};
