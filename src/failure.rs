@@ -28,7 +28,7 @@ pub fn scope_of(error: &(dyn std::error::Error + 'static)) -> ErrorScope {
             iomux::Error::FdTooLarge { .. }
             | iomux::Error::BadFd(_)
             | iomux::Error::FdSys { .. } => ErrorScope::Peer,
-            iomux::Error::Handler(inner) => scope_of(inner.as_ref()),
+            iomux::Error::Handler { source, .. } => scope_of(source.as_ref()),
             _ => ErrorScope::Process,
         };
     }

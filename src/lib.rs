@@ -46,7 +46,8 @@ pub use resolve::dns_query_on;
 /// The names most programs need, for `use iolib::prelude::*`.
 pub mod prelude {
     pub use crate::iomux::{
-        Backend, DispatchOptions, Event, EventBase, Exception, HandlerResult, IoOptions, OnError,
+        Backend, DispatchOptions, DispatchOutcome, Error as MuxError, Event, EventBase, Exception,
+        HandlerFailure, HandlerResult, IoOptions, OnError, TimerId, Waker,
     };
     pub use crate::isys::{self, Errno, Signal};
     pub use crate::sockets::{

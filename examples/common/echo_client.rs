@@ -155,10 +155,7 @@ fn run_helper(
     // becomes ready; they close the socket at the right time.
     if let Err(e) = base.event_dispatch(DispatchOptions::default()) {
         // We'll notify the user if a handler missed catching common conditions.
-        match e
-            .handler_error()
-            .and_then(|h| h.downcast_ref::<SocketError>())
-        {
+        match e.handler_error_as::<SocketError>() {
             Some(SocketError::Hangup) => {
                 println!("Uncaught hangup. Server closed connection on write!")
             }

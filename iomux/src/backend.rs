@@ -5,6 +5,9 @@ use crate::{Error, Result};
 use std::fmt;
 use std::str::FromStr;
 
+/// The environment variable that overrides the default backend.
+const ENV_VAR: &str = "IOMUX_BACKEND";
+
 /// A multiplexer backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -56,12 +59,29 @@ impl Backend {
     /// The backend `IOMUX_BACKEND` names, if set.
     ///
     /// # Errors
-    /// An unknown or uncompiled name.
+    /// An unknown or uncompiled name: [`Error::UnknownBackend`] or
+    /// [`Error::BackendUnavailable`] with `env_var: Some("IOMUX_BACKEND")`, whose message
+    /// starts with the variable and its value (`IOMUX_BACKEND=kqueue2: unknown iomux backend
+    /// ...`).
     pub fn from_env() -> Result<Option<Backend>> {
-        match std::env::var("IOMUX_BACKEND") {
+        match std::env::var(ENV_VAR) {
             Ok(v) if !v.trim().is_empty() => {
-                let b: Backend = v.trim().parse()?;
-                b.check_available()?;
+                let from_env = |e| match e {
+                    Error::UnknownBackend { name, .. } => Error::UnknownBackend {
+                        name,
+                        env_var: Some(ENV_VAR),
+                    },
+                    Error::BackendUnavailable {
+                        backend, available, ..
+                    } => Error::BackendUnavailable {
+                        backend,
+                        available,
+                        env_var: Some(ENV_VAR),
+                    },
+                    other => other,
+                };
+                let b: Backend = v.trim().parse().map_err(from_env)?;
+                b.check_available().map_err(from_env)?;
                 Ok(Some(b))
             }
             _ => Ok(None),
@@ -79,6 +99,7 @@ impl Backend {
                     .map(|b| b.name())
                     .collect::<Vec<_>>()
                     .join(", "),
+                env_var: None,
             })
         }
     }
@@ -98,7 +119,10 @@ impl FromStr for Backend {
             "kqueue" => Ok(Backend::Kqueue),
             "poll" => Ok(Backend::Poll),
             "select" => Ok(Backend::Select),
-            _ => Err(Error::UnknownBackend(s.to_string())),
+            _ => Err(Error::UnknownBackend {
+                name: s.to_string(),
+                env_var: None,
+            }),
         }
     }
 }

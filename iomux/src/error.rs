@@ -2,6 +2,7 @@
 //! what handlers return.
 
 use crate::{Backend, Event};
+use std::fmt;
 use std::os::fd::RawFd;
 
 /// A boxed error a handler can return; `?` on any `std::error::Error + Send + Sync` works.
@@ -53,15 +54,30 @@ pub enum Error {
         event: Event,
     },
     /// An unknown backend name (e.g. in `IOMUX_BACKEND`).
-    #[error("unknown iomux backend {0:?}: expected one of select, poll, epoll, kqueue")]
-    UnknownBackend(String),
+    #[error(
+        "{}unknown iomux backend {name:?}, expected one of select, poll, epoll, kqueue",
+        EnvPrefix(*env_var, name)
+    )]
+    UnknownBackend {
+        /// The name given.
+        name: String,
+        /// The environment variable it came from (`Some("IOMUX_BACKEND")`), or `None` when a
+        /// program passed it.
+        env_var: Option<&'static str>,
+    },
     /// A backend that was not compiled in.
-    #[error("iomux backend {backend} is not compiled in (available: {available})")]
+    #[error(
+        "{}iomux backend {backend} is not compiled in (available: {available})",
+        EnvPrefix(*env_var, backend.name())
+    )]
     BackendUnavailable {
         /// The backend asked for.
         backend: Backend,
         /// The compiled backends.
         available: String,
+        /// The environment variable that asked for it (`Some("IOMUX_BACKEND")`), or `None`
+        /// when a program did.
+        env_var: Option<&'static str>,
     },
     /// `event_dispatch` called from inside a handler.
     #[error("event_dispatch called from inside a handler of the same event base")]
@@ -69,9 +85,18 @@ pub enum Error {
     /// A bad argument.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
-    /// A handler returned this error, which ended `event_dispatch`.
-    #[error("handler failed: {0}")]
-    Handler(#[source] BoxError),
+    /// A handler returned this error, which ended `event_dispatch`. Display names the
+    /// handler: "read handler of fd 7 failed: connection reset by peer".
+    #[error("{}: {source}", HandlerName(*fd, *event))]
+    Handler {
+        /// The fd whose handler failed; `None` for timer and signal handlers.
+        fd: Option<RawFd>,
+        /// The failed handler's event; `None` for timer and signal handlers.
+        event: Option<Event>,
+        /// What the handler returned.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl Error {
@@ -88,12 +113,79 @@ impl Error {
         }
     }
 
-    /// The handler's error, if this is one, for downcasting.
+    /// The handler's error, if this is [`Error::Handler`], for downcasting (or see
+    /// [`handler_error_as`](Self::handler_error_as)).
     pub fn handler_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         match self {
-            Error::Handler(e) => Some(e.as_ref()),
+            Error::Handler { source, .. } => Some(source.as_ref()),
             _ => None,
         }
+    }
+
+    /// The handler's error as a `T`, if this is [`Error::Handler`] and the handler returned a
+    /// `T`: `e.handler_error_as::<sockets::Error>()`.
+    pub fn handler_error_as<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.handler_error()?.downcast_ref()
+    }
+
+    /// The fd this error is about: the failed handler's (`None` for timer and signal
+    /// handlers), or the fd of [`Error::FdSys`], [`Error::BadFd`], [`Error::FdTooLarge`] and
+    /// [`Error::HandlerExists`].
+    pub fn fd(&self) -> Option<RawFd> {
+        match self {
+            Error::Handler { fd, .. } => *fd,
+            Error::FdSys { fd, .. }
+            | Error::BadFd(fd)
+            | Error::FdTooLarge { fd, .. }
+            | Error::HandlerExists { fd, .. } => Some(*fd),
+            _ => None,
+        }
+    }
+
+    /// The event this error is about: the failed handler's (`None` for timer and signal
+    /// handlers), or the event of [`Error::HandlerExists`].
+    pub fn event(&self) -> Option<Event> {
+        match self {
+            Error::Handler { event, .. } => *event,
+            Error::HandlerExists { event, .. } => Some(*event),
+            _ => None,
+        }
+    }
+}
+
+/// "IOMUX_BACKEND=name: " before a backend error that came from the environment.
+struct EnvPrefix<'a>(Option<&'static str>, &'a str);
+
+impl fmt::Display for EnvPrefix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(var) => write!(f, "{var}={}: ", self.1),
+            None => Ok(()),
+        }
+    }
+}
+
+/// "read handler of fd 7 failed", or "timer or signal handler failed" without an fd.
+struct HandlerName(Option<RawFd>, Option<Event>);
+
+impl fmt::Display for HandlerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.0, self.1) {
+            (Some(fd), Some(event)) => write!(f, "{event} handler of fd {fd} failed"),
+            (Some(fd), None) => write!(f, "handler of fd {fd} failed"),
+            (None, _) => f.write_str("timer or signal handler failed"),
+        }
+    }
+}
+
+/// The event's name as IOLib spells its keyword, without the colon: `read`, `write`, `error`.
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Event::Read => "read",
+            Event::Write => "write",
+            Event::Error => "error",
+        })
     }
 }
 

@@ -8,9 +8,11 @@ use crate::fd_entry::FdEntry;
 use crate::multiplexer::Selector;
 use crate::signals::SignalPipe;
 use crate::timers::{TimerHeap, TimerSlot};
+use crate::waker::Shared as WakerShared;
 use crate::{Backend, Result};
 use std::fmt;
 use std::os::fd::RawFd;
+use std::sync::Arc;
 
 /// IOLib's `event-base`: fd handlers, timers and signal handlers on one backend.
 pub struct EventBase {
@@ -24,6 +26,7 @@ pub struct EventBase {
     pub(crate) timeout_handlers: usize,
     pub(crate) user_slots: usize,
     pub(crate) signals: Option<SignalPipe>,
+    pub(crate) waker: Option<Arc<WakerShared>>,
     pub(crate) next_id: u64,
     pub(crate) round: u64,
     pub(crate) dispatch_gen: u64,
@@ -106,6 +109,7 @@ impl EventBase {
             timeout_handlers: 0,
             user_slots: 0,
             signals: None,
+            waker: None,
             next_id: 1,
             round: 0,
             dispatch_gen: 0,

@@ -4,7 +4,7 @@
 use crate::fd_entry::Handler;
 use crate::fd_state::StateSlot;
 use crate::timers::TimerKey;
-use crate::{DispatchOptions, Error, Event, EventBase, Exception, Result};
+use crate::{DispatchOptions, DispatchOutcome, Error, Event, EventBase, Exception, Result};
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
@@ -29,12 +29,19 @@ impl EventBase {
         }
     }
 
-    /// Runs the event loop (IOLib's `event-dispatch`) until [`exit_event_loop`], the options'
-    /// `timeout`, one round with `one_shot`, the base becoming empty with `exit_when_empty`,
-    /// or a handler error (returned as [`Error::Handler`]).
+    /// Runs the event loop (IOLib's `event-dispatch`) until [`exit_event_loop`] (or a
+    /// [`Waker::stop`](crate::Waker::stop)), the options' `timeout`, one round with
+    /// `one_shot`, the base becoming empty with `exit_when_empty`, or a handler error. Says
+    /// which: [`DispatchOutcome`].
+    ///
+    /// # Errors
+    /// [`Error::Handler`] when a handler's error ends the dispatch (see
+    /// [`set_handler_error_policy`](Self::set_handler_error_policy)), naming its fd and
+    /// event; [`Error::Reentrant`] when called from a handler of this base; a failed wait or
+    /// interest change ([`Error::Sys`], [`Error::FdSys`]).
     ///
     /// [`exit_event_loop`]: Self::exit_event_loop
-    pub fn event_dispatch(&mut self, options: DispatchOptions) -> Result<()> {
+    pub fn event_dispatch(&mut self, options: DispatchOptions) -> Result<DispatchOutcome> {
         if self.dispatching {
             return Err(Error::Reentrant);
         }
@@ -46,13 +53,16 @@ impl EventBase {
         r
     }
 
-    fn run(&mut self, opts: DispatchOptions) -> Result<()> {
+    fn run(&mut self, opts: DispatchOptions) -> Result<DispatchOutcome> {
         let deadline = opts.timeout.and_then(|t| Instant::now().checked_add(t));
         let exit_when_empty = opts.exit_when_empty.unwrap_or(self.exit_when_empty);
         let mut wait_failures = 0u32;
         loop {
-            if self.exit_requested || (exit_when_empty && self.has_no_work()) {
-                return Ok(());
+            if self.exit_requested {
+                return Ok(DispatchOutcome::ExitRequested);
+            }
+            if exit_when_empty && self.has_no_work() {
+                return Ok(DispatchOutcome::Empty);
             }
             let wait = self.wait_length(&opts, deadline);
             if wait.is_none() && exit_when_empty && !self.selector.verify_identity() {
@@ -60,7 +70,7 @@ impl EventBase {
                 // kqueue forget those silently) must not keep an otherwise empty base alive.
                 self.prune_closed_fds();
                 if self.has_no_work() {
-                    return Ok(());
+                    return Ok(DispatchOutcome::Empty);
                 }
             }
             if !self.changes.is_empty() {
@@ -92,8 +102,14 @@ impl EventBase {
             if !self.heap.is_empty() {
                 self.run_timers()?;
             }
-            if opts.one_shot || deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(());
+            if self.exit_requested {
+                return Ok(DispatchOutcome::ExitRequested);
+            }
+            if opts.one_shot {
+                return Ok(DispatchOutcome::OneShot);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(DispatchOutcome::Timeout);
             }
         }
     }

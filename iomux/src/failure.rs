@@ -15,7 +15,8 @@ use std::os::fd::{AsRawFd, RawFd};
 /// What the event base does with a handler's error (the answer of a failure policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OnError {
-    /// End `event_dispatch` with [`Error::Handler`] (IOLib's unwinding; the default).
+    /// End `event_dispatch` with [`Error::Handler`], which names the fd and event (IOLib's
+    /// unwinding; the default).
     EndDispatch,
     /// End this fd alone ([`EventBase::drop_fd`]: its handlers and state are dropped, which
     /// closes a socket they own) and go on.
@@ -111,6 +112,21 @@ impl EventBase {
         error: BoxError,
         handler: Option<Handler>,
     ) -> Result<()> {
+        // The base's own fds (the signal pipe, the waker) run signal handlers and the like:
+        // their errors have no fd of the user's and always end the dispatch.
+        let internal = self
+            .fds
+            .get(fd as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|e| e.internal);
+        if internal {
+            drop(handler);
+            return Err(Error::Handler {
+                fd: None,
+                event: None,
+                source: error,
+            });
+        }
         let verdict = match self.failure_policy.as_mut() {
             None => OnError::EndDispatch,
             Some(policy) => policy(&HandlerFailure {
@@ -122,7 +138,11 @@ impl EventBase {
         };
         drop(handler);
         match verdict {
-            OnError::EndDispatch => Err(Error::Handler(error)),
+            OnError::EndDispatch => Err(Error::Handler {
+                fd: Some(fd),
+                event: Some(event),
+                source: error,
+            }),
             OnError::DropFd => {
                 self.drop_fd(fd);
                 Ok(())

@@ -41,7 +41,8 @@
 //! Handlers are called as IOLib calls them, `(fd, event, exception)`, plus `&mut EventBase`,
 //! through which they can add and remove handlers (their own included), timers and signal
 //! handlers, and stop the loop. A handler removed or replaced during a round is not called
-//! again in that round.
+//! again in that round. Another thread wakes or stops the loop with a [`Waker`];
+//! [`EventBase::event_dispatch`] says why it returned ([`DispatchOutcome`]).
 //!
 //! ## Conditions, the same on every backend
 //! Level-triggered everywhere. An error or hang-up reaches an fd's read and write handlers as
@@ -52,8 +53,9 @@
 //! cannot watch (regular files on epoll) are always ready, as poll and select report them.
 //!
 //! ## Failures
-//! A handler returning an error ends [`EventBase::event_dispatch`] with that error, as in
-//! IOLib, unless a failure policy ([`EventBase::set_handler_error_policy`]) says otherwise:
+//! A handler returning an error ends [`EventBase::event_dispatch`] with that error
+//! ([`Error::Handler`], which names the fd and event; [`Error::handler_error_as`] gives the
+//! handler's error back typed), as in IOLib, unless a failure policy ([`EventBase::set_handler_error_policy`]) says otherwise:
 //! [`OnError::DropFd`] ends that fd alone ([`EventBase::drop_fd`]) and the loop goes on.
 //!
 //! ## The fd-closing rule
@@ -84,9 +86,12 @@ mod fd_state;
 mod handlers;
 mod multiplexer;
 mod options;
+mod outcome;
 mod signals;
+mod state_visit;
 mod sys;
 mod timers;
+mod waker;
 
 pub use backend::Backend;
 pub use error::{BoxError, Error, HandlerResult, Result};
@@ -94,7 +99,9 @@ pub use event_base::{EventBase, EventBaseBuilder};
 pub use failure::{HandlerFailure, OnError};
 pub use fd_entry::{Event, Exception};
 pub use options::{DispatchOptions, IoOptions};
+pub use outcome::DispatchOutcome;
 pub use signals::SignalHandlerId;
 pub use timers::TimerId;
+pub use waker::Waker;
 
 pub use isys::{fd_readable, fd_writable, wait_until_fd_ready, FdEvent, FdWaitError, Signal};

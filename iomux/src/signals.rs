@@ -2,7 +2,7 @@
 //! event base watches, so handlers run in the loop, not in signal context; dropping the base
 //! gives the signals back.
 
-use crate::fd_entry::{Handler, IoHandler, Slot};
+use crate::fd_entry::IoHandler;
 use crate::{Error, EventBase, HandlerResult, Result, Signal};
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -41,20 +41,8 @@ impl EventBase {
                 write,
                 handlers: Vec::new(),
             });
-            self.prepare_entry(rfd, true)?;
             let handler: IoHandler = Box::new(|base, _fd, _ev, _exc| base.drain_signals());
-            let id = self.next_id;
-            self.next_id += 1;
-            let entry = self.entry(rfd).expect("prepared above");
-            entry.read = Some(Slot {
-                id,
-                handler: Some(Handler::Plain(handler)),
-                added_round: 0,
-                timeout: None,
-                deadline: None,
-                one_shot: false,
-            });
-            self.sync_interest(rfd)?;
+            self.add_internal_reader(rfd, handler)?;
         }
         let id = self.next_id;
         self.next_id += 1;

@@ -146,7 +146,11 @@ impl EventBase {
                     {
                         t.callback.get_or_insert(cb);
                     }
-                    r.map_err(Error::Handler)?;
+                    r.map_err(|source| Error::Handler {
+                        fd: None,
+                        event: None,
+                        source,
+                    })?;
                 }
                 TimerKey::HandlerTimeout { fd, event, id } => {
                     let Some(slot) = self

@@ -972,7 +972,7 @@ fn backends_are_listed_best_first() {
     }
     assert!(matches!(
         "kqueue2".parse::<Backend>(),
-        Err(Error::UnknownBackend(_))
+        Err(Error::UnknownBackend { .. })
     ));
     #[cfg(target_os = "linux")]
     assert!(matches!(

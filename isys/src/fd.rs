@@ -290,6 +290,14 @@ pub fn pipe(nonblocking: bool) -> Result<(OwnedFd, OwnedFd)> {
     }
 }
 
+/// `eventfd(2)` with `EFD_CLOEXEC | EFD_NONBLOCK`: a counter fd that is readable while its
+/// count is not zero (Linux and Android). Write 8 native-endian bytes to add to the count; a
+/// read of 8 bytes returns the count and resets it.
+#[cfg(linux_like)]
+pub fn eventfd(initval: u32) -> Result<OwnedFd> {
+    syscall!(eventfd(initval, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)).map(owned)
+}
+
 /// `fcntl(fd, F_GETFL)`: the file status flags (`O_NONBLOCK`, `O_APPEND`, ...).
 ///
 /// ```

@@ -1,0 +1,19 @@
+//! Why [`EventBase::event_dispatch`](crate::EventBase::event_dispatch) returned:
+//! [`DispatchOutcome`].
+
+/// Why [`EventBase::event_dispatch`](crate::EventBase::event_dispatch) returned `Ok` (a
+/// handler's error, the other way it ends, is its `Err`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DispatchOutcome {
+    /// [`exit_event_loop`](crate::EventBase::exit_event_loop) was called (by a handler, a
+    /// timer, or before the dispatch), its delay passed, or a [`Waker`](crate::Waker) was
+    /// told to [`stop`](crate::Waker::stop).
+    ExitRequested,
+    /// The dispatch options' `timeout` passed.
+    Timeout,
+    /// The dispatch options asked for `one_shot` and the round is done.
+    OneShot,
+    /// `exit_when_empty` is on and no fd handlers and no timers remain.
+    Empty,
+}
