@@ -39,7 +39,7 @@ fn disconnect(base: &mut EventBase, fd: RawFd, conn: &mut Connection) {
     if !conn.peer.quiet {
         println!("Closing connection to {}:{}", conn.peer.who, conn.peer.port);
     }
-    base.remove_fd_handlers(fd, false, false, false);
+    base.remove_fd_handlers(fd, Handlers::ALL);
     let _ = conn.socket.close();
     base.remove_fd_state(fd);
 }

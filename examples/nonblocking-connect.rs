@@ -80,7 +80,7 @@ fn main() {
                                         FAILURES.fetch_add(1, Ordering::SeqCst);
                                     }
                                 }
-                                base.remove_fd_handlers(fd, false, false, false);
+                                base.remove_fd_handlers(fd, Handlers::ALL);
                                 base.remove_fd_state(fd);
                                 Ok(())
                             },

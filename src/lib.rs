@@ -47,7 +47,7 @@ pub use resolve::dns_query_on;
 pub mod prelude {
     pub use crate::iomux::{
         Backend, DispatchOptions, DispatchOutcome, Error as MuxError, Event, EventBase, Exception,
-        HandlerFailure, HandlerResult, IoOptions, OnError, TimerId, Waker,
+        HandlerFailure, HandlerResult, Handlers, IoOptions, OnError, Timer, TimerId, Waker,
     };
     pub use crate::isys::{self, Errno, Signal};
     pub use crate::sockets::{

@@ -4,7 +4,7 @@
 //! client's fd cannot be watched. Built on [`sockets::Acceptor`].
 
 use crate::failure::scope_of;
-use iomux::{Event, EventBase, Exception, HandlerResult, IoOptions};
+use iomux::{Event, EventBase, Exception, HandlerResult, Handlers, IoOptions, Timer};
 use sockets::{AcceptOutcome, Acceptor, ActiveSocket, ErrorScope, PassiveSocket};
 use std::fmt;
 use std::os::fd::{AsRawFd, RawFd};
@@ -158,7 +158,7 @@ impl Listener {
     /// no listener).
     pub fn unregister(base: &mut EventBase, fd: RawFd) -> Option<PassiveSocket> {
         let listening = base.take_fd_state::<Listening>(fd)?;
-        base.remove_fd_handlers(fd, false, false, false);
+        base.remove_fd_handlers(fd, Handlers::ALL);
         Some(listening.listener.acceptor.into_inner())
     }
 
@@ -228,8 +228,8 @@ fn on_ready(
 
 /// Takes the listener's read handler away for `after`; a one-shot timer puts it back.
 fn pause(base: &mut EventBase, fd: RawFd, after: Duration) {
-    base.remove_fd_handlers(fd, true, false, false);
-    base.add_timer(move |base| resume(base, fd), after, true);
+    base.remove_fd_handlers(fd, Handlers::READ);
+    base.add_timer(Timer::once(after), move |base| resume(base, fd));
 }
 
 /// The pause's timer: puts the read handler back if the listener is still there, and lets

@@ -4,7 +4,7 @@
 //! [`DnsQuery`]; this file only watches its fd with an I/O handler and its deadline with a
 //! one-shot timer, re-registering when the query moves to another socket (UDP to TCP).
 
-use crate::iomux::{Event, EventBase, Exception, TimerId};
+use crate::iomux::{Event, EventBase, Exception, Handlers, Timer, TimerId};
 use crate::isys::{FdEvent, RawFd};
 use crate::sockets::dns::{DnsQuery, QueryOptions, RecordType, Resolver, Response, Step};
 use crate::sockets::{Error as SocketError, Result as SocketResult};
@@ -78,7 +78,7 @@ fn sync(base: &mut EventBase, shared: &Shared) -> SocketResult<()> {
         (want, deadline, stale, old_timer)
     };
     if let Some((fd, _, _)) = stale {
-        base.remove_fd_handlers(fd, false, false, false);
+        base.remove_fd_handlers(fd, Handlers::ALL);
         shared.borrow_mut().registered = None;
     }
     let registered = shared.borrow().registered;
@@ -91,14 +91,10 @@ fn sync(base: &mut EventBase, shared: &Shared) -> SocketResult<()> {
                 // the next round.
                 s.borrow_mut().registered = None;
                 let again = Rc::clone(&s);
-                base.add_timer(
-                    move |base| {
-                        after(base, &again, Step::Pending);
-                        Ok(())
-                    },
-                    Duration::ZERO,
-                    true,
-                );
+                base.add_timer(Timer::once(Duration::ZERO), move |base| {
+                    after(base, &again, Step::Pending);
+                    Ok(())
+                });
                 return Ok(());
             }
             after(base, &s, step);
@@ -115,14 +111,13 @@ fn sync(base: &mut EventBase, shared: &Shared) -> SocketResult<()> {
     if !has_timer {
         let s = Rc::clone(shared);
         let id = base.add_timer(
+            Timer::once(deadline.saturating_duration_since(Instant::now())),
             move |base| {
                 s.borrow_mut().timer = None;
                 let step = s.borrow_mut().query.on_timeout();
                 after(base, &s, step);
                 Ok(())
             },
-            deadline.saturating_duration_since(Instant::now()),
-            true,
         );
         shared.borrow_mut().timer = Some((id, deadline));
     }
@@ -149,7 +144,7 @@ fn teardown(base: &mut EventBase, shared: &Shared) -> Option<OnDone> {
         (d.registered.take(), d.timer.take(), d.on_done.take())
     };
     if let Some((fd, _, _)) = registered {
-        base.remove_fd_handlers(fd, false, false, false);
+        base.remove_fd_handlers(fd, Handlers::ALL);
     }
     if let Some((id, _)) = timer {
         base.remove_timer(id);

@@ -9,7 +9,7 @@ use std::time::Duration;
 fn prelude_names_the_event_base_api() {
     let mut base = EventBase::new().unwrap();
     let waker: Waker = base.waker().unwrap();
-    let timer: TimerId = base.add_timer(|_| Ok(()), Duration::from_secs(60), true);
+    let timer: TimerId = base.add_timer(Timer::once(Duration::from_secs(60)), |_| Ok(()));
     let t = std::thread::spawn(move || waker.stop().unwrap());
     let outcome: DispatchOutcome = base.event_dispatch(DispatchOptions::default()).unwrap();
     t.join().unwrap();

@@ -3,7 +3,7 @@
 //! fallback (the query moves to another fd).
 
 use iolib::dns_query_on;
-use iolib::iomux::{DispatchOptions, EventBase};
+use iolib::iomux::{DispatchOptions, EventBase, Timer};
 use iolib::sockets::dns::{
     Message, QueryOptions, RecordData, RecordType, Resolver, ResourceRecord, CLASS_IN,
 };
@@ -82,47 +82,43 @@ fn queries_complete_on_the_event_base() {
     let mut base = EventBase::new().unwrap();
     let out = Rc::clone(&results);
     // Started from a timer, i.e. from inside event_dispatch.
-    base.add_timer(
-        move |base| {
-            let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts");
-            let o = QueryOptions::new()
-                .nameservers([addr])
-                .search(Vec::<String>::new())
-                .timeout(Duration::from_millis(300))
-                .repeat(2);
-            let silent_o = o
-                .clone()
-                .nameservers([silent_addr])
-                .timeout(Duration::from_millis(100));
-            for (name, opts) in [
-                ("a.test", &o),
-                ("tc.test", &o),
-                ("slow.test", &o),
-                ("quiet.test", &silent_o),
-            ] {
-                let out = Rc::clone(&out);
-                dns_query_on(
-                    base,
-                    &resolver,
-                    name,
-                    RecordType::A,
-                    opts,
-                    move |_base, r| {
-                        let r = r
-                            .map(|resp| (resp.over_tcp, resp.answers()[0].data.clone()))
-                            .map_err(|e| match e {
-                                Error::ResolverTimeout { .. } => "timeout".to_string(),
-                                other => other.to_string(),
-                            });
-                        out.borrow_mut().push((name.to_string(), r));
-                    },
-                )?;
-            }
-            Ok(())
-        },
-        Duration::ZERO,
-        true,
-    );
+    base.add_timer(Timer::once(Duration::ZERO), move |base| {
+        let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts");
+        let o = QueryOptions::new()
+            .nameservers([addr])
+            .search(Vec::<String>::new())
+            .timeout(Duration::from_millis(300))
+            .repeat(2);
+        let silent_o = o
+            .clone()
+            .nameservers([silent_addr])
+            .timeout(Duration::from_millis(100));
+        for (name, opts) in [
+            ("a.test", &o),
+            ("tc.test", &o),
+            ("slow.test", &o),
+            ("quiet.test", &silent_o),
+        ] {
+            let out = Rc::clone(&out);
+            dns_query_on(
+                base,
+                &resolver,
+                name,
+                RecordType::A,
+                opts,
+                move |_base, r| {
+                    let r = r
+                        .map(|resp| (resp.over_tcp, resp.answers()[0].data.clone()))
+                        .map_err(|e| match e {
+                            Error::ResolverTimeout { .. } => "timeout".to_string(),
+                            other => other.to_string(),
+                        });
+                    out.borrow_mut().push((name.to_string(), r));
+                },
+            )?;
+        }
+        Ok(())
+    });
     base.event_dispatch(
         DispatchOptions::default()
             .exit_when_empty(true)

@@ -1,6 +1,6 @@
 //! In-process micro-benchmarks: the line reader against std's `BufReader`, and timers.
 
-use iomux::{DispatchOptions, EventBase};
+use iomux::{DispatchOptions, EventBase, Timer};
 use sockets::ExternalFormat;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -85,9 +85,8 @@ pub fn timers(n: usize) -> (f64, f64) {
     for i in 0..n {
         // Spread over 0..1 ms so the heap has real work.
         base.add_timer(
+            Timer::once(Duration::from_nanos((i as u64 * 7919) % 1_000_000)),
             |_| Ok(()),
-            Duration::from_nanos((i as u64 * 7919) % 1_000_000),
-            true,
         );
     }
     base.event_dispatch(DispatchOptions::default().exit_when_empty(true))
@@ -97,7 +96,10 @@ pub fn timers(n: usize) -> (f64, f64) {
     let start = Instant::now();
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
-        ids.push(base.add_timer(|_| Ok(()), Duration::from_secs(60 + (i as u64 % 60)), true));
+        ids.push(base.add_timer(
+            Timer::once(Duration::from_secs(60 + (i as u64 % 60))),
+            |_| Ok(()),
+        ));
     }
     for id in ids {
         base.remove_timer(id);

@@ -77,7 +77,9 @@ fn run_commands(bytes: &[u8]) {
 
 mod iolib_server {
     use super::*;
-    use iomux::{Backend, DispatchOptions, Event, EventBase, Exception, HandlerResult, IoOptions};
+    use iomux::{
+        Backend, DispatchOptions, Event, EventBase, Exception, HandlerResult, Handlers, IoOptions,
+    };
     use sockets::{make_socket, ActiveSocket, BaseSocket, Connect, MsgFlags, Wait};
     use std::os::fd::RawFd;
 
@@ -95,7 +97,7 @@ mod iolib_server {
                 Ok(n) => c.start += n,
                 Err(e) if e.is_would_block() => {
                     if !base.fd_monitored_for(fd, Event::Write) {
-                        base.remove_fd_handlers(fd, true, false, false);
+                        base.remove_fd_handlers(fd, Handlers::READ);
                         base.set_stateful_io_handler(fd, Event::Write, IoOptions::new(), on_write)?;
                     }
                     return Ok(());
@@ -109,7 +111,7 @@ mod iolib_server {
     }
 
     fn close(base: &mut EventBase, fd: RawFd) -> HandlerResult {
-        base.remove_fd_handlers(fd, false, false, false);
+        base.remove_fd_handlers(fd, Handlers::ALL);
         base.remove_fd_state(fd);
         Ok(())
     }
@@ -150,7 +152,7 @@ mod iolib_server {
         }
         flush(base, c, fd)?;
         if c.start == c.end && base.fd_monitored_for(fd, Event::Write) {
-            base.remove_fd_handlers(fd, false, true, false);
+            base.remove_fd_handlers(fd, Handlers::WRITE);
             base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), on_read)?;
         }
         Ok(())

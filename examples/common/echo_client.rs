@@ -32,15 +32,10 @@ pub fn disconnect(
 ) {
     println!("Disconnecting socket: {}", client.socket);
     if events.is_empty() {
-        base.remove_fd_handlers(fd, true, true, true);
+        base.remove_fd_handlers(fd, Handlers::ALL);
     }
     for ev in events {
-        base.remove_fd_handlers(
-            fd,
-            *ev == Event::Read,
-            *ev == Event::Write,
-            *ev == Event::Error,
-        );
+        base.remove_fd_handlers(fd, Handlers::from(*ev));
     }
     if close {
         client.socket.close_abort();

@@ -25,15 +25,10 @@ pub fn disconnect<T: ClientConn>(
     close: bool,
 ) {
     if events.is_empty() {
-        base.remove_fd_handlers(fd, true, true, true);
+        base.remove_fd_handlers(fd, Handlers::ALL);
     }
     for ev in events {
-        base.remove_fd_handlers(
-            fd,
-            *ev == Event::Read,
-            *ev == Event::Write,
-            *ev == Event::Error,
-        );
+        base.remove_fd_handlers(fd, Handlers::from(*ev));
     }
     if close {
         if !conn.peer().quiet {
@@ -43,7 +38,7 @@ pub fn disconnect<T: ClientConn>(
                 conn.peer().port
             );
         }
-        base.remove_fd_handlers(fd, false, false, false);
+        base.remove_fd_handlers(fd, Handlers::ALL);
         let _ = conn.socket().close();
         base.remove_fd_state(fd);
     }
@@ -109,7 +104,7 @@ pub fn serve_multiplexed<T: ClientConn>(
             p.who,
             p.port
         );
-        base.remove_fd_handlers(fd, false, false, false);
+        base.remove_fd_handlers(fd, Handlers::ALL);
         conn.socket().close_abort();
     }
     // Ensure the server socket is closed, and clean up the multiplexer too.

@@ -8,7 +8,7 @@
 //! decides per error.
 
 use crate::fd_entry::Handler;
-use crate::{BoxError, Error, Event, EventBase, Exception, Result};
+use crate::{BoxError, Error, Event, EventBase, Exception, Handlers, Result};
 use std::fmt;
 use std::os::fd::{AsRawFd, RawFd};
 
@@ -96,7 +96,7 @@ impl EventBase {
     /// Returns whether there was anything to drop.
     pub fn drop_fd(&mut self, fd: impl AsRawFd) -> bool {
         let fd = fd.as_raw_fd();
-        let handlers = self.remove_fd_handlers(fd, false, false, false);
+        let handlers = self.remove_fd_handlers(fd, Handlers::ALL);
         let state = self.remove_fd_state(fd);
         handlers || state
     }

@@ -7,6 +7,32 @@ use crate::{Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::Instant;
 
+bitflags::bitflags! {
+    /// Which handlers of an fd [`EventBase::remove_fd_handlers`] removes.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Handlers: u8 {
+        /// The read handler (IOLib's `:read t`).
+        const READ = 1;
+        /// The write handler (`:write t`).
+        const WRITE = 1 << 1;
+        /// The error handler (`:error t`).
+        const ERROR = 1 << 2;
+        /// All of them (IOLib's call without keywords).
+        const ALL = Self::READ.bits() | Self::WRITE.bits() | Self::ERROR.bits();
+    }
+}
+
+impl From<Event> for Handlers {
+    /// The handler of one event.
+    fn from(event: Event) -> Handlers {
+        match event {
+            Event::Read => Handlers::READ,
+            Event::Write => Handlers::WRITE,
+            Event::Error => Handlers::ERROR,
+        }
+    }
+}
+
 impl EventBase {
     /// Sets the handler for `fd` and `event` (IOLib's `set-io-handler`). `fd` is anything
     /// with a raw fd, or the number itself.
@@ -60,29 +86,37 @@ impl EventBase {
         )
     }
 
-    /// Removes handlers of `fd` (IOLib's `remove-fd-handlers`): those flagged, or all of them
-    /// when no flag is set. Returns whether anything was removed.
-    pub fn remove_fd_handlers(
-        &mut self,
-        fd: impl AsRawFd,
-        read: bool,
-        write: bool,
-        error: bool,
-    ) -> bool {
+    /// Removes the handlers of `fd` that `which` names (IOLib's `remove-fd-handlers`, whose
+    /// `:read`/`:write`/`:error` keywords are [`Handlers::READ`], [`Handlers::WRITE`],
+    /// [`Handlers::ERROR`]; with none of them IOLib removes all: [`Handlers::ALL`]). Returns
+    /// whether anything was removed.
+    ///
+    /// ```
+    /// use iomux::{Event, EventBase, Handlers};
+    /// use std::os::fd::AsRawFd;
+    /// let mut base = EventBase::new()?;
+    /// let (r, _w) = isys::pipe(true)?;
+    /// let fd = r.as_raw_fd();
+    /// base.set_io_handler(fd, Event::Read, |_, _, _, _| Ok(()))?;
+    /// assert!(!base.remove_fd_handlers(fd, Handlers::WRITE)); // it had none
+    /// assert!(base.remove_fd_handlers(fd, Handlers::ALL));
+    /// assert!(!base.fd_monitored(fd));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn remove_fd_handlers(&mut self, fd: impl AsRawFd, which: Handlers) -> bool {
         let fd = fd.as_raw_fd();
         match self.entry(fd) {
             Some(e) if !e.internal => {}
             _ => return false,
         }
-        let all = !read && !write && !error;
         let mut removed = false;
-        if all || read {
+        if which.contains(Handlers::READ) {
             removed |= self.remove_slot(fd, Event::Read);
         }
-        if all || write {
+        if which.contains(Handlers::WRITE) {
             removed |= self.remove_slot(fd, Event::Write);
         }
-        if all || error {
+        if which.contains(Handlers::ERROR) {
             removed |= self.remove_slot(fd, Event::Error);
         }
         removed

@@ -5,7 +5,7 @@
 //! backend; the same test suite runs on each.
 //!
 //! ```
-//! use iomux::{DispatchOptions, Event, EventBase};
+//! use iomux::{DispatchOptions, Event, EventBase, Handlers};
 //! use std::os::fd::AsRawFd;
 //!
 //! let mut base = EventBase::new()?;
@@ -17,7 +17,7 @@
 //!     let mut buf = [0u8; 16];
 //!     let n = isys::read(&r, &mut buf)?;
 //!     assert_eq!(&buf[..n], b"hello");
-//!     base.remove_fd_handlers(fd, false, false, false);
+//!     base.remove_fd_handlers(fd, Handlers::ALL);
 //!     Ok(())
 //! })?;
 //! base.event_dispatch(DispatchOptions::default().exit_when_empty(true))?;
@@ -98,10 +98,11 @@ pub use error::{BoxError, Error, HandlerResult, Result};
 pub use event_base::{EventBase, EventBaseBuilder};
 pub use failure::{HandlerFailure, OnError};
 pub use fd_entry::{Event, Exception};
+pub use handlers::Handlers;
 pub use options::{DispatchOptions, IoOptions};
 pub use outcome::DispatchOutcome;
 pub use signals::SignalHandlerId;
-pub use timers::TimerId;
+pub use timers::{Timer, TimerId};
 pub use waker::Waker;
 
 pub use isys::{fd_readable, fd_writable, wait_until_fd_ready, FdEvent, FdWaitError, Signal};

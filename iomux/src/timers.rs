@@ -26,6 +26,32 @@ struct UserTimer {
     deadline: Instant,
 }
 
+/// When a timer fires: once, or at an interval (IOLib's `add-timer` with and without
+/// `:one-shot t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timer {
+    after: Duration,
+    repeat: bool,
+}
+
+impl Timer {
+    /// Fires once, `after` from now.
+    pub fn once(after: Duration) -> Timer {
+        Timer {
+            after,
+            repeat: false,
+        }
+    }
+
+    /// Fires every `interval`, the first time `interval` from now.
+    pub fn every(interval: Duration) -> Timer {
+        Timer {
+            after: interval,
+            repeat: true,
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct TimerSlot {
     gen: u32,
@@ -33,12 +59,26 @@ pub(crate) struct TimerSlot {
 }
 
 impl EventBase {
-    /// Adds a timer (IOLib's `add-timer`): `f` runs after `after`, then every `after` again
-    /// unless `one_shot`.
-    pub fn add_timer<F>(&mut self, f: F, after: Duration, one_shot: bool) -> TimerId
+    /// Adds a timer (IOLib's `add-timer`): `f` runs once after [`Timer::once`]'s delay
+    /// (IOLib's `:one-shot t`), or every [`Timer::every`]'s interval. A timer may remove itself
+    /// with [`remove_timer`](Self::remove_timer).
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, EventBase, Timer};
+    /// use std::time::Duration;
+    /// let mut base = EventBase::new()?;
+    /// base.add_timer(Timer::once(Duration::from_millis(5)), |base| {
+    ///     base.exit_event_loop(Duration::ZERO);
+    ///     Ok(())
+    /// });
+    /// base.event_dispatch(DispatchOptions::default())?;
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
+    pub fn add_timer<F>(&mut self, timer: Timer, f: F) -> TimerId
     where
         F: FnMut(&mut EventBase) -> HandlerResult + 'static,
     {
+        let (after, one_shot) = (timer.after, !timer.repeat);
         let deadline = Instant::now() + after;
         let index = match self.free_timers.pop() {
             Some(i) => i,

@@ -120,7 +120,7 @@ fn reader(
             && !matches!(&r, Err(e) if e.kind() == ErrorKind::WouldBlock);
         record(&s, r, &buf);
         if end {
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
         }
         Ok(())
     })
@@ -254,7 +254,7 @@ fn regular_file_is_always_ready(b: Backend) {
         let mut buf = [0u8; 64];
         record(&s, file.read(&mut buf), &buf);
         if s.borrow().contains(&Seen::Eof) {
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
         }
         Ok(())
     })
@@ -315,11 +315,11 @@ fn exit_when_empty_ignores_signal_handlers(b: Backend, sig: Signal) {
     eb.set_io_handler(r.as_raw_fd(), Event::Read, move |eb, fd, _, _| {
         let mut buf = [0u8; 4];
         isys::read(&r, &mut buf)?;
-        eb.remove_fd_handlers(fd, false, false, false);
+        eb.remove_fd_handlers(fd, Handlers::ALL);
         Ok(())
     })
     .unwrap();
-    eb.add_timer(|_| Ok(()), Duration::from_millis(20), true);
+    eb.add_timer(Timer::once(Duration::from_millis(20)), |_| Ok(()));
     let start = Instant::now();
     eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_secs(3)))
         .unwrap();

@@ -37,7 +37,7 @@ fn drop_fd_policy_ends_only_the_failing_fd(b: Backend) {
         isys::read(&good_r, &mut buf)?;
         s.set(s.get() + 1);
         if s.get() == 3 {
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
         } else {
             isys::write(&good_w, b"!")?;
         }
@@ -98,7 +98,7 @@ fn continue_policy_keeps_the_handler(b: Backend) {
         if c.get() < 3 {
             return Err("no buffer space for now".into());
         }
-        eb.remove_fd_handlers(fd, false, false, false);
+        eb.remove_fd_handlers(fd, Handlers::ALL);
         Ok(())
     })
     .unwrap();
@@ -119,7 +119,7 @@ fn exit_when_empty_ignores_signal_handlers(b: Backend) {
     let id = eb
         .add_signal_handler(Signal::SIGUSR2, |_, _| Ok(()))
         .unwrap();
-    eb.add_timer(|_| Ok(()), Duration::from_millis(10), true);
+    eb.add_timer(Timer::once(Duration::from_millis(10)), |_| Ok(()));
     assert!(!eb.is_empty());
     let start = std::time::Instant::now();
     eb.event_dispatch(
@@ -148,7 +148,7 @@ fn regular_files_are_always_ready(b: Backend) {
         let mut buf = [0u8; 4];
         let n = std::io::Read::read(&mut &file, &mut buf)?;
         if n == 0 {
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
         }
         g.borrow_mut().extend_from_slice(&buf[..n]);
         Ok(())

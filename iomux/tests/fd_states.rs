@@ -88,7 +88,7 @@ fn the_visitor_gets_the_base(b: Backend) {
         if fd == first {
             // Drop another fd before it is visited, and this one's handler.
             assert!(eb.drop_fd(last));
-            assert!(eb.remove_fd_handlers(fd, false, false, false));
+            assert!(eb.remove_fd_handlers(fd, Handlers::ALL));
             // The lent state is not visible meanwhile.
             assert!(eb.fd_state::<(usize, OwnedFd)>(fd).is_none());
             assert_eq!(eb.fd_states::<(usize, OwnedFd)>().count(), 1);
@@ -107,7 +107,7 @@ fn the_visitor_gets_the_base(b: Backend) {
     assert_eq!(isys::write(&writers[0], b"x"), Ok(1));
     assert_eq!(isys::write(&writers[1], b"x"), Err(isys::Errno::EPIPE));
     assert_eq!(isys::write(&writers[2], b"x"), Err(isys::Errno::EPIPE));
-    eb.remove_fd_handlers(fds[1], false, false, false);
+    eb.remove_fd_handlers(fds[1], Handlers::ALL);
     eb.drop_fd(fds[0]);
     assert!(eb.is_empty());
 }
@@ -141,7 +141,7 @@ fn a_handler_can_visit_the_other_states(b: Backend) {
                 c.lines += 10;
             }
             *o.borrow_mut() = eb.fd_states::<Conn>().map(|(_, c)| c.name).collect();
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
             Ok(())
         },
     )

@@ -43,7 +43,7 @@ fn read_and_write_handler_errors_name_fd_and_event(b: Backend) {
     assert!(matches!(e, Error::Handler { fd: Some(f), event: Some(Event::Read), .. } if f == fd));
     let source = std::error::Error::source(&e).expect("the handler's error is the source");
     assert_eq!(source.to_string(), "connection reset by peer");
-    eb.remove_fd_handlers(fd, false, false, false);
+    eb.remove_fd_handlers(fd, Handlers::ALL);
 
     let wfd = w.as_raw_fd();
     eb.set_io_handler(wfd, Event::Write, |_, _, _, _| {
@@ -92,7 +92,7 @@ fn timeout_and_error_handlers_name_their_event(b: Backend) {
         let (a, peer) = std::os::unix::net::UnixStream::pair().unwrap();
         drop(peer);
         let afd = a.as_raw_fd();
-        eb.remove_fd_handlers(fd, false, false, false);
+        eb.remove_fd_handlers(fd, Handlers::ALL);
         eb.set_error_handler(afd, |_, _, _, _| Err("gone".into()))
             .unwrap();
         let e = dispatch_err(&mut eb);
@@ -116,7 +116,7 @@ fn timer_and_signal_handler_errors_have_no_fd(b: Backend) {
         p.set(p.get() + 1);
         OnError::DropFd
     });
-    eb.add_timer(|_| Err(Box::new(PeerReset)), Duration::ZERO, true);
+    eb.add_timer(Timer::once(Duration::ZERO), |_| Err(Box::new(PeerReset)));
     let e = dispatch_err(&mut eb);
     assert_eq!((e.fd(), e.event()), (None, None), "{b:?}");
     assert_eq!(

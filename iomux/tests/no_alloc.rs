@@ -2,7 +2,7 @@
 //! a counting global allocator around a ping-pong over a socketpair, with a handler
 //! timeout and a repeating timer in play.
 
-use iomux::{Backend, DispatchOptions, Event, EventBase, IoOptions};
+use iomux::{Backend, DispatchOptions, Event, EventBase, IoOptions, Timer};
 use isys::{AsRawFd, MsgFlags};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -60,7 +60,7 @@ fn ping_pong(backend: Backend, rounds: u32) -> (u64, u64, u64) {
         )
         .unwrap();
     }
-    eb.add_timer(|_| Ok(()), Duration::from_millis(1), false);
+    eb.add_timer(Timer::every(Duration::from_millis(1)), |_| Ok(()));
     isys::send(&kick, b"p", MsgFlags::empty()).unwrap();
     let opts = DispatchOptions::default().one_shot(true);
     for _ in 0..1000 {

@@ -32,14 +32,14 @@ fn readiness_on_pipes_and_socketpairs(b: Backend) {
             assert_eq!(ev, Event::Read);
             assert_eq!(exc, None);
             reads1.borrow_mut().push(fd);
-            eb.remove_fd_handlers(fd, true, false, false);
+            eb.remove_fd_handlers(fd, Handlers::READ);
             Ok(())
         })
         .unwrap();
         let reads = reads.clone();
         eb.set_io_handler(s2.as_raw_fd(), Event::Read, move |eb, fd, _, _| {
             reads.borrow_mut().push(fd);
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
             Ok(())
         })
         .unwrap();
@@ -49,7 +49,7 @@ fn readiness_on_pipes_and_socketpairs(b: Backend) {
         eb.set_io_handler(w.as_raw_fd(), Event::Write, move |eb, fd, ev, _| {
             assert_eq!(ev, Event::Write);
             writes.set(writes.get() + 1);
-            eb.remove_fd_handlers(fd, false, true, false);
+            eb.remove_fd_handlers(fd, Handlers::WRITE);
             Ok(())
         })
         .unwrap();
@@ -91,7 +91,7 @@ fn level_triggered_refire(b: Backend) {
         assert_eq!(n, 1);
         c.set(c.get() + 1);
         if c.get() == 3 {
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
         }
         Ok(())
     })
@@ -120,8 +120,8 @@ fn handler_removes_another_fds_handler_in_the_same_round(b: Backend) {
         eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
             calls.set(calls.get() + 1);
             // Whoever runs first removes both: the other must not run in this round.
-            eb.remove_fd_handlers(other, false, false, false);
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(other, Handlers::ALL);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
             Ok(())
         })
         .unwrap();
@@ -148,9 +148,9 @@ fn replaced_handler_is_not_called_in_the_same_round(b: Backend) {
         let other = if fd == fd1 { fd2 } else { fd1 };
         eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
             old_calls.set(old_calls.get() + 1);
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
             // Replace the other fd's handler.
-            if eb.remove_fd_handlers(other, true, false, false) {
+            if eb.remove_fd_handlers(other, Handlers::READ) {
                 let new_calls = new_calls.clone();
                 eb.set_io_handler(other, Event::Read, move |_, _, _, _| {
                     new_calls.set(new_calls.get() + 1);
@@ -188,7 +188,7 @@ fn handler_adds_a_new_fd_and_closes_its_own(b: Backend) {
     let fd = own.as_ref().unwrap().as_raw_fd();
     eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
         // Remove before close (the documented rule), then close by dropping.
-        eb.remove_fd_handlers(fd, false, false, false);
+        eb.remove_fd_handlers(fd, Handlers::ALL);
         drop(own.take());
         let r2 = r2.take().expect("called once");
         let s = s.clone();
@@ -196,7 +196,7 @@ fn handler_adds_a_new_fd_and_closes_its_own(b: Backend) {
             s.set(s.get() + 1);
             let mut buf = [0u8; 16];
             isys::read(&r2, &mut buf)?;
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
             Ok(())
         })?;
         Ok(())
@@ -261,7 +261,7 @@ fn handler_timeouts_fire_and_restart(b: Backend) {
                 Some(Exception::Error) => panic!("unexpected error"),
             }
             if t.get() >= 3 {
-                eb.remove_fd_handlers(fd, false, false, false);
+                eb.remove_fd_handlers(fd, Handlers::ALL);
             }
             Ok(())
         },
@@ -293,14 +293,10 @@ fn timers_fire_in_order(b: Backend) {
     let order = Rc::new(RefCell::new(Vec::new()));
     for (i, ms) in [(3, 30u64), (1, 10), (2, 20), (0, 0)] {
         let order = order.clone();
-        eb.add_timer(
-            move |_| {
-                order.borrow_mut().push(i);
-                Ok(())
-            },
-            Duration::from_millis(ms),
-            true,
-        );
+        eb.add_timer(Timer::once(Duration::from_millis(ms)), move |_| {
+            order.borrow_mut().push(i);
+            Ok(())
+        });
     }
     eb.event_dispatch(
         DispatchOptions::default()
@@ -317,17 +313,13 @@ fn repeating_timer_and_removal_inside_a_timer(b: Backend) {
     let ticks = counter();
     let id_cell: Rc<Cell<Option<TimerId>>> = Rc::new(Cell::new(None));
     let (t, idc) = (ticks.clone(), id_cell.clone());
-    let id = eb.add_timer(
-        move |eb| {
-            t.set(t.get() + 1);
-            if t.get() == 4 {
-                assert!(eb.remove_timer(idc.get().unwrap()));
-            }
-            Ok(())
-        },
-        Duration::from_millis(10),
-        false,
-    );
+    let id = eb.add_timer(Timer::every(Duration::from_millis(10)), move |eb| {
+        t.set(t.get() + 1);
+        if t.get() == 4 {
+            assert!(eb.remove_timer(idc.get().unwrap()));
+        }
+        Ok(())
+    });
     id_cell.set(Some(id));
     eb.event_dispatch(
         DispatchOptions::default()
@@ -340,22 +332,14 @@ fn repeating_timer_and_removal_inside_a_timer(b: Backend) {
     // A timer removing another timer before it fires.
     let fired = counter();
     let f = fired.clone();
-    let victim = eb.add_timer(
-        move |_| {
-            f.set(f.get() + 1);
-            Ok(())
-        },
-        Duration::from_millis(40),
-        true,
-    );
-    eb.add_timer(
-        move |eb| {
-            assert!(eb.remove_timer(victim));
-            Ok(())
-        },
-        Duration::from_millis(5),
-        true,
-    );
+    let victim = eb.add_timer(Timer::once(Duration::from_millis(40)), move |_| {
+        f.set(f.get() + 1);
+        Ok(())
+    });
+    eb.add_timer(Timer::once(Duration::from_millis(5)), move |eb| {
+        assert!(eb.remove_timer(victim));
+        Ok(())
+    });
     eb.event_dispatch(
         DispatchOptions::default()
             .exit_when_empty(true)
@@ -382,7 +366,7 @@ fn dispatch_options(b: Backend) {
         .unwrap();
     assert!(t.elapsed() < Duration::from_millis(500));
     // one_shot: one round, even with a far timer.
-    eb.add_timer(|_| Ok(()), Duration::from_secs(60), true);
+    eb.add_timer(Timer::once(Duration::from_secs(60)), |_| Ok(()));
     let rounds = eb.rounds();
     eb.event_dispatch(
         DispatchOptions::default()
@@ -402,7 +386,7 @@ fn dispatch_options(b: Backend) {
     assert!(eb.rounds() - rounds >= 5, "{} rounds", eb.rounds() - rounds);
     // min_step keeps waits long: a timer due every 1 ms cannot make rounds shorter.
     let mut eb = base(b);
-    eb.add_timer(|_| Ok(()), Duration::from_millis(1), false);
+    eb.add_timer(Timer::every(Duration::from_millis(1)), |_| Ok(()));
     let rounds = eb.rounds();
     eb.event_dispatch(
         DispatchOptions::default()
@@ -413,15 +397,11 @@ fn dispatch_options(b: Backend) {
     assert!(eb.rounds() - rounds <= 4, "{} rounds", eb.rounds() - rounds);
     // exit_event_loop from a timer, with a delay.
     let mut eb = base(b);
-    eb.add_timer(
-        |eb| {
-            eb.exit_event_loop(Duration::from_millis(30));
-            Ok(())
-        },
-        Duration::from_millis(10),
-        true,
-    );
-    eb.add_timer(|_| Ok(()), Duration::from_secs(60), true);
+    eb.add_timer(Timer::once(Duration::from_millis(10)), |eb| {
+        eb.exit_event_loop(Duration::from_millis(30));
+        Ok(())
+    });
+    eb.add_timer(Timer::once(Duration::from_secs(60)), |_| Ok(()));
     let t = Instant::now();
     eb.event_dispatch(DispatchOptions::default()).unwrap();
     let took = t.elapsed();
@@ -435,7 +415,7 @@ fn dispatch_options(b: Backend) {
         .exit_when_empty(true)
         .build()
         .unwrap();
-    eb.add_timer(|_| Ok(()), Duration::from_millis(5), true);
+    eb.add_timer(Timer::once(Duration::from_millis(5)), |_| Ok(()));
     eb.event_dispatch(DispatchOptions::default()).unwrap();
     assert!(eb.is_empty());
 }
@@ -445,14 +425,10 @@ fn iolib_timeout_tests(b: Backend) {
     let mut eb = base(b);
     let fired = counter();
     let f = fired.clone();
-    eb.add_timer(
-        move |_| {
-            f.set(1);
-            Ok(())
-        },
-        Duration::from_millis(100),
-        true,
-    );
+    eb.add_timer(Timer::once(Duration::from_millis(100)), move |_| {
+        f.set(1);
+        Ok(())
+    });
     eb.event_dispatch(DispatchOptions::default().one_shot(true))
         .unwrap();
     assert_eq!(fired.get(), 1);
@@ -460,14 +436,10 @@ fn iolib_timeout_tests(b: Backend) {
     let mut eb = base(b);
     let fired = counter();
     let f = fired.clone();
-    eb.add_timer(
-        move |_| {
-            f.set(1);
-            Ok(())
-        },
-        Duration::from_millis(100),
-        true,
-    );
+    eb.add_timer(Timer::once(Duration::from_millis(100)), move |_| {
+        f.set(1);
+        Ok(())
+    });
     eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(40)))
         .unwrap();
     assert_eq!(fired.get(), 0);
@@ -475,14 +447,10 @@ fn iolib_timeout_tests(b: Backend) {
     let mut eb = base(b);
     let count = counter();
     let c = count.clone();
-    eb.add_timer(
-        move |_| {
-            c.set(c.get() + 1);
-            Ok(())
-        },
-        Duration::from_millis(100),
-        false,
-    );
+    eb.add_timer(Timer::every(Duration::from_millis(100)), move |_| {
+        c.set(c.get() + 1);
+        Ok(())
+    });
     eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(250)))
         .unwrap();
     assert_eq!(count.get(), 2);
@@ -531,14 +499,10 @@ fn signal_handler_delivery(b: Backend, sig: Signal) {
             Ok(())
         })
         .unwrap();
-    eb.add_timer(
-        move |_| {
-            isys::kill(isys::getpid(), sig)?;
-            Ok(())
-        },
-        Duration::from_millis(20),
-        true,
-    );
+    eb.add_timer(Timer::once(Duration::from_millis(20)), move |_| {
+        isys::kill(isys::getpid(), sig)?;
+        Ok(())
+    });
     eb.event_dispatch(DispatchOptions::default().timeout(LONG))
         .unwrap();
     assert_eq!(got.get(), Some(sig));
@@ -570,7 +534,7 @@ fn error_event_on_a_reset_socket(b: Backend) {
         let errno = got.err().and_then(|e| e.raw_os_error());
         s1.borrow_mut()
             .push((ev, exc, errno.map(isys::Errno::from_raw)));
-        eb.remove_fd_handlers(fd, false, false, false);
+        eb.remove_fd_handlers(fd, Handlers::ALL);
         Ok(())
     })
     .unwrap();
@@ -673,7 +637,7 @@ fn fd_closed_while_registered_does_not_spin_or_fire_for_reuse(b: Backend) {
     let f = fresh.clone();
     eb.set_io_handler(num, Event::Read, move |eb, fd, _, _| {
         f.set(f.get() + 1);
-        eb.remove_fd_handlers(fd, false, false, false);
+        eb.remove_fd_handlers(fd, Handlers::ALL);
         Ok(())
     })
     .unwrap();
@@ -721,8 +685,8 @@ fn registration_errors(b: Backend) {
             Err(Error::BadFd(_))
         ));
     }
-    assert!(eb.remove_fd_handlers(r.as_raw_fd(), false, false, false));
-    assert!(!eb.remove_fd_handlers(r.as_raw_fd(), false, false, false));
+    assert!(eb.remove_fd_handlers(r.as_raw_fd(), Handlers::ALL));
+    assert!(!eb.remove_fd_handlers(r.as_raw_fd(), Handlers::ALL));
     // A handler error ends the dispatch with it.
     let (r2, w2) = isys::pipe(true).unwrap();
     isys::write(&w2, b"!").unwrap();
@@ -736,18 +700,14 @@ fn registration_errors(b: Backend) {
     assert!(e.to_string().contains("handler gave up"), "{e}");
     assert!(e.handler_error().is_some());
     // Re-entrant dispatch is refused.
-    eb.remove_fd_handlers(r2.as_raw_fd(), false, false, false);
-    eb.add_timer(
-        |eb| {
-            assert!(matches!(
-                eb.event_dispatch(DispatchOptions::default()),
-                Err(Error::Reentrant)
-            ));
-            Ok(())
-        },
-        Duration::ZERO,
-        true,
-    );
+    eb.remove_fd_handlers(r2.as_raw_fd(), Handlers::ALL);
+    eb.add_timer(Timer::once(Duration::ZERO), |eb| {
+        assert!(matches!(
+            eb.event_dispatch(DispatchOptions::default()),
+            Err(Error::Reentrant)
+        ));
+        Ok(())
+    });
     eb.event_dispatch(
         DispatchOptions::default()
             .exit_when_empty(true)
@@ -787,7 +747,7 @@ fn thousand_sockets_at_once(b: Backend) {
         let r = eb.set_io_handler(a.as_raw_fd(), Event::Read, move |eb, fd, _, _| {
             // Level-triggered: removing the handler is enough, no need to drain.
             hits.set(hits.get() + 1);
-            eb.remove_fd_handlers(fd, false, false, false);
+            eb.remove_fd_handlers(fd, Handlers::ALL);
             Ok(())
         });
         match r {
@@ -838,7 +798,7 @@ fn echo_read(
     let n = isys::recv(&st.sock, &mut tmp, MsgFlags::empty())?;
     if n == 0 {
         // Peer is done: remove handlers, then the state (closing the socket).
-        eb.remove_fd_handlers(fd, false, false, false);
+        eb.remove_fd_handlers(fd, Handlers::ALL);
         assert!(eb.remove_fd_state(fd));
         return Ok(());
     }
@@ -859,7 +819,7 @@ fn echo_write(
     let n = isys::send(&st.sock, &st.buf, MsgFlags::empty())?;
     st.buf.drain(..n);
     if st.buf.is_empty() {
-        eb.remove_fd_handlers(fd, false, true, false);
+        eb.remove_fd_handlers(fd, Handlers::WRITE);
     }
     Ok(())
 }

@@ -127,7 +127,7 @@ fn a_waker_is_no_work(b: Backend) {
         .unwrap();
     assert_eq!(outcome, DispatchOutcome::Empty, "{b:?}");
     // And a wake while a timer is the only work lets the timer end the loop as usual.
-    eb.add_timer(|_| Ok(()), Duration::from_millis(60), true);
+    eb.add_timer(Timer::once(Duration::from_millis(60)), |_| Ok(()));
     let t = later(&waker, Duration::from_millis(10), |w| w.wake().unwrap());
     let start = Instant::now();
     let outcome = eb
@@ -214,14 +214,10 @@ fn outcomes_say_why_dispatch_returned(b: Backend) {
     );
     // ExitRequested: from a timer, after a delay, before the dispatch, and within a one-shot
     // round (the exit wins over one_shot).
-    eb.add_timer(
-        |eb| {
-            eb.exit_event_loop(Duration::ZERO);
-            Ok(())
-        },
-        Duration::from_millis(5),
-        true,
-    );
+    eb.add_timer(Timer::once(Duration::from_millis(5)), |eb| {
+        eb.exit_event_loop(Duration::ZERO);
+        Ok(())
+    });
     assert_eq!(
         eb.event_dispatch(DispatchOptions::default().timeout(LONG))
             .unwrap(),
@@ -239,22 +235,18 @@ fn outcomes_say_why_dispatch_returned(b: Backend) {
             .unwrap(),
         DispatchOutcome::ExitRequested
     );
-    eb.add_timer(
-        |eb| {
-            eb.exit_event_loop(Duration::ZERO);
-            Ok(())
-        },
-        Duration::ZERO,
-        true,
-    );
+    eb.add_timer(Timer::once(Duration::ZERO), |eb| {
+        eb.exit_event_loop(Duration::ZERO);
+        Ok(())
+    });
     assert_eq!(
         eb.event_dispatch(DispatchOptions::default().one_shot(true).timeout(LONG))
             .unwrap(),
         DispatchOutcome::ExitRequested
     );
     // Empty: once the last handler goes, and at once on an empty base.
-    eb.remove_fd_handlers(_r.as_raw_fd(), false, false, false);
-    eb.add_timer(|_| Ok(()), Duration::from_millis(5), true);
+    eb.remove_fd_handlers(_r.as_raw_fd(), Handlers::ALL);
+    eb.add_timer(Timer::once(Duration::from_millis(5)), |_| Ok(()));
     assert_eq!(
         eb.event_dispatch(
             DispatchOptions::default()
