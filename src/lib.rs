@@ -32,9 +32,11 @@
 
 mod failure;
 mod listener;
+mod reuse_port;
 
 pub use failure::{drop_failing_peers, scope_of};
 pub use listener::{Listener, ListenerError, DEFAULT_MAX_ACCEPTS_PER_WAKEUP};
+pub use reuse_port::reuse_port_listeners;
 
 pub use iomux;
 pub use isys;

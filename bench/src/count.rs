@@ -247,6 +247,26 @@ fn all_servers(build: bool) -> Vec<Server> {
                 own: false,
             });
         }
+        // ex8's structure on two event bases, one per thread, sharing the port
+        // (`--threads 2`, SO_REUSEPORT): counts add up both threads' work.
+        v.push(Server {
+            key: "ex8t2-epoll".into(),
+            label: "ex8-server --threads 2 (epoll)".into(),
+            program: ex8.clone(),
+            args: [
+                "--port",
+                "0",
+                "--quiet",
+                "--backlog",
+                "4096",
+                "--threads",
+                "2",
+            ]
+            .map(String::from)
+            .to_vec(),
+            backend: Some("epoll"),
+            own: false,
+        });
     } else {
         eprintln!("count: no ex8-server binary: its rows are skipped");
     }

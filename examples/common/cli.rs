@@ -19,6 +19,9 @@ pub struct Args {
     /// The bound on input all clients together may hold in unfinished lines
     /// (`--max-buffered BYTES`, servers only; 64 MiB by default).
     pub max_buffered: usize,
+    /// Event bases, one per thread, sharing the port through `SO_REUSEPORT` (`--threads N`,
+    /// ex6–ex8 only; 1 by default).
+    pub threads: usize,
 }
 
 /// The servers' default `--max-buffered`: 64 MiB of unfinished lines across all clients.
@@ -28,7 +31,7 @@ fn usage(prog: &str, server: bool, err: &str) -> ! {
     eprintln!("{prog}: {err}");
     if server {
         eprintln!(
-            "usage: {prog} [--port PORT] [--quiet] [--backlog N] [--max-buffered BYTES]   (PORT 0 = any free port)"
+            "usage: {prog} [--port PORT] [--quiet] [--backlog N] [--max-buffered BYTES] [--threads N]   (PORT 0 = any free port)"
         );
     } else {
         eprintln!("usage: {prog} [--host HOST] [--port PORT]");
@@ -46,6 +49,7 @@ fn parse(server: bool) -> Args {
         quiet: false,
         backlog: sockets::DEFAULT_BACKLOG,
         max_buffered: DEFAULT_MAX_BUFFERED,
+        threads: 1,
     };
     while let Some(a) = argv.next() {
         match a.as_str() {
@@ -78,6 +82,15 @@ fn parse(server: bool) -> Args {
                 args.max_buffered = v
                     .parse()
                     .unwrap_or_else(|_| usage(&prog, server, &format!("bad byte count {v:?}")));
+            }
+            "--threads" if server => {
+                let v = argv
+                    .next()
+                    .unwrap_or_else(|| usage(&prog, server, "--threads needs a value"));
+                args.threads =
+                    v.parse().ok().filter(|&n| n >= 1).unwrap_or_else(|| {
+                        usage(&prog, server, &format!("bad thread count {v:?}"))
+                    });
             }
             "-h" | "--help" => usage(&prog, server, "help"),
             other => usage(&prog, server, &format!("unknown argument {other:?}")),

@@ -31,6 +31,7 @@ pub struct Peer {
 
 impl Peer {
     /// Prints a per-connection log line unless `--quiet`.
+    #[inline]
     pub fn say(&self, msg: std::fmt::Arguments<'_>) {
         if !self.quiet {
             println!("{msg}");

@@ -8,6 +8,15 @@ use crate::common::{disconnect, ClientConn, Peer};
 use iolib::prelude::*;
 use std::os::fd::RawFd;
 
+/// A per-connection log line, formatted only without `--quiet`.
+macro_rules! log {
+    ($buf:expr, $($t:tt)*) => {
+        if !$buf.peer.quiet {
+            println!($($t)*);
+        }
+    };
+}
+
 /// The io-buffer's storage (the Lisp closure's lexical bindings).
 pub struct Ex8IoBuffer {
     socket: ActiveSocket,
@@ -86,10 +95,12 @@ fn read_some_bytes(
             // End of file may be the client's half-close, expecting the data we hold: if
             // nothing is left to write we are done; otherwise stop reading and let the write
             // handler finish, then close.
-            buf.peer.say(format_args!(
+            log!(
+                buf,
                 "Client {}:{} produced end-of-file on a read.",
-                buf.peer.who, buf.peer.port
-            ));
+                buf.peer.who,
+                buf.peer.port
+            );
             if buf.read_index == buf.write_index {
                 disconnect(base, fd, buf, &[], true);
             } else {
@@ -100,19 +111,23 @@ fn read_some_bytes(
             return Ok(());
         }
         Ok(n) => {
-            buf.peer.say(format_args!(
+            log!(
+                buf,
                 "Read {n} bytes from {}:{}",
-                buf.peer.who, buf.peer.port
-            ));
+                buf.peer.who,
+                buf.peer.port
+            );
             buf.read_index += n;
         }
         // Readiness was stale: nothing to read after all.
         Err(e) if e.is_would_block() => return Ok(()),
         Err(SocketError::ConnectionReset) => {
-            buf.peer.say(format_args!(
+            log!(
+                buf,
                 "Client {}:{}: connection reset by peer.",
-                buf.peer.who, buf.peer.port
-            ));
+                buf.peer.who,
+                buf.peer.port
+            );
             disconnect(base, fd, buf, &[], true);
             return Ok(());
         }
@@ -156,10 +171,12 @@ fn write_some_bytes(
     exception: Option<Exception>,
 ) -> HandlerResult {
     if exception == Some(Exception::Error) {
-        buf.peer.say(format_args!(
+        log!(
+            buf,
             "Client {}:{}: connection reset by peer.",
-            buf.peer.who, buf.peer.port
-        ));
+            buf.peer.who,
+            buf.peer.port
+        );
         disconnect(base, fd, buf, &[], true);
         return Ok(());
     }
@@ -169,31 +186,32 @@ fn write_some_bytes(
         let pending = &buf.echo_buf[buf.write_index..buf.read_index];
         match buf.socket.send_to(pending, MsgFlags::empty()) {
             Ok(n) => {
-                buf.peer.say(format_args!(
-                    "Wrote {n} bytes to {}:{}",
-                    buf.peer.who, buf.peer.port
-                ));
+                log!(buf, "Wrote {n} bytes to {}:{}", buf.peer.who, buf.peer.port);
                 buf.write_index += n;
             }
             // isys:ewouldblock: the socket was not ready after all. Try again later.
             Err(e) if e.is_would_block() => {
-                buf.peer.say(format_args!("write-some-bytes: ewouldblock"));
+                log!(buf, "write-some-bytes: ewouldblock");
                 return Ok(());
             }
             Err(SocketError::ConnectionReset) => {
-                buf.peer.say(format_args!(
+                log!(
+                    buf,
                     "Client {}:{}: connection reset by peer.",
-                    buf.peer.who, buf.peer.port
-                ));
+                    buf.peer.who,
+                    buf.peer.port
+                );
                 disconnect(base, fd, buf, &[], true);
                 return Ok(());
             }
             // isys:epipe: a client that does not accept data will never send any again.
             Err(e) if e.errno() == Some(Errno::EPIPE) => {
-                buf.peer.say(format_args!(
+                log!(
+                    buf,
                     "Client {}:{} got hangup on write.",
-                    buf.peer.who, buf.peer.port
-                ));
+                    buf.peer.who,
+                    buf.peer.port
+                );
                 disconnect(base, fd, buf, &[], true);
                 return Ok(());
             }

@@ -4,7 +4,10 @@
 use crate::fd_entry::Handler;
 use crate::fd_state::StateSlot;
 use crate::timers::TimerKey;
-use crate::{DispatchOptions, DispatchOutcome, Error, Event, EventBase, Exception, Result};
+use crate::{
+    DispatchOptions, DispatchOutcome, Error, Event, EventBase, Exception, HandlerResult, Result,
+};
+use std::any::Any;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
@@ -232,12 +235,78 @@ impl EventBase {
     /// Calls the handler of `fd`/`event` if it was registered before this round's wait,
     /// lending a stateful handler the fd's state; puts both back afterwards unless they were
     /// removed or replaced meanwhile.
+    ///
+    /// The fast path (no timeout, not one-shot, the state present, both still in place after
+    /// the call, `Ok`) looks the entry up once before and once after the call and moves only
+    /// the handler's and the state's boxes; everything else is `call_io_general`.
+    #[inline]
     pub(crate) fn call_io(
         &mut self,
         fd: RawFd,
         event: Event,
         exc: Option<Exception>,
     ) -> Result<()> {
+        let round = self.round;
+        let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
+            return Ok(());
+        };
+        let (slot, state) = entry.slot_and_state(event);
+        let Some(slot) = slot.as_mut() else {
+            return Ok(());
+        };
+        if slot.added_round >= round || slot.one_shot || slot.timeout.is_some() {
+            return self.call_io_general(fd, event, exc);
+        }
+        let id = slot.id;
+        match &slot.handler {
+            Some(Handler::Stateful(_)) if matches!(state, StateSlot::Present(_)) => {}
+            Some(Handler::Plain(_)) => {}
+            _ => return self.call_io_general(fd, event, exc),
+        }
+        match slot.handler.take() {
+            Some(Handler::Stateful(mut h)) => {
+                let StateSlot::Present(mut b) = std::mem::replace(state, StateSlot::InUse) else {
+                    unreachable!("checked above")
+                };
+                let r = h(self, b.as_mut(), fd, event, exc);
+                if r.is_ok() {
+                    if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
+                        let (slot, state) = entry.slot_and_state(event);
+                        if let (Some(s), StateSlot::InUse) = (slot.as_mut(), &*state) {
+                            if s.id == id && s.handler.is_none() {
+                                // Both replace values that own nothing (`None`, `InUse`).
+                                std::mem::forget(s.handler.replace(Handler::Stateful(h)));
+                                std::mem::forget(std::mem::replace(state, StateSlot::Present(b)));
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+                self.put_back(fd, event, exc, id, false, Handler::Stateful(h), Some(b), r)
+            }
+            Some(Handler::Plain(mut h)) => {
+                let r = h(self, fd, event, exc);
+                if r.is_ok() {
+                    if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
+                        if let Some(s) = entry.slot_mut(event).as_mut() {
+                            if s.id == id && s.handler.is_none() {
+                                std::mem::forget(s.handler.replace(Handler::Plain(h)));
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+                self.put_back(fd, event, exc, id, false, Handler::Plain(h), None, r)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// `call_io` for everything off its fast path: one-shot handlers, timeouts, a handler
+    /// added this round, a stateful handler without its state.
+    #[cold]
+    #[inline(never)]
+    fn call_io_general(&mut self, fd: RawFd, event: Event, exc: Option<Exception>) -> Result<()> {
         let round = self.round;
         let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
             return Ok(());
@@ -276,22 +345,38 @@ impl EventBase {
                 None => h(self, &mut NoState, fd, event, exc),
             },
         };
+        self.put_back(fd, event, exc, id, one_shot, handler, state, r)
+    }
+
+    /// After a handler call: puts the handler (unless one-shot, removed or replaced) and the
+    /// lent state back, drops what is no longer anyone's, and hands an error to the failure
+    /// policy.
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    #[inline(never)]
+    fn put_back(
+        &mut self,
+        fd: RawFd,
+        event: Event,
+        exc: Option<Exception>,
+        id: u64,
+        one_shot: bool,
+        handler: Handler,
+        mut state: Option<Box<dyn Any>>,
+        r: HandlerResult,
+    ) -> Result<()> {
         let mut spare = Some(handler);
         if let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) {
             if !one_shot {
                 if let Some(slot) = entry.slot_mut(event).as_mut() {
                     if slot.id == id && slot.handler.is_none() {
-                        // Replaces a `None`: nothing to drop (and no call to drop it).
-                        std::mem::forget(std::mem::replace(&mut slot.handler, spare.take()));
+                        slot.handler = spare.take();
                     }
                 }
             }
             if let Some(b) = state.take() {
                 match entry.state {
-                    // Replaces `InUse`, which owns nothing.
-                    StateSlot::InUse => {
-                        std::mem::forget(std::mem::replace(&mut entry.state, StateSlot::Present(b)))
-                    }
+                    StateSlot::InUse => entry.state = StateSlot::Present(b),
                     // Removed while lent: dropped below, with the entry if nothing is left.
                     StateSlot::InUseRemoved => {
                         entry.state = StateSlot::Empty;
@@ -305,16 +390,9 @@ impl EventBase {
                 }
             }
         }
-        if let Some(state) = state {
-            drop(state);
-        }
+        drop(state);
         match r {
-            Ok(()) => {
-                if let Some(handler) = spare {
-                    drop(handler);
-                }
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(e) => self.handler_failed(fd, event, exc, e, spare),
         }
     }

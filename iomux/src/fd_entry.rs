@@ -79,6 +79,7 @@ pub(crate) struct FdEntry {
 }
 
 impl FdEntry {
+    #[inline]
     pub(crate) fn slot_mut(&mut self, event: Event) -> &mut Option<Slot> {
         match event {
             Event::Read => &mut self.read,
@@ -86,6 +87,17 @@ impl FdEntry {
             Event::Error => &mut self.error,
         }
     }
+    /// The slot of `event` and the fd's state, borrowed together.
+    #[inline]
+    pub(crate) fn slot_and_state(&mut self, event: Event) -> (&mut Option<Slot>, &mut StateSlot) {
+        let slot = match event {
+            Event::Read => &mut self.read,
+            Event::Write => &mut self.write,
+            Event::Error => &mut self.error,
+        };
+        (slot, &mut self.state)
+    }
+    #[inline]
     pub(crate) fn slot(&self, event: Event) -> &Option<Slot> {
         match event {
             Event::Read => &self.read,
@@ -93,6 +105,7 @@ impl FdEntry {
             Event::Error => &self.error,
         }
     }
+    #[inline]
     pub(crate) fn wanted(&self) -> Option<Interest> {
         if self.read.is_none() && self.write.is_none() && self.error.is_none() {
             return None;
@@ -103,6 +116,7 @@ impl FdEntry {
         })
     }
     /// Nothing left to keep: no handlers, nothing in the kernel, no state.
+    #[inline]
     pub(crate) fn removable(&self) -> bool {
         self.registered.is_none()
             && self.wanted().is_none()
@@ -118,6 +132,7 @@ impl FdEntry {
 const MAX_FD_INDEX: usize = 1 << 24;
 
 impl EventBase {
+    #[inline]
     pub(crate) fn entry(&mut self, fd: RawFd) -> Option<&mut FdEntry> {
         self.fds.get_mut(usize::try_from(fd).ok()?)?.as_mut()
     }
@@ -160,31 +175,56 @@ impl EventBase {
     /// change waits in the changelist (so removing a handler added in the same round costs
     /// nothing), except that the last handler leaves the kernel set at once, while the fd is
     /// surely still open (callers close right after).
+    #[inline]
     pub(crate) fn remove_slot(&mut self, fd: RawFd, event: Event) -> bool {
-        let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
+        let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
             return false;
         };
-        let Some(slot) = entry.slot_mut(event).take() else {
+        let slot = entry.slot_mut(event);
+        let Some(s) = slot.as_ref() else {
             return false;
         };
+        let timed = s.timeout.is_some();
+        // Dropped in place: no copy of the slot out of the entry.
+        *slot = None;
         if !entry.internal {
             self.user_slots -= 1;
         }
-        if slot.timeout.is_some() {
+        if timed {
             self.timeout_handlers -= 1;
         }
         let wanted = entry.wanted();
-        if wanted.is_none() && entry.registered.is_some() {
-            entry.registered = None;
-            let _ = self.selector.deregister(fd);
-        } else if entry.registered != wanted && !entry.dirty {
-            entry.dirty = true;
-            self.changes.push(fd);
-        }
-        if entry.removable() {
-            self.fds[fd as usize] = None;
+        if wanted.is_none() {
+            self.forget_entry(fd);
+        } else if entry.registered != wanted {
+            if !entry.dirty {
+                entry.dirty = true;
+                self.changes.push(fd);
+            }
+        } else if entry.dirty && self.changes.last() == Some(&fd) {
+            // Undoes the change just recorded (a write handler added and removed within one
+            // handler call, as the tutorial's servers do on every echo): nothing left to apply.
+            entry.dirty = false;
+            self.changes.pop();
         }
         true
+    }
+
+    /// `fd` has no handler left: out of the kernel set at once, and the entry goes unless it
+    /// holds state.
+    #[cold]
+    #[inline(never)]
+    fn forget_entry(&mut self, fd: RawFd) {
+        let Some(entry) = self.entry(fd) else {
+            return;
+        };
+        if entry.registered.is_some() {
+            entry.registered = None;
+            let _ = self.selector.deregister(fd);
+        }
+        if matches!(self.entry(fd), Some(e) if e.removable()) {
+            self.fds[fd as usize] = None;
+        }
     }
 
     /// Drops every handler of `fd` without calling them and forgets it in the kernel.

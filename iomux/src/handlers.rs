@@ -103,10 +103,11 @@ impl EventBase {
     /// assert!(!base.fd_monitored(fd));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[inline]
     pub fn remove_fd_handlers(&mut self, fd: impl AsRawFd, which: Handlers) -> bool {
         let fd = fd.as_raw_fd();
-        match self.entry(fd) {
-            Some(e) if !e.internal => {}
+        match self.fds.get(fd as usize) {
+            Some(Some(e)) if !e.internal => {}
             _ => return false,
         }
         let mut removed = false;
@@ -150,11 +151,50 @@ impl EventBase {
             }
     }
 
-    /// Puts `handler` in the slot of `fd`/`event`. Adding a handler to an fd whose entry the
-    /// backend has reported since it was made (`verified`), into a free slot, checks nothing
-    /// and reads no clock (unless the handler has a timeout): the tutorial's servers do that
-    /// on every echo. Anything else goes through `prepare_entry` (the fd's identity).
+    /// Puts `handler` in the slot of `fd`/`event`. Adding a handler to an fd the kernel
+    /// watches already and the backend has reported since its entry was made (`verified`),
+    /// into a free slot and without a timeout, checks nothing, reads no clock and touches the
+    /// entry once: the tutorial's servers do that on every echo. Anything else goes through
+    /// `install_slow` (the fd's identity, the first registration, timeouts).
+    #[inline]
     pub(crate) fn install(
+        &mut self,
+        fd: RawFd,
+        event: Event,
+        opts: IoOptions,
+        handler: Handler,
+    ) -> Result<()> {
+        if opts.timeout.is_none() {
+            if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
+                let ready = entry.verified && entry.registered.is_some() && !entry.internal;
+                let slot = entry.slot_mut(event);
+                if ready && slot.is_none() {
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    // Writes a `None`: nothing to drop.
+                    std::mem::forget(slot.replace(Slot {
+                        id,
+                        handler: Some(handler),
+                        added_round: self.round,
+                        timeout: None,
+                        deadline: None,
+                        one_shot: opts.one_shot,
+                    }));
+                    self.user_slots += 1;
+                    if !entry.dirty && entry.registered != entry.wanted() {
+                        entry.dirty = true;
+                        self.changes.push(fd);
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        self.install_slow(fd, event, opts, handler)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn install_slow(
         &mut self,
         fd: RawFd,
         event: Event,

@@ -15,6 +15,13 @@ use isys::{libc, Errno, FdEvent, MsgFlags};
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::time::Instant;
 
+/// The error of a failed call, kept out of the callers' fast paths.
+#[cold]
+#[inline(never)]
+fn sys_error(call: &'static str, e: Errno) -> Error {
+    Error::from_errno(call, e)
+}
+
 fn range_check(len: usize, start: usize, end: Option<usize>) -> Result<std::ops::Range<usize>> {
     let end = end.unwrap_or(len);
     if start > end || end > len {
@@ -32,9 +39,18 @@ impl ActiveSocket {
     /// The fd is non-blocking: a full socket buffer is an error whose errno is `EWOULDBLOCK`
     /// ([`Error::is_would_block`]); a closed peer is [`Error::Hangup`] (`EPIPE`). `EINTR` is
     /// retried.
+    #[inline]
     pub fn send_to(&self, buf: &[u8], flags: MsgFlags) -> Result<usize> {
-        let fd = self.base.fd()?;
-        isys::repeat_upon_eintr(|| isys::send(fd, buf, flags)).ctx("send")
+        let Some(fd) = self.base.fd.as_ref() else {
+            return Err(Error::Closed);
+        };
+        loop {
+            match isys::send(fd, buf, flags) {
+                Ok(n) => return Ok(n),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(sys_error("send", e)),
+            }
+        }
     }
 
     /// [`send_to`](Self::send_to) on `buf[start..end]` (`end` `None` = the end), IOLib's
@@ -53,6 +69,7 @@ impl ActiveSocket {
     /// One `recv(2)` into `buf`, bypassing line decoding (IOLib's `receive-from` on a stream);
     /// bytes already buffered by line reads come first. `Ok(0)` is end of file. Non-blocking:
     /// nothing available is an `EWOULDBLOCK` error. `EINTR` is retried.
+    #[inline]
     pub fn receive_from(&mut self, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
         let have = self.iend - self.ipos;
         if have > 0 && !buf.is_empty() {
@@ -63,8 +80,16 @@ impl ActiveSocket {
             }
             return Ok(n);
         }
-        let fd = self.base.fd()?;
-        isys::repeat_upon_eintr(|| isys::recv(fd, buf, flags)).ctx("recv")
+        let Some(fd) = self.base.fd.as_ref() else {
+            return Err(Error::Closed);
+        };
+        loop {
+            match isys::recv(fd, buf, flags) {
+                Ok(n) => return Ok(n),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(sys_error("recv", e)),
+            }
+        }
     }
 
     /// [`receive_from`](Self::receive_from) into `buf[start..end]`.
