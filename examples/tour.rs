@@ -69,7 +69,11 @@ fn pairing(client: &'static str, server: &'static str, input: Input, expect: &[S
         problems.push(format!("server exit status {sstatus:?}"));
     }
     // The tutorial's listings: ex1-client says "via", the later clients say "from".
-    let word = if client == "ex1-client" { "via" } else { "from" };
+    let word = if client == "ex1-client" {
+        "via"
+    } else {
+        "from"
+    };
     let want_connected =
         format!("Connected to server {HOST}:{port} {word} my local connection at {HOST}:");
     if !run.stdout.iter().any(|l| l.starts_with(&want_connected)) {

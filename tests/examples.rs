@@ -22,7 +22,11 @@ fn env(backend: &str) -> [(&'static str, &str); 1] {
 #[track_caller]
 fn assert_connected(run: &ClientRun, client: &str, port: u16) {
     // The tutorial's listings: ex1-client says "via", the later clients say "from".
-    let word = if client == "ex1-client" { "via" } else { "from" };
+    let word = if client == "ex1-client" {
+        "via"
+    } else {
+        "from"
+    };
     let want = format!("Connected to server {HOST}:{port} {word} my local connection at {HOST}:");
     assert!(
         run.stdout

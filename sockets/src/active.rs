@@ -113,16 +113,21 @@ impl ActiveSocket {
     }
 
     /// Binds the local end before connecting (IOLib's `bind-address` on an active socket).
-    pub fn bind_address(&self, addr: &Address, port: u16) -> Result<()> {
-        self.base.bind(addr, port, false)
+    pub fn bind_address(&self, addr: impl Into<Address>, port: u16) -> Result<()> {
+        self.base.bind(&addr.into(), port, false)
     }
 
     /// Connects to `addr`:`port` (IOLib's `connect`). The connect is non-blocking underneath:
     /// with [`Wait::No`] it returns `Ok(false)` while the connection is in progress; otherwise
     /// it waits (up to the given time; running out is [`Error::ConnectionTimeout`]) and reads
     /// `SO_ERROR` back, so a refused connection is [`Error::ConnectionRefused`].
-    pub fn connect(&mut self, addr: &Address, port: u16, wait: impl Into<Wait>) -> Result<bool> {
-        let sa = self.base.sockaddr(addr, port)?;
+    pub fn connect(
+        &mut self,
+        addr: impl Into<Address>,
+        port: u16,
+        wait: impl Into<Wait>,
+    ) -> Result<bool> {
+        let sa = self.base.sockaddr(&addr.into(), port)?;
         let deadline = wait.into().deadline();
         loop {
             let r = isys::connect(self.base.fd()?, &sa);

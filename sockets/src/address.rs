@@ -217,6 +217,38 @@ impl From<LocalAddress> for Address {
         Address::Local(a)
     }
 }
+/// Lets `&Address` go where `impl Into<Address>` is taken (`bind_address(&addr, ..)` as
+/// before).
+impl From<&Address> for Address {
+    fn from(a: &Address) -> Self {
+        a.clone()
+    }
+}
+impl From<&Ipv4Address> for Address {
+    fn from(a: &Ipv4Address) -> Self {
+        Address::Ipv4(*a)
+    }
+}
+impl From<&Ipv6Address> for Address {
+    fn from(a: &Ipv6Address) -> Self {
+        Address::Ipv6(*a)
+    }
+}
+impl From<&LocalAddress> for Address {
+    fn from(a: &LocalAddress) -> Self {
+        Address::Local(a.clone())
+    }
+}
+impl From<std::net::Ipv4Addr> for Address {
+    fn from(a: std::net::Ipv4Addr) -> Self {
+        Address::Ipv4(a.into())
+    }
+}
+impl From<std::net::Ipv6Addr> for Address {
+    fn from(a: std::net::Ipv6Addr) -> Self {
+        Address::Ipv6(a.into())
+    }
+}
 impl TryFrom<Address> for IpAddr {
     type Error = Error;
     fn try_from(a: Address) -> Result<IpAddr> {

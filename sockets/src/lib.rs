@@ -66,6 +66,7 @@ mod lookup;
 mod options;
 mod output;
 mod passive;
+mod raw;
 mod send_receive;
 mod socket;
 mod stream;
@@ -76,16 +77,20 @@ pub use active::ActiveSocket;
 pub use address::*;
 pub use base_socket::{BaseSocket, Family, SocketKind};
 pub use budget::InputBudget;
-pub use builder::{make_socket, AddressFamily, Connect, Host, Ipv6Mode, MakeSocket};
+pub use builder::{make_socket, AddressFamily, Connect, Host, Ipv6Mode, MakeSocket, Protocol};
 pub use datagram::DatagramSocket;
 pub use error::{Error, ErrorScope, Result};
 pub use format::{Encoding, ExternalFormat, LineEnd};
 pub use isys::{Errno, MsgFlags};
 pub use lookup::{
-    list_network_interfaces, lookup_hostname, lookup_protocol, lookup_service, HostLookup, Service,
+    list_network_interfaces, lookup_hostname, lookup_interface, lookup_protocol, lookup_service,
+    HostLookup, Service,
 };
 pub use options::{OptionName, SocketOption};
 pub use passive::{PassiveSocket, DEFAULT_BACKLOG};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use raw::NetlinkAddress;
+pub use raw::RawSocket;
 pub use socket::{make_socket_from_fd, make_socket_pair, Socket};
 pub use stream::{DEFAULT_BUFFER_SIZE, DEFAULT_MAX_LINE_LENGTH};
 pub use wait::Wait;
