@@ -3,6 +3,7 @@
 use crate::active::ActiveSocket;
 use crate::address::{ensure_address, Address, LocalAddress};
 use crate::base_socket::{Base, BaseSocket, Family, SocketKind};
+use crate::buffer::StreamSettings;
 use crate::datagram::DatagramSocket;
 use crate::error::{Error, Result};
 use crate::format::ExternalFormat;
@@ -11,7 +12,6 @@ use crate::options::SocketOption;
 use crate::passive::{PassiveSocket, DEFAULT_BACKLOG};
 use crate::raw::RawSocket;
 use crate::socket::Socket;
-use crate::stream::StreamSettings;
 use crate::wait::Wait;
 use isys::libc;
 

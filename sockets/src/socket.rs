@@ -4,12 +4,12 @@
 
 use crate::active::ActiveSocket;
 use crate::base_socket::{Base, BaseSocket, Family, SocketKind};
+use crate::buffer::StreamSettings;
 use crate::datagram::DatagramSocket;
 use crate::error::{Error, Result, SysContext};
 use crate::format::ExternalFormat;
 use crate::passive::PassiveSocket;
 use crate::raw::RawSocket;
-use crate::stream::StreamSettings;
 use isys::libc;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
