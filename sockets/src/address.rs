@@ -356,6 +356,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn ipv6_prints_in_rfc_5952_form_where_iolib_differs() {
+        // IOLib prints 1:2:3:4:5::6:7; RFC 5952 does not shorten a single zero group.
+        let a = ensure_address("1:2:3:4:5::6:7").unwrap();
+        assert_eq!(a.to_string(), "1:2:3:4:5:0:6:7");
+    }
+
+    #[test]
     fn dotted_forms() {
         let cases = [
             ("127.0.0.1", [127, 0, 0, 1]),
