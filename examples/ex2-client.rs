@@ -19,7 +19,7 @@ fn run(args: &common::Args) -> Result<(), SocketError> {
     // hostname to 4 values; we only want the first, an address.
     socket.connect(&common::resolve_ipv4(&args.host)?, args.port, Wait::Forever)?;
     println!(
-        "Connected to server {} via my local connection at {}!",
+        "Connected to server {} from my local connection at {}!",
         common::hp(socket.remote_name()?),
         common::hp(socket.local_name()?)
     );

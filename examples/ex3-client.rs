@@ -18,7 +18,7 @@ fn run_ex3_client_helper(host: &str, port: u16) -> Result<(), SocketError> {
     // Do a blocking connect to the daytime server on the port.
     socket.connect(&common::resolve_ipv4(host)?, port, Wait::Forever)?;
     println!(
-        "Connected to server {} via my local connection at {}!",
+        "Connected to server {} from my local connection at {}!",
         common::hp(socket.remote_name()?),
         common::hp(socket.local_name()?)
     );

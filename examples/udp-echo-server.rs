@@ -13,7 +13,7 @@ fn main() {
         .kind(SocketKind::Datagram)
         .build_datagram()
         .unwrap_or_else(|e| common::fail("make-socket", e));
-    match socket.bind_address(&Address::Ipv4(IPV4_UNSPECIFIED), args.port, true) {
+    match socket.bind_address(IPV4_UNSPECIFIED, args.port, true) {
         Ok(()) => {}
         Err(SocketError::AddressInUse) => common::address_in_use(),
         Err(e) => common::fail("bind-address", e),

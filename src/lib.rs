@@ -55,8 +55,9 @@ pub mod prelude {
     pub use crate::sockets::{
         make_socket, make_socket_pair, AcceptOutcome, Acceptor, ActiveSocket, Address,
         AddressFamily, BaseSocket, Connect, DatagramSocket, Error as SocketError, ErrorScope,
-        ExternalFormat, Family, InputBudget, Ipv6Mode, MsgFlags, OptionName, PassiveSocket, Socket,
-        SocketKind, SocketOption, Wait, IPV4_LOOPBACK, IPV4_UNSPECIFIED,
+        ExternalFormat, Family, FdStream, InputBudget, Ipv6Mode, MsgFlags, OptionName,
+        PassiveSocket, RawSocket, Socket, SocketKind, SocketOption, Wait, IPV4_LOOPBACK,
+        IPV4_UNSPECIFIED,
     };
     pub use crate::{drop_failing_peers, Listener};
 }

@@ -23,7 +23,7 @@ pub fn connect_to_server(host: &str, port: u16) -> Result<ActiveSocket, SocketEr
         .build_active()?;
     socket.connect(&resolve_ipv4(host)?, port, Wait::Forever)?;
     println!(
-        "Connected to server {} via my local connection at {}!",
+        "Connected to server {} from my local connection at {}!",
         hp(socket.remote_name()?),
         hp(socket.local_name()?)
     );

@@ -25,7 +25,7 @@ pub fn make_server(args: &Args) -> PassiveSocket {
         server.socket_os_fd().unwrap_or(-1)
     );
     // Bind the socket to all interfaces with the specified port (reuse-address is on).
-    match server.bind_address(&Address::Ipv4(IPV4_UNSPECIFIED), args.port) {
+    match server.bind_address(IPV4_UNSPECIFIED, args.port) {
         Ok(()) => {}
         Err(SocketError::AddressInUse) => address_in_use(),
         Err(e) => fail("bind-address", e),

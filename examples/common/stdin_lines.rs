@@ -1,27 +1,42 @@
-//! Line input from stdin for the clients that also watch a socket.
+//! Line input from stdin for the clients that also watch a socket: an [`FdStream`] over
+//! stdin, the same line reader the sockets use.
 
 use iolib::prelude::*;
 use std::os::fd::{AsFd, AsRawFd};
 
-/// Line input from stdin for the multiplexed clients: our own buffer over fd 0, so we can
-/// tell whether a line is waiting without blocking (std's `Stdin` buffers invisibly).
-#[derive(Debug, Default)]
+/// Line input from stdin for the multiplexed clients. Its buffer is visible (unlike std's
+/// `Stdin`), so we can tell whether a line is waiting without blocking.
+#[derive(Debug)]
 pub struct StdinLines {
-    buf: Vec<u8>,
-    eof: bool,
+    stream: FdStream,
+    /// A line (or end of file, `None`) read ahead by `wait_line_or_readable`.
+    ahead: Option<Option<String>>,
+}
+
+impl Default for StdinLines {
+    fn default() -> Self {
+        // CRLF also reads bare LF lines, so both what a terminal and what `nc` send work.
+        let stream =
+            FdStream::stdin(ExternalFormat::UTF8_CRLF).unwrap_or_else(|e| super::fail("stdin", e));
+        StdinLines {
+            stream,
+            ahead: None,
+        }
+    }
 }
 
 impl StdinLines {
-    fn has_line(&self) -> bool {
-        self.eof || self.buf.contains(&b'\n')
-    }
-
-    fn read_more(&mut self) {
-        let mut chunk = [0u8; 4096];
-        let stdin = std::io::stdin();
-        match isys::repeat_upon_eintr(|| isys::read(stdin.as_fd(), &mut chunk)) {
-            Ok(0) | Err(_) => self.eof = true,
-            Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+    /// One line if one can be had without waiting: `Some(None)` at end of file.
+    fn try_line(&mut self) -> Option<Option<String>> {
+        loop {
+            match self.stream.read_line_no_hang() {
+                Ok(Some(line)) => return Some(Some(line)),
+                Ok(None) => return None,
+                Err(SocketError::EndOfFile) => return Some(None),
+                // A line stdin's encoding refuses is skipped.
+                Err(SocketError::Encoding { .. } | SocketError::LineTooLong { .. }) => continue,
+                Err(_) => return Some(None),
+            }
         }
     }
 
@@ -29,22 +44,22 @@ impl StdinLines {
     /// readable: `true` for stdin. This keeps a client waiting for its user from sitting on
     /// data the server already sent.
     pub fn wait_line_or_readable(&mut self, other: &impl AsFd) -> bool {
-        let stdin = std::io::stdin();
         loop {
-            if self.has_line() {
+            if self.ahead.is_none() {
+                self.ahead = self.try_line();
+            }
+            if self.ahead.is_some() {
                 return true;
             }
             let mut fds = [
-                isys::PollFd::new(stdin.as_fd().as_raw_fd(), isys::PollFlags::IN),
+                isys::PollFd::new(self.stream.as_fd().as_raw_fd(), isys::PollFlags::IN),
                 isys::PollFd::new(other.as_fd().as_raw_fd(), isys::PollFlags::IN),
             ];
             match isys::poll(&mut fds, None) {
                 Ok(_) | Err(Errno::EINTR) => {}
                 Err(_) => return true,
             }
-            if !fds[0].revents().is_empty() {
-                self.read_more();
-            } else if !fds[1].revents().is_empty() {
+            if fds[0].revents().is_empty() && !fds[1].revents().is_empty() {
                 return false;
             }
         }
@@ -52,24 +67,15 @@ impl StdinLines {
 
     /// Reads a line without its end (blocking); `None` at end of file.
     pub fn read_line(&mut self) -> Option<String> {
+        if let Some(line) = self.ahead.take() {
+            return line;
+        }
         loop {
-            if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
-                let rest = self.buf.split_off(pos + 1);
-                let mut line = std::mem::replace(&mut self.buf, rest);
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Some(String::from_utf8_lossy(&line).into_owned());
+            match self.stream.read_line() {
+                Ok(line) => return Some(line),
+                Err(SocketError::Encoding { .. } | SocketError::LineTooLong { .. }) => continue,
+                Err(_) => return None,
             }
-            if self.eof {
-                if self.buf.is_empty() {
-                    return None;
-                }
-                let line = std::mem::take(&mut self.buf);
-                return Some(String::from_utf8_lossy(&line).into_owned());
-            }
-            self.read_more();
         }
     }
 }

@@ -282,6 +282,29 @@ impl SockAddr {
         }
     }
 
+    /// A netlink address (`struct sockaddr_nl`): the port id (`nl_pid`, 0 = the kernel or
+    /// "assign one" when binding) and the multicast group mask (`nl_groups`).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn netlink(pid: u32, groups: u32) -> Self {
+        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+        let mut nl: libc::sockaddr_nl = unsafe { mem::zeroed() };
+        nl.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+        nl.nl_pid = pid;
+        nl.nl_groups = groups;
+        SockAddr::from_raw(&nl)
+    }
+
+    /// The port id and multicast group mask, when the family is `AF_NETLINK`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn as_netlink(&self) -> Option<(u32, u32)> {
+        if self.family() != libc::AF_NETLINK {
+            return None;
+        }
+        // SAFETY: the family says the storage holds a sockaddr_nl.
+        let nl: libc::sockaddr_nl = unsafe { *(self.as_ptr().cast()) };
+        Some((nl.nl_pid, nl.nl_groups))
+    }
+
     /// The path or abstract name, when the family is `AF_UNIX`.
     ///
     /// ```

@@ -1,4 +1,5 @@
-//! Name service calls: getaddrinfo(3) and if_nameindex(3).
+//! Name service calls: getaddrinfo(3), if_nameindex(3), if_nametoindex(3) and
+//! if_indextoname(3).
 
 use crate::{Errno, SockAddr};
 use std::ffi::{CStr, CString};
@@ -232,4 +233,18 @@ pub fn if_nameindex() -> crate::Result<Vec<(u32, String)>> {
 /// than `IFNAMSIZ`); `EMFILE` / `ENFILE` for the socket it opens internally.
 pub fn if_nametoindex(name: &str) -> crate::Result<u32> {
     nix::net::if_::if_nametoindex(name).map(|i| i as u32)
+}
+
+/// `if_indextoname(3)`: the name of the interface with `index`; `ENXIO` when there is none.
+pub fn if_indextoname(index: u32) -> crate::Result<String> {
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: buf holds IF_NAMESIZE bytes, as if_indextoname requires.
+    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return Err(Errno::last());
+    }
+    // SAFETY: on success buf holds a NUL-terminated name.
+    Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned())
 }

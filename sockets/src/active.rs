@@ -1,13 +1,14 @@
 //! Active stream sockets (IOLib's `active-socket`): the [`ActiveSocket`] type, its
 //! constructors and conversions, `connect`, the peer's name, `shutdown` and `close`. Its
-//! buffered and line I/O is in `stream.rs`, its unbuffered sends and receives in
-//! `send_receive.rs`.
+//! buffered and line I/O is the shared stream buffer (`buffer.rs`, `stream.rs`, `output.rs`,
+//! `stream_api.rs`), its unbuffered sends and receives in `send_receive.rs`.
 
 use crate::address::{Address, LocalAddress};
 use crate::base_socket::{address_of, family_of, fd_traits, Base, BaseSocket, Family, SocketKind};
+use crate::buffer::{StreamBuffer, StreamSettings};
 use crate::error::{Error, Result, SysContext};
 use crate::format::ExternalFormat;
-use crate::stream::StreamSettings;
+use crate::stream_api::line_stream_methods;
 use crate::wait::{remaining, Wait};
 use isys::{Errno, FdEvent, MsgFlags};
 use std::fmt;
@@ -22,37 +23,21 @@ use std::time::{Duration, Instant};
 /// `write!(sock, ...)` formats text through the external format (each `\n` becomes the line
 /// end); [`io::Write`](std::io::Write) writes raw bytes.
 pub struct ActiveSocket {
-    // The buffer fields and their invariants are described at the top of `stream.rs`.
     pub(crate) base: Base,
-    pub(crate) format: ExternalFormat,
-    pub(crate) ibuf: Vec<u8>,
-    pub(crate) ipos: usize,
-    pub(crate) iend: usize,
-    pub(crate) obuf: Vec<u8>,
-    pub(crate) opos: usize,
-    pub(crate) settings: StreamSettings,
-    /// Skipping the rest of a line that was too long.
-    pub(crate) discarding: bool,
-    pub(crate) lines_read: u64,
-    pub(crate) lines_written: u64,
-    pub(crate) read_timeout: Option<Duration>,
-    pub(crate) write_timeout: Option<Duration>,
-    /// The last recv left the kernel buffer empty: the next blocking read waits first
-    /// instead of paying for a recv that can only say EWOULDBLOCK.
-    pub(crate) drained: bool,
-    /// Bytes of `ibuf` beyond its base size charged to `settings.input_budget`.
-    pub(crate) charged: usize,
+    /// The stream buffer; its invariants are described at the top of `buffer.rs`.
+    pub(crate) buf: StreamBuffer,
 }
 fd_traits!(ActiveSocket);
+line_stream_methods!(ActiveSocket, base);
 
 impl fmt::Debug for ActiveSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActiveSocket")
             .field("fd", &self.socket_os_fd())
             .field("family", &self.base.family)
-            .field("format", &self.format)
-            .field("buffered_input", &(self.iend - self.ipos))
-            .field("buffered_output", &(self.obuf.len() - self.opos))
+            .field("format", &self.buf.format)
+            .field("buffered_input", &self.buf.buffered_input().len())
+            .field("buffered_output", &self.buf.buffered_output())
             .finish()
     }
 }
@@ -61,20 +46,7 @@ impl ActiveSocket {
     pub(crate) fn from_parts(base: Base, format: ExternalFormat, settings: StreamSettings) -> Self {
         ActiveSocket {
             base,
-            format,
-            ibuf: Vec::new(),
-            ipos: 0,
-            iend: 0,
-            obuf: Vec::new(),
-            opos: 0,
-            settings,
-            discarding: false,
-            lines_read: 0,
-            lines_written: 0,
-            read_timeout: None,
-            write_timeout: None,
-            drained: false,
-            charged: 0,
+            buf: StreamBuffer::new(format, settings),
         }
     }
 
@@ -87,42 +59,22 @@ impl ActiveSocket {
         ))
     }
 
-    /// The external format.
-    pub fn external_format(&self) -> ExternalFormat {
-        self.format
-    }
-    /// Changes the external format (applies to bytes not yet decoded).
-    pub fn set_external_format(&mut self, format: ExternalFormat) {
-        self.format = format;
-    }
-    /// The maximum line length [`read_line`](Self::read_line) accepts.
-    pub fn max_line_length(&self) -> usize {
-        self.settings.max_line_length
-    }
-    /// Sets the maximum line length (at least 1).
-    pub fn set_max_line_length(&mut self, n: usize) {
-        self.settings.max_line_length = n.max(1);
-    }
-    /// How long a read waits for data (`None` = forever, the default).
-    pub fn set_read_timeout(&mut self, t: Option<Duration>) {
-        self.read_timeout = t;
-    }
-    /// How long a write waits for room (`None` = forever, the default).
-    pub fn set_write_timeout(&mut self, t: Option<Duration>) {
-        self.write_timeout = t;
-    }
-
     /// Binds the local end before connecting (IOLib's `bind-address` on an active socket).
-    pub fn bind_address(&self, addr: &Address, port: u16) -> Result<()> {
-        self.base.bind(addr, port, false)
+    pub fn bind_address(&self, addr: impl Into<Address>, port: u16) -> Result<()> {
+        self.base.bind(&addr.into(), port, false)
     }
 
     /// Connects to `addr`:`port` (IOLib's `connect`). The connect is non-blocking underneath:
     /// with [`Wait::No`] it returns `Ok(false)` while the connection is in progress; otherwise
     /// it waits (up to the given time; running out is [`Error::ConnectionTimeout`]) and reads
     /// `SO_ERROR` back, so a refused connection is [`Error::ConnectionRefused`].
-    pub fn connect(&mut self, addr: &Address, port: u16, wait: impl Into<Wait>) -> Result<bool> {
-        let sa = self.base.sockaddr(addr, port)?;
+    pub fn connect(
+        &mut self,
+        addr: impl Into<Address>,
+        port: u16,
+        wait: impl Into<Wait>,
+    ) -> Result<bool> {
+        let sa = self.base.sockaddr(&addr.into(), port)?;
         let deadline = wait.into().deadline();
         loop {
             let r = isys::connect(self.base.fd()?, &sa);
@@ -254,9 +206,9 @@ impl ActiveSocket {
 
     /// Drops buffered output and closes (IOLib's `close :abort t`).
     pub fn close_abort(&mut self) {
-        self.obuf.clear();
-        self.opos = 0;
-        self.release_input_budget();
+        self.buf.obuf.clear();
+        self.buf.opos = 0;
+        self.buf.release_input_budget();
         let _ = self.base.close();
     }
 }

@@ -217,6 +217,38 @@ impl From<LocalAddress> for Address {
         Address::Local(a)
     }
 }
+/// Lets `&Address` go where `impl Into<Address>` is taken (`bind_address(&addr, ..)` as
+/// before).
+impl From<&Address> for Address {
+    fn from(a: &Address) -> Self {
+        a.clone()
+    }
+}
+impl From<&Ipv4Address> for Address {
+    fn from(a: &Ipv4Address) -> Self {
+        Address::Ipv4(*a)
+    }
+}
+impl From<&Ipv6Address> for Address {
+    fn from(a: &Ipv6Address) -> Self {
+        Address::Ipv6(*a)
+    }
+}
+impl From<&LocalAddress> for Address {
+    fn from(a: &LocalAddress) -> Self {
+        Address::Local(a.clone())
+    }
+}
+impl From<std::net::Ipv4Addr> for Address {
+    fn from(a: std::net::Ipv4Addr) -> Self {
+        Address::Ipv4(a.into())
+    }
+}
+impl From<std::net::Ipv6Addr> for Address {
+    fn from(a: std::net::Ipv6Addr) -> Self {
+        Address::Ipv6(a.into())
+    }
+}
 impl TryFrom<Address> for IpAddr {
     type Error = Error;
     fn try_from(a: Address) -> Result<IpAddr> {
@@ -322,6 +354,13 @@ pub fn address_equal(a: &Address, b: &Address) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_prints_in_rfc_5952_form_where_iolib_differs() {
+        // IOLib prints 1:2:3:4:5::6:7; RFC 5952 does not shorten a single zero group.
+        let a = ensure_address("1:2:3:4:5::6:7").unwrap();
+        assert_eq!(a.to_string(), "1:2:3:4:5:0:6:7");
+    }
 
     #[test]
     fn dotted_forms() {

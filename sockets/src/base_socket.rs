@@ -23,6 +23,10 @@ pub enum Family {
     Ipv6,
     /// Local / Unix domain (`:local`).
     Local,
+    /// Netlink, the kernel's messaging family (`:netlink`; Linux only). Netlink sockets are
+    /// [`RawSocket`](crate::RawSocket)s.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Netlink,
 }
 
 impl Family {
@@ -31,6 +35,8 @@ impl Family {
             Family::Ipv4 => libc::AF_INET,
             Family::Ipv6 => libc::AF_INET6,
             Family::Local => libc::AF_UNIX,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Family::Netlink => libc::AF_NETLINK,
         }
     }
     pub(crate) fn from_domain(d: i32) -> Option<Family> {
@@ -38,6 +44,8 @@ impl Family {
             libc::AF_INET => Some(Family::Ipv4),
             libc::AF_INET6 => Some(Family::Ipv6),
             libc::AF_UNIX => Some(Family::Local),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            libc::AF_NETLINK => Some(Family::Netlink),
             _ => None,
         }
     }
@@ -50,6 +58,9 @@ pub enum SocketKind {
     Stream,
     /// `:datagram` (UDP, or a local datagram socket).
     Datagram,
+    /// `:raw`: IP packets of one protocol (`:protocol`, say ICMP), or netlink messages.
+    /// Usually needs root or `CAP_NET_RAW`. See [`RawSocket`](crate::RawSocket).
+    Raw,
 }
 
 impl SocketKind {
@@ -57,6 +68,7 @@ impl SocketKind {
         match self {
             SocketKind::Stream => libc::SOCK_STREAM,
             SocketKind::Datagram => libc::SOCK_DGRAM,
+            SocketKind::Raw => libc::SOCK_RAW,
         }
     }
 }
@@ -92,7 +104,12 @@ impl Base {
     }
 
     pub(crate) fn create(family: Family, kind: SocketKind) -> Result<Self> {
-        let fd = isys::socket(family.domain(), kind.raw(), 0, true).ctx("socket")?;
+        Base::create_with(family, kind, 0)
+    }
+
+    /// A socket of `family` and `kind` for `protocol` (0: the family's default).
+    pub(crate) fn create_with(family: Family, kind: SocketKind, protocol: i32) -> Result<Self> {
+        let fd = isys::socket(family.domain(), kind.raw(), protocol, true).ctx("socket")?;
         Ok(Base::new(fd, family, kind))
     }
 
@@ -190,7 +207,8 @@ pub(crate) fn address_of(sa: &SockAddr) -> Result<(Address, u16)> {
 }
 
 /// What every socket can do (IOLib's generic functions on `socket`): names, options, fd,
-/// open state. Implemented by [`ActiveSocket`], [`PassiveSocket`] and [`DatagramSocket`].
+/// open state. Implemented by [`ActiveSocket`], [`PassiveSocket`], [`DatagramSocket`] and
+/// [`RawSocket`](crate::RawSocket).
 pub trait BaseSocket: AsFd {
     #[doc(hidden)]
     fn base(&self) -> &Base;
@@ -235,6 +253,24 @@ pub trait BaseSocket: AsFd {
             other => Err(Error::InvalidArgument(format!(
                 "{other} is not a local socket name"
             ))),
+        }
+    }
+    /// The protocol number the socket was made for (IOLib's `socket-protocol`): 6 for TCP,
+    /// 17 for UDP, 1 for a raw ICMP socket, ... Read from the kernel (`SO_PROTOCOL`).
+    ///
+    /// # Errors
+    /// [`Error::Closed`] on a closed socket; [`Error::OptionNotSupported`] where the system
+    /// has no `SO_PROTOCOL` (macOS, OpenBSD).
+    fn socket_protocol(&self) -> Result<i32> {
+        let fd = self.base().fd()?;
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+        {
+            isys::getsockopt(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL).ctx("getsockopt")
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+        {
+            let _ = fd;
+            Err(Error::OptionNotSupported("socket-protocol"))
         }
     }
     /// Reads an option (IOLib's `socket-option`).
@@ -300,6 +336,8 @@ fn describe(f: &mut fmt::Formatter<'_>, what: &str, s: &dyn BaseSocket) -> fmt::
         Family::Ipv4 => "ipv4",
         Family::Ipv6 => "ipv6",
         Family::Local => "local",
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        Family::Netlink => "netlink",
     };
     let Some(fd) = s.socket_os_fd() else {
         return write!(f, "#<{what} {fam} socket, closed>");
@@ -327,6 +365,13 @@ impl fmt::Display for ActiveSocket {
     /// IOLib-style: `#<active ipv4 socket 127.0.0.1:34794, fd: 5>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         describe(f, "active", self)
+    }
+}
+
+impl fmt::Display for crate::raw::RawSocket {
+    /// IOLib-style: `#<raw ipv4 socket 0.0.0.0:0, fd: 4>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        describe(f, "raw", self)
     }
 }
 

@@ -3,14 +3,15 @@
 use crate::active::ActiveSocket;
 use crate::address::{ensure_address, Address, LocalAddress};
 use crate::base_socket::{Base, BaseSocket, Family, SocketKind};
+use crate::buffer::StreamSettings;
 use crate::datagram::DatagramSocket;
 use crate::error::{Error, Result};
 use crate::format::ExternalFormat;
 use crate::lookup::lookup_hostname;
 use crate::options::SocketOption;
 use crate::passive::{PassiveSocket, DEFAULT_BACKLOG};
+use crate::raw::RawSocket;
 use crate::socket::Socket;
-use crate::stream::StreamSettings;
 use crate::wait::Wait;
 use isys::libc;
 
@@ -20,8 +21,45 @@ pub enum AddressFamily {
     /// `:internet`: IPv4, or IPv6 with [`MakeSocket::ipv6`].
     #[default]
     Internet,
-    /// `:local`: Unix domain.
+    /// `:local` (or `:file`): Unix domain.
     Local,
+    /// `:ipv4`: IPv4, whatever [`MakeSocket::ipv6`] says.
+    Ipv4,
+    /// `:ipv6`: IPv6 (dual-stack unless [`MakeSocket::ipv6`] is [`Ipv6Mode::Only`]).
+    Ipv6,
+    /// `:netlink`: a Linux netlink socket, a [`RawSocket`]; its `:protocol` is a `NETLINK_*`
+    /// number (or `"route"`, `"kobject-uevent"`, `"generic"`).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    Netlink,
+}
+
+/// IOLib's `:protocol`: a number, or a name looked up in `/etc/protocols`
+/// ([`lookup_protocol`](crate::lookup_protocol)) when the socket is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Protocol {
+    /// A protocol number (`IPPROTO_*`, or `NETLINK_*` on a netlink socket).
+    Number(i32),
+    /// A name such as `"icmp"` or `"ipv6-icmp"`.
+    Name(String),
+}
+
+impl From<i32> for Protocol {
+    fn from(n: i32) -> Self {
+        Protocol::Number(n)
+    }
+}
+impl From<&str> for Protocol {
+    fn from(s: &str) -> Self {
+        match s.trim_start_matches(':').parse() {
+            Ok(n) => Protocol::Number(n),
+            Err(_) => Protocol::Name(s.trim_start_matches(':').to_ascii_lowercase()),
+        }
+    }
+}
+impl From<String> for Protocol {
+    fn from(s: String) -> Self {
+        Protocol::from(s.as_str())
+    }
 }
 
 /// IOLib's `:connect`.
@@ -101,6 +139,9 @@ pub struct MakeSocket {
     keepalive: Option<bool>,
     settings: StreamSettings,
     wait: Wait,
+    protocol: Protocol,
+    include_headers: Option<bool>,
+    multicast_groups: u32,
 }
 
 /// Starts a socket description with IOLib's defaults: internet, stream, active, UTF-8/LF,
@@ -136,6 +177,9 @@ pub fn make_socket() -> MakeSocket {
         keepalive: None,
         settings: StreamSettings::default(),
         wait: Wait::Forever,
+        protocol: Protocol::Number(0),
+        include_headers: None,
+        multicast_groups: 0,
     }
 }
 
@@ -251,6 +295,24 @@ impl MakeSocket {
         self.settings.input_budget = Some(budget);
         self
     }
+    /// `:protocol`: a number or a name from `/etc/protocols` (`"icmp"`, `"tcp"`, ...); the
+    /// default 0 is the family and type's usual protocol.
+    pub fn protocol(mut self, p: impl Into<Protocol>) -> Self {
+        self.protocol = p.into();
+        self
+    }
+    /// `:include-headers` on a raw IPv4 socket (`IP_HDRINCL`): the program writes the IP
+    /// header of what it sends.
+    pub fn include_headers(mut self, on: bool) -> Self {
+        self.include_headers = Some(on);
+        self
+    }
+    /// `:multicast-groups` on a netlink socket: the group mask it binds to (binding happens
+    /// when this is non-zero).
+    pub fn multicast_groups(mut self, groups: u32) -> Self {
+        self.multicast_groups = groups;
+        self
+    }
     /// How long the connect waits (default forever; beyond IOLib's `make-socket`).
     pub fn connect_timeout(mut self, wait: impl Into<Wait>) -> Self {
         self.wait = wait.into();
@@ -261,7 +323,8 @@ impl MakeSocket {
     /// would: `"address-family"`, `"type"`, `"connect"`, `"external-format"`, `"ipv6"`,
     /// `"local-host"`, `"local-port"`, `"remote-host"`, `"remote-port"`, `"local-filename"`,
     /// `"remote-filename"`, `"reuse-address"`, `"backlog"`, `"nodelay"`, `"keepalive"`,
-    /// `"input-buffer-size"`, `"output-buffer-size"` (a leading `:` is allowed).
+    /// `"input-buffer-size"`, `"output-buffer-size"`, `"protocol"`, `"include-headers"`,
+    /// `"multicast-groups"` (a leading `:` is allowed).
     ///
     /// # Errors
     /// An unknown keyword or a bad value is [`Error::InvalidArgument`].
@@ -273,11 +336,16 @@ impl MakeSocket {
             "address-family" => self.family(match v {
                 "internet" => AddressFamily::Internet,
                 "local" | "file" => AddressFamily::Local,
+                "ipv4" => AddressFamily::Ipv4,
+                "ipv6" => AddressFamily::Ipv6,
+                #[cfg(any(target_os = "linux", target_os = "android"))]
+                "netlink" => AddressFamily::Netlink,
                 _ => return Err(bad()),
             }),
             "type" => self.kind(match v {
                 "stream" => SocketKind::Stream,
                 "datagram" => SocketKind::Datagram,
+                "raw" => SocketKind::Raw,
                 _ => return Err(bad()),
             }),
             "connect" => self.connect(match v {
@@ -308,6 +376,9 @@ impl MakeSocket {
             "keepalive" => self.keepalive(parse_bool(v)?),
             "input-buffer-size" => self.input_buffer_size(parse_num(&k, v)?),
             "output-buffer-size" => self.output_buffer_size(parse_num(&k, v)?),
+            "protocol" => self.protocol(v),
+            "include-headers" => self.include_headers(parse_bool(v)?),
+            "multicast-groups" => self.multicast_groups(parse_num(&k, v)?),
             _ => {
                 return Err(Error::InvalidArgument(format!(
                     "unknown make-socket keyword :{k}"
@@ -330,8 +401,35 @@ impl MakeSocket {
     fn concrete_family(&self) -> Family {
         match (self.family, self.ipv6) {
             (AddressFamily::Local, _) => Family::Local,
-            (AddressFamily::Internet, Ipv6Mode::No) => Family::Ipv4,
-            (AddressFamily::Internet, _) => Family::Ipv6,
+            (AddressFamily::Ipv4, _) | (AddressFamily::Internet, Ipv6Mode::No) => Family::Ipv4,
+            (AddressFamily::Ipv6, _) | (AddressFamily::Internet, _) => Family::Ipv6,
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            (AddressFamily::Netlink, _) => Family::Netlink,
+        }
+    }
+
+    /// The kind made: netlink sockets are always raw.
+    fn concrete_kind(&self) -> SocketKind {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if self.family == AddressFamily::Netlink {
+            return SocketKind::Raw;
+        }
+        self.kind
+    }
+
+    /// The protocol number: names are looked up in `/etc/protocols` (netlink's own names
+    /// are known here).
+    fn protocol_number(&self) -> Result<i32> {
+        match &self.protocol {
+            Protocol::Number(n) => Ok(*n),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Protocol::Name(name) if self.family == AddressFamily::Netlink => match name.as_str() {
+                "route" => Ok(libc::NETLINK_ROUTE),
+                "kobject-uevent" => Ok(libc::NETLINK_KOBJECT_UEVENT),
+                "generic" => Ok(libc::NETLINK_GENERIC),
+                _ => Err(Error::UnknownProtocol(name.clone())),
+            },
+            Protocol::Name(name) => crate::lookup::lookup_protocol(name).map(|(_, n)| n),
         }
     }
 
@@ -365,8 +463,8 @@ impl MakeSocket {
             return err("internet sockets take hosts and ports, not filenames");
         }
         if self.connect == Connect::Passive {
-            if self.kind == SocketKind::Datagram {
-                return err("datagram sockets cannot be passive");
+            if self.concrete_kind() != SocketKind::Stream {
+                return err("datagram and raw sockets cannot be passive");
             }
             if self.remote_host.is_some()
                 || self.remote_port.is_some()
@@ -389,14 +487,16 @@ impl MakeSocket {
     pub fn build(self) -> Result<Socket> {
         self.validate()?;
         let family = self.concrete_family();
-        let base = Base::create(family, self.kind)?;
+        let kind = self.concrete_kind();
+        let base = Base::create_with(family, kind, self.protocol_number()?)?;
         let fd = base.fd()?;
         if family == Family::Ipv6 {
             let only = i32::from(self.ipv6 == Ipv6Mode::Only);
             isys::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, &only)
                 .map_err(|e| Error::from_errno("setsockopt", e))?;
         }
-        let sock = match (self.kind, self.connect) {
+        let sock = match (kind, self.connect) {
+            (SocketKind::Raw, _) => Socket::Raw(RawSocket { base }),
             (SocketKind::Datagram, _) => Socket::Datagram(DatagramSocket { base }),
             (SocketKind::Stream, Connect::Passive) => {
                 let mut p = PassiveSocket::from_base(base, self.format);
@@ -409,7 +509,10 @@ impl MakeSocket {
                 Socket::Active(ActiveSocket::from_parts(base, self.format, settings))
             }
         };
-        if self.kind == SocketKind::Stream {
+        if let (Socket::Raw(r), Some(on)) = (&sock, self.include_headers) {
+            r.set_include_headers(on)?;
+        }
+        if kind == SocketKind::Stream {
             if let Some(on) = self.nodelay.filter(|_| family != Family::Local) {
                 sock.set_socket_option(SocketOption::TcpNodelay(on))?;
             }
@@ -452,6 +555,27 @@ impl MakeSocket {
                 }
                 Ok(Socket::Active(a))
             }
+            Socket::Raw(r) => {
+                #[cfg(any(target_os = "linux", target_os = "android"))]
+                if family == Family::Netlink {
+                    if self.multicast_groups != 0 {
+                        r.bind_netlink(crate::raw::NetlinkAddress {
+                            port: 0,
+                            multicast_groups: self.multicast_groups,
+                        })?;
+                    }
+                    return Ok(Socket::Raw(r));
+                }
+                if let Some((addr, _)) = local {
+                    r.bind_address(addr)?;
+                }
+                if let Some((addr, _)) = remote {
+                    let sa = crate::base_socket::sockaddr_for(family, &addr, 0)?;
+                    isys::connect(r.base.fd()?, &sa)
+                        .map_err(|e| Error::from_errno("connect", e))?;
+                }
+                Ok(Socket::Raw(r))
+            }
             Socket::Datagram(d) => {
                 if let Some((addr, port)) = local {
                     d.bind_address(&addr, port, self.reuse_address)?;
@@ -477,6 +601,14 @@ impl MakeSocket {
     /// [`build`](Self::build), expecting a passive socket (sets `:connect :passive`).
     pub fn build_passive(self) -> Result<PassiveSocket> {
         self.connect(Connect::Passive).build()?.into_passive()
+    }
+
+    /// [`build`](Self::build), expecting a raw socket (sets `:type :raw`).
+    ///
+    /// # Errors
+    /// As [`build`](Self::build).
+    pub fn build_raw(self) -> Result<RawSocket> {
+        self.kind(SocketKind::Raw).build()?.into_raw()
     }
 
     /// [`build`](Self::build), expecting a datagram socket (sets `:type :datagram`).

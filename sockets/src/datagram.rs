@@ -34,13 +34,18 @@ impl DatagramSocket {
     }
 
     /// Binds to `addr`:`port` (IOLib's `bind-address`), with `SO_REUSEADDR` when asked.
-    pub fn bind_address(&self, addr: &Address, port: u16, reuse_address: bool) -> Result<()> {
-        self.base.bind(addr, port, reuse_address)
+    pub fn bind_address(
+        &self,
+        addr: impl Into<Address>,
+        port: u16,
+        reuse_address: bool,
+    ) -> Result<()> {
+        self.base.bind(&addr.into(), port, reuse_address)
     }
 
     /// Sets the default peer (IOLib's `connect` on a datagram socket).
-    pub fn connect(&self, addr: &Address, port: u16) -> Result<()> {
-        let sa = self.base.sockaddr(addr, port)?;
+    pub fn connect(&self, addr: impl Into<Address>, port: u16) -> Result<()> {
+        let sa = self.base.sockaddr(&addr.into(), port)?;
         isys::connect(self.base.fd()?, &sa).ctx("connect")
     }
 

@@ -36,7 +36,8 @@
 //! the encoding (UTF-8, Latin-1, ASCII) and line end (LF, CRLF, CR). `write!`/`writeln!` and
 //! [`ActiveSocket::write_line`] encode through the format; [`ActiveSocket::finish_output`]
 //! flushes, [`ActiveSocket::force_output`] tries once without waiting. `std::io::{Read,
-//! BufRead, Write}` are implemented on raw bytes.
+//! BufRead, Write}` are implemented on raw bytes. [`FdStream`] has the same methods, from the
+//! same buffer code, over any other fd: stdin, pipes, terminals, files.
 //!
 //! ## Servers that stay up
 //! [`Error::scope`] says whom a failure concerns ([`ErrorScope`]: one peer, a passing
@@ -57,18 +58,22 @@ mod active;
 mod address;
 mod base_socket;
 mod budget;
+mod buffer;
 mod builder;
 mod datagram;
 pub mod dns;
 mod error;
+mod fd_stream;
 mod format;
 mod lookup;
 mod options;
 mod output;
 mod passive;
+mod raw;
 mod send_receive;
 mod socket;
 mod stream;
+mod stream_api;
 mod wait;
 
 pub use acceptor::{AcceptOutcome, Acceptor, MAX_BACKOFF, MIN_BACKOFF};
@@ -76,16 +81,21 @@ pub use active::ActiveSocket;
 pub use address::*;
 pub use base_socket::{BaseSocket, Family, SocketKind};
 pub use budget::InputBudget;
-pub use builder::{make_socket, AddressFamily, Connect, Host, Ipv6Mode, MakeSocket};
+pub use buffer::{DEFAULT_BUFFER_SIZE, DEFAULT_MAX_LINE_LENGTH};
+pub use builder::{make_socket, AddressFamily, Connect, Host, Ipv6Mode, MakeSocket, Protocol};
 pub use datagram::DatagramSocket;
 pub use error::{Error, ErrorScope, Result};
+pub use fd_stream::FdStream;
 pub use format::{Encoding, ExternalFormat, LineEnd};
 pub use isys::{Errno, MsgFlags};
 pub use lookup::{
-    list_network_interfaces, lookup_hostname, lookup_protocol, lookup_service, HostLookup, Service,
+    list_network_interfaces, lookup_hostname, lookup_interface, lookup_protocol, lookup_service,
+    HostLookup, Service,
 };
 pub use options::{OptionName, SocketOption};
 pub use passive::{PassiveSocket, DEFAULT_BACKLOG};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use raw::NetlinkAddress;
+pub use raw::RawSocket;
 pub use socket::{make_socket_from_fd, make_socket_pair, Socket};
-pub use stream::{DEFAULT_BUFFER_SIZE, DEFAULT_MAX_LINE_LENGTH};
 pub use wait::Wait;

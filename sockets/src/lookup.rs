@@ -1,6 +1,7 @@
 //! Name lookups (IOLib's `lookup-hostname` and its `namedb/`): [`HostLookup`] and the
 //! classic `lookup_hostname` front of the resolver in [`dns`](crate::dns), services in
-//! `/etc/services`, protocols in `/etc/protocols`, and the names of the network interfaces.
+//! `/etc/services`, protocols in `/etc/protocols`, and the network interfaces (by name or
+//! index).
 
 use crate::address::Address;
 use crate::error::{Error, Result};
@@ -132,6 +133,24 @@ pub fn lookup_protocol(protocol: &str) -> Result<(String, i32)> {
 /// Every network interface as `(index, name)` (IOLib's `list-network-interfaces`).
 pub fn list_network_interfaces() -> Result<Vec<(u32, String)>> {
     isys::if_nameindex().map_err(|e| Error::from_errno("if_nameindex", e))
+}
+
+/// Finds a network interface by name (`"lo"`) or by index (`"1"`, or a number given as
+/// text) and returns both as `(name, index)` (IOLib's `lookup-interface`).
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the interface when there is none by that name or index.
+pub fn lookup_interface(name_or_index: &str) -> Result<(String, u32)> {
+    let missing = || Error::InvalidArgument(format!("no network interface {name_or_index:?}"));
+    match name_or_index.parse::<u32>() {
+        Ok(index) => isys::if_indextoname(index)
+            .map(|name| (name, index))
+            .map_err(|_| missing()),
+        Err(_) => match isys::if_nametoindex(name_or_index) {
+            Ok(index) if index != 0 => Ok((name_or_index.to_string(), index)),
+            _ => Err(missing()),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -1,62 +1,46 @@
-//! The output side of an [`ActiveSocket`]'s stream buffer: formatted and line writes encoded
-//! through the external format, raw byte writes, `finish_output`/`force_output`, and
-//! [`io::Write`].
-//!
-//! Output, `obuf` with the cursor `opos`:
-//! - `opos <= obuf.len()`.
-//! - `obuf[..opos]` has been sent; `obuf[opos..]` is written by the program and not yet sent,
-//!   already encoded (text through the external format, each `\n` as its line end; raw bytes
-//!   as given). When everything is sent, `obuf` is emptied and `opos` is 0.
-//! - A write appends whole, then flushes (waiting, as `finish_output`) once at least
-//!   `settings.output_buffer_size` bytes are unsent, so `obuf` may briefly exceed that size.
-//!   Otherwise output goes out only on `finish_output` and [`io::Write::flush`] (all of it,
-//!   waiting up to the write timeout), `force_output` (one non-blocking try), `shutdown` with
-//!   writing, `close`, and the conversions out of an `ActiveSocket`. `close_abort` and `Drop`
-//!   discard it. `send_to` bypasses `obuf`, so it can overtake output still buffered here.
-//!
-//! `lines_written` counts lines for the line numbers in encoding errors.
+//! The output side of the stream buffer (IOLib's `io-helpers` for writing): text encoded
+//! through the external format, raw bytes, `finish_output` (all of it, waiting) and
+//! `force_output` (one non-blocking try). The buffer and its invariants are in `buffer.rs`.
 
-use crate::active::ActiveSocket;
+use crate::buffer::{RawIo, StreamBuffer};
 use crate::error::{Error, Result};
 use crate::wait::pause_before_retry;
-use isys::{Errno, FdEvent, MsgFlags};
+use isys::Errno;
 use std::fmt;
-use std::io;
-use std::time::Instant;
 
-impl ActiveSocket {
+impl StreamBuffer {
     /// Writes `text` through the external format (each `\n` becomes the line end). Output is
     /// buffered; it goes out when the buffer fills or on [`finish_output`](Self::finish_output).
-    pub fn write_str(&mut self, text: &str) -> Result<()> {
-        self.base.fd()?;
+    pub(crate) fn write_str<I: RawIo>(&mut self, io: &I, text: &str) -> Result<()> {
+        io.io_fd()?;
         let line = self.lines_written + 1;
         self.format.encode_into(text, &mut self.obuf, line)?;
         self.lines_written += memchr::memchr_iter(b'\n', text.as_bytes()).count() as u64;
-        self.maybe_flush()
+        self.maybe_flush(io)
     }
 
     /// Writes `text` and a line end (IOLib's `write-line`).
-    pub fn write_line(&mut self, text: &str) -> Result<()> {
-        self.write_str(text)?;
-        self.newline()
+    pub(crate) fn write_line<I: RawIo>(&mut self, io: &I, text: &str) -> Result<()> {
+        self.write_str(io, text)?;
+        self.newline(io)
     }
 
     /// Writes a line end (IOLib's `terpri`/`~%`).
-    pub fn newline(&mut self) -> Result<()> {
-        self.base.fd()?;
+    pub(crate) fn newline<I: RawIo>(&mut self, io: &I) -> Result<()> {
+        io.io_fd()?;
         self.obuf.extend_from_slice(self.format.line_end.bytes());
         self.lines_written += 1;
-        self.maybe_flush()
+        self.maybe_flush(io)
     }
 
     /// Formats into the output buffer through the external format: what `write!(sock, ...)`
     /// calls. Takes precedence over [`io::Write::write_fmt`], which would write raw bytes.
-    pub fn write_fmt(&mut self, args: fmt::Arguments<'_>) -> Result<()> {
+    pub(crate) fn write_fmt<I: RawIo>(&mut self, io: &I, args: fmt::Arguments<'_>) -> Result<()> {
         if let Some(s) = args.as_str() {
-            return self.write_str(s);
+            return self.write_str(io, s);
         }
         struct Adapter<'a> {
-            sock: &'a mut ActiveSocket,
+            sock: &'a mut StreamBuffer,
             err: Option<Error>,
         }
         impl fmt::Write for Adapter<'_> {
@@ -75,7 +59,7 @@ impl ActiveSocket {
                 }
             }
         }
-        self.base.fd()?;
+        io.io_fd()?;
         let mut a = Adapter {
             sock: self,
             err: None,
@@ -85,33 +69,33 @@ impl ActiveSocket {
                 Error::InvalidArgument("a Display implementation returned an error".into())
             }));
         }
-        self.maybe_flush()
+        self.maybe_flush(io)
     }
 
     /// Writes raw bytes to the output buffer (no encoding, no line-end translation).
-    pub fn write_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        self.base.fd()?;
+    pub(crate) fn write_bytes<I: RawIo>(&mut self, io: &I, bytes: &[u8]) -> Result<()> {
+        io.io_fd()?;
         self.obuf.extend_from_slice(bytes);
-        self.maybe_flush()
+        self.maybe_flush(io)
     }
 
-    fn maybe_flush(&mut self) -> Result<()> {
+    fn maybe_flush<I: RawIo>(&mut self, io: &I) -> Result<()> {
         if self.obuf.len() - self.opos >= self.settings.output_buffer_size {
-            self.finish_output()?;
+            self.finish_output(io)?;
         }
         Ok(())
     }
 
     /// One non-blocking attempt to send buffered output. `EINTR` is retried at once.
-    fn send_some(&mut self) -> Result<SendState> {
+    fn send_some<I: RawIo>(&mut self, io: &I) -> Result<SendState> {
         while self.opos < self.obuf.len() {
-            let fd = self.base.fd()?;
-            match isys::send(fd, &self.obuf[self.opos..], MsgFlags::empty()) {
+            let fd = io.io_fd()?;
+            match I::write_some(fd, &self.obuf[self.opos..]) {
                 Ok(n) => self.opos += n,
                 Err(Errno::EINTR) => continue,
                 Err(Errno::EWOULDBLOCK) => return Ok(SendState::Blocked),
                 Err(Errno::ENOBUFS | Errno::ENOMEM) => return Ok(SendState::Starved),
-                Err(e) => return Err(Error::from_errno("send", e)),
+                Err(e) => return Err(Error::from_errno(I::WRITE_CALL, e)),
             }
         }
         self.obuf.clear();
@@ -128,15 +112,12 @@ impl ActiveSocket {
     /// [`Error::Hangup`] or [`Error::ConnectionReset`] when the peer is gone,
     /// [`Error::Timeout`] when the write timeout runs out, [`Error::Closed`] on a closed
     /// socket; all but the last are per-peer ([`Error::scope`]).
-    pub fn finish_output(&mut self) -> Result<()> {
-        let deadline = self
-            .write_timeout
-            .and_then(|t| Instant::now().checked_add(t));
-        let what = self.write_timeout.unwrap_or_default();
+    pub(crate) fn finish_output<I: RawIo>(&mut self, io: &I) -> Result<()> {
+        let (deadline, what) = self.write_deadline();
         loop {
-            match self.send_some()? {
+            match self.send_some(io)? {
                 SendState::Done => return Ok(()),
-                SendState::Blocked => self.base.wait(FdEvent::Write, deadline, what)?,
+                SendState::Blocked => io.wait_output(deadline, what)?,
                 SendState::Starved => pause_before_retry(deadline, what)?,
             }
         }
@@ -145,13 +126,13 @@ impl ActiveSocket {
     /// One non-blocking try at sending buffered output (IOLib's `force-output`); returns how
     /// many bytes are still buffered (a full socket buffer, or the kernel short of memory,
     /// leaves them buffered).
-    pub fn force_output(&mut self) -> Result<usize> {
-        self.send_some()?;
+    pub(crate) fn force_output<I: RawIo>(&mut self, io: &I) -> Result<usize> {
+        self.send_some(io)?;
         Ok(self.obuf.len() - self.opos)
     }
 
     /// Bytes written and not yet sent.
-    pub fn buffered_output(&self) -> usize {
+    pub(crate) fn buffered_output(&self) -> usize {
         self.obuf.len() - self.opos
     }
 }
@@ -164,14 +145,4 @@ enum SendState {
     Blocked,
     /// The kernel is short of memory (`ENOBUFS`/`ENOMEM`): pause, then try again.
     Starved,
-}
-
-impl io::Write for ActiveSocket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_bytes(buf)?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(self.finish_output()?)
-    }
 }

@@ -6,9 +6,9 @@ use crate::active::ActiveSocket;
 use crate::address::Address;
 use crate::base_socket::{closed_placeholder, fd_traits, Base, BaseSocket, Family, SocketKind};
 use crate::budget::InputBudget;
+use crate::buffer::StreamSettings;
 use crate::error::{Error, Result, SysContext};
 use crate::format::ExternalFormat;
-use crate::stream::StreamSettings;
 use crate::wait::{remaining, Wait};
 use isys::{Errno, FdEvent, FdWaitError};
 use std::fmt;
@@ -56,8 +56,8 @@ impl PassiveSocket {
 
     /// Binds to `addr`:`port` (IOLib's `bind-address`), setting `SO_REUSEADDR` first unless
     /// `reuse_address` was turned off. Port 0 picks a free port.
-    pub fn bind_address(&self, addr: &Address, port: u16) -> Result<()> {
-        self.base.bind(addr, port, self.reuse_address)
+    pub fn bind_address(&self, addr: impl Into<Address>, port: u16) -> Result<()> {
+        self.base.bind(&addr.into(), port, self.reuse_address)
     }
 
     /// Starts listening (IOLib's `listen-on`).

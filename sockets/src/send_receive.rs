@@ -71,12 +71,12 @@ impl ActiveSocket {
     /// nothing available is an `EWOULDBLOCK` error. `EINTR` is retried.
     #[inline]
     pub fn receive_from(&mut self, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
-        let have = self.iend - self.ipos;
+        let have = self.buf.iend - self.buf.ipos;
         if have > 0 && !buf.is_empty() {
             let n = have.min(buf.len());
-            buf[..n].copy_from_slice(&self.ibuf[self.ipos..self.ipos + n]);
+            buf[..n].copy_from_slice(&self.buf.ibuf[self.buf.ipos..self.buf.ipos + n]);
             if !flags.contains(MsgFlags::PEEK) {
-                self.ipos += n;
+                self.buf.ipos += n;
             }
             return Ok(n);
         }
@@ -112,9 +112,10 @@ impl ActiveSocket {
             ));
         }
         let deadline = self
+            .buf
             .write_timeout
             .and_then(|t| Instant::now().checked_add(t));
-        let what = self.write_timeout.unwrap_or_default();
+        let what = self.buf.write_timeout.unwrap_or_default();
         loop {
             match isys::sendmsg(self.base.fd()?, b"\0", &[fd], MsgFlags::empty()) {
                 Ok(_) => return Ok(()),
@@ -136,9 +137,10 @@ impl ActiveSocket {
             ));
         }
         let deadline = self
+            .buf
             .read_timeout
             .and_then(|t| Instant::now().checked_add(t));
-        let what = self.read_timeout.unwrap_or_default();
+        let what = self.buf.read_timeout.unwrap_or_default();
         loop {
             let mut byte = [0u8; 1];
             match isys::recvmsg(self.base.fd()?, &mut byte, 1, MsgFlags::empty()) {

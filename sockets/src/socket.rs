@@ -4,11 +4,12 @@
 
 use crate::active::ActiveSocket;
 use crate::base_socket::{Base, BaseSocket, Family, SocketKind};
+use crate::buffer::StreamSettings;
 use crate::datagram::DatagramSocket;
 use crate::error::{Error, Result, SysContext};
 use crate::format::ExternalFormat;
 use crate::passive::PassiveSocket;
-use crate::stream::StreamSettings;
+use crate::raw::RawSocket;
 use isys::libc;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
@@ -21,6 +22,8 @@ pub enum Socket {
     Passive(PassiveSocket),
     /// A datagram socket.
     Datagram(DatagramSocket),
+    /// A raw socket (IP packets of one protocol, or netlink).
+    Raw(RawSocket),
 }
 
 impl Socket {
@@ -53,12 +56,28 @@ impl Socket {
     }
 }
 
+impl Socket {
+    /// The raw socket, or `InvalidArgument`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for any other kind of socket.
+    pub fn into_raw(self) -> Result<RawSocket> {
+        match self {
+            Socket::Raw(s) => Ok(s),
+            other => Err(Error::InvalidArgument(format!(
+                "expected a raw socket, got {other:?}"
+            ))),
+        }
+    }
+}
+
 impl AsFd for Socket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         match self {
             Socket::Active(s) => s.as_fd(),
             Socket::Passive(s) => s.as_fd(),
             Socket::Datagram(s) => s.as_fd(),
+            Socket::Raw(s) => s.as_fd(),
         }
     }
 }
@@ -69,6 +88,7 @@ impl BaseSocket for Socket {
             Socket::Active(s) => &s.base,
             Socket::Passive(s) => &s.base,
             Socket::Datagram(s) => &s.base,
+            Socket::Raw(s) => &s.base,
         }
     }
 }
@@ -95,6 +115,9 @@ pub fn make_socket_from_fd(fd: OwnedFd, format: ExternalFormat) -> Result<Socket
         .and_then(|a| Family::from_domain(a.family()).ok_or(Error::AddressFamilyNotSupported))?;
     isys::set_nonblocking(&fd, true).ctx("fcntl")?;
     match ty {
+        libc::SOCK_RAW => Ok(Socket::Raw(RawSocket {
+            base: Base::new(fd, family, SocketKind::Raw),
+        })),
         libc::SOCK_DGRAM => Ok(Socket::Datagram(DatagramSocket {
             base: Base::new(fd, family, SocketKind::Datagram),
         })),

@@ -1,73 +1,22 @@
-//! The input side of an [`ActiveSocket`]'s stream buffer (IOLib's stream `buffer` and
-//! `io-helpers`): line and character reads decoded through the external format, the input
-//! budget charged while a long line grows the buffer, and `std::io::{Read, BufRead}` on raw
-//! bytes. The output side is in `output.rs`.
-//!
-//! # Invariants
-//!
-//! Input, `ibuf` with the cursors `ipos` and `iend`:
-//! - `ipos <= iend <= ibuf.len()`.
-//! - `ibuf[ipos..iend]` holds bytes received and not yet consumed, in arrival order; every
-//!   reader (line, character, [`io::Read`], [`io::BufRead`], `receive_from`) takes bytes
-//!   from there before asking the kernel. `ibuf[iend..]` is free room for the next `recv`.
-//! - When `ipos == iend` the next fill resets both to 0. Before a `recv`, when less than a
-//!   quarter of the buffer size (`settings.input_buffer_size`, at least 512) is free, the
-//!   unconsumed bytes move to the front; the buffer grows (doubling) only if that still
-//!   leaves too little room, that is while one unfinished line fills it, and
-//!   `settings.max_line_length` bounds such a line. Once at most half the base size is left
-//!   unconsumed in a grown buffer, the buffer shrinks back to the base size.
-//! - `charged` is how much of `ibuf.len()` beyond the base size is charged to
-//!   `settings.input_budget` (0 without a budget); growing charges first and fails with
-//!   `InputBudgetExceeded` when the budget has no room; shrinking, `close_abort` and `Drop`
-//!   release it. Reads that neither grow nor shrink the buffer never touch the budget.
-//! - `discarding` is true while the rest of a line longer than `max_line_length` (or over
-//!   the input budget) is skipped, up to and including its line end.
-//! - `drained` is true when the last `recv` came back short or would have blocked (the kernel
-//!   buffer is then most likely empty); the next blocking read waits for readiness first.
-//!
-//! `lines_read` counts lines for the line numbers in encoding errors.
+//! The input side of the stream buffer (IOLib's `io-helpers` for reading): line and
+//! character reads decoded through the external format, the input budget charged while a
+//! long line grows the buffer, and `std::io::{Read, BufRead}` on raw bytes. The buffer, its
+//! invariants and the [`RawIo`] trait it reads through are in `buffer.rs`.
 
-use crate::active::ActiveSocket;
 use crate::budget::InputBudget;
-use crate::error::{Error, Result, SysContext};
+use crate::buffer::{RawIo, StreamBuffer};
+use crate::error::{Error, Result};
 use crate::format::{Encoding, LineEnd};
 use crate::wait::pause_before_retry;
-use isys::{Errno, MsgFlags};
-use std::io;
-use std::time::Instant;
+use isys::Errno;
 
-/// Settings a passive socket hands to the sockets it accepts.
-#[derive(Debug, Clone)]
-pub(crate) struct StreamSettings {
-    pub(crate) input_buffer_size: usize,
-    pub(crate) output_buffer_size: usize,
-    pub(crate) max_line_length: usize,
-    pub(crate) input_budget: Option<InputBudget>,
-}
-
-impl Default for StreamSettings {
-    fn default() -> Self {
-        StreamSettings {
-            input_buffer_size: DEFAULT_BUFFER_SIZE,
-            output_buffer_size: DEFAULT_BUFFER_SIZE,
-            max_line_length: DEFAULT_MAX_LINE_LENGTH,
-            input_budget: None,
-        }
-    }
-}
-
-/// Default input and output buffer size of an active socket.
-pub const DEFAULT_BUFFER_SIZE: usize = 16 * 1024;
-/// Default maximum line length for [`ActiveSocket::read_line`]: 1 MiB.
-pub const DEFAULT_MAX_LINE_LENGTH: usize = 1 << 20;
-
-impl ActiveSocket {
+impl StreamBuffer {
     // ----- input ------------------------------------------------------------------------
 
     /// Reads more bytes into the input buffer, waiting (up to the read timeout) for them.
     /// Returns how many arrived; 0 is end of file.
-    fn fill(&mut self) -> Result<usize> {
-        self.fill_with(true).map(|n| n.unwrap_or(0))
+    fn fill<I: RawIo>(&mut self, io: &I) -> Result<usize> {
+        self.fill_with(io, true).map(|n| n.unwrap_or(0))
     }
 
     /// The input buffer's base size; growth beyond it is charged to the input budget.
@@ -76,7 +25,7 @@ impl ActiveSocket {
     }
 
     /// [`fill`](Self::fill); with `wait` false, `Ok(None)` when nothing is available now.
-    fn fill_with(&mut self, wait: bool) -> Result<Option<usize>> {
+    fn fill_with<I: RawIo>(&mut self, io: &I, wait: bool) -> Result<Option<usize>> {
         if self.ipos == self.iend {
             self.ipos = 0;
             self.iend = 0;
@@ -96,18 +45,14 @@ impl ActiveSocket {
             }
         }
         let n = if wait {
-            self.recv_waiting(None)?
+            self.recv_waiting(io, None)?
         } else {
             loop {
-                match isys::recv(
-                    self.base.fd()?,
-                    &mut self.ibuf[self.iend..],
-                    MsgFlags::empty(),
-                ) {
+                match I::read_some(io.io_fd()?, &mut self.ibuf[self.iend..]) {
                     Ok(n) => break n,
                     Err(Errno::EINTR) => continue,
                     Err(Errno::EWOULDBLOCK | Errno::ENOBUFS | Errno::ENOMEM) => return Ok(None),
-                    Err(e) => return Err(Error::from_errno("recv", e)),
+                    Err(e) => return Err(Error::from_errno(I::READ_CALL, e)),
                 }
             }
         };
@@ -154,16 +99,8 @@ impl ActiveSocket {
         }
     }
 
-    /// The budget this socket's input buffer growth is charged to, if any.
-    pub fn input_budget(&self) -> Option<&InputBudget> {
-        self.settings.input_budget.as_ref()
-    }
-
-    /// Shares `budget` (or none: only [`max_line_length`](Self::max_line_length) bounds the
-    /// buffer) for the input this socket buffers beyond its base buffer size, that is while
-    /// an unfinished line fills it. What is charged now moves to the new budget. See
-    /// [`InputBudget`].
-    pub fn set_input_budget(&mut self, budget: Option<InputBudget>) {
+    /// Moves the charge to `budget` (or none).
+    pub(crate) fn set_input_budget(&mut self, budget: Option<InputBudget>) {
         self.release_input_budget();
         self.settings.input_budget = budget;
         if let Some(budget) = &self.settings.input_budget {
@@ -178,24 +115,25 @@ impl ActiveSocket {
     /// A hang-up or error reported by the wait does not end the read: `recv` then returns the
     /// bytes still pending, then 0 (end of file) or the error. `EINTR` is retried; `ENOBUFS`
     /// and `ENOMEM` are retried after a millisecond's pause; both within the read timeout.
-    fn recv_waiting(&mut self, mut external: Option<&mut [u8]>) -> Result<usize> {
-        let deadline = self
-            .read_timeout
-            .and_then(|t| Instant::now().checked_add(t));
-        let what = self.read_timeout.unwrap_or_default();
+    pub(crate) fn recv_waiting<I: RawIo>(
+        &mut self,
+        io: &I,
+        mut external: Option<&mut [u8]>,
+    ) -> Result<usize> {
+        let (deadline, what) = self.read_deadline();
         let mut after_pollerr = false;
         loop {
             if self.drained {
                 self.drained = false;
-                after_pollerr = self.base.wait_input(deadline, what)?;
+                after_pollerr = io.wait_input(deadline, what)?;
             }
-            let fd = self.base.fd()?;
+            let fd = io.io_fd()?;
             let buf: &mut [u8] = match external.as_deref_mut() {
                 Some(b) => b,
                 None => &mut self.ibuf[self.iend..],
             };
             let want = buf.len();
-            match isys::recv(fd, buf, MsgFlags::empty()) {
+            match I::read_some(fd, buf) {
                 Ok(n) => {
                     // A short read usually means the kernel buffer is now empty.
                     self.drained = n > 0 && n < want;
@@ -206,15 +144,15 @@ impl ActiveSocket {
                     if std::mem::take(&mut after_pollerr) {
                         // POLLERR that recv does not report: the pending error, if any;
                         // otherwise pause rather than spin on a condition we cannot clear.
-                        if let Some(e) = isys::socket_error(fd).ctx("getsockopt")? {
-                            return Err(Error::from_errno("recv", e));
+                        if let Some(e) = io.pending_error()? {
+                            return Err(Error::from_errno(I::READ_CALL, e));
                         }
                         pause_before_retry(deadline, what)?;
                     }
                     self.drained = true;
                 }
                 Err(Errno::ENOBUFS | Errno::ENOMEM) => pause_before_retry(deadline, what)?,
-                Err(e) => return Err(Error::from_errno("recv", e)),
+                Err(e) => return Err(Error::from_errno(I::READ_CALL, e)),
             }
         }
     }
@@ -226,9 +164,9 @@ impl ActiveSocket {
     /// comes before any byte. A line longer than
     /// [`max_line_length`](Self::max_line_length) is [`Error::LineTooLong`]; the rest of that
     /// line is skipped and the next call reads the line after it.
-    pub fn read_line(&mut self) -> Result<String> {
+    pub(crate) fn read_line<I: RawIo>(&mut self, io: &I) -> Result<String> {
         let mut line = String::new();
-        match self.read_line_into(&mut line)? {
+        match self.read_line_into(io, &mut line)? {
             true => Ok(line),
             false => Err(Error::EndOfFile),
         }
@@ -236,8 +174,9 @@ impl ActiveSocket {
 
     /// Like [`read_line`](Self::read_line), appending to `out` (no allocation when `out` has
     /// room); `Ok(false)` at end of file before any byte.
-    pub fn read_line_into(&mut self, out: &mut String) -> Result<bool> {
-        self.read_line_inner(out, true).map(|r| r.unwrap_or(false))
+    pub(crate) fn read_line_into<I: RawIo>(&mut self, io: &I, out: &mut String) -> Result<bool> {
+        self.read_line_inner(io, out, true)
+            .map(|r| r.unwrap_or(false))
     }
 
     /// Reads a line only if one can be had without waiting (IOLib's `read-line` after
@@ -248,9 +187,9 @@ impl ActiveSocket {
     /// An event-loop read handler should drain lines with this after its first
     /// [`read_line`](Self::read_line): lines already in the socket's buffer make the fd look
     /// idle to the multiplexer.
-    pub fn read_line_no_hang(&mut self) -> Result<Option<String>> {
+    pub(crate) fn read_line_no_hang<I: RawIo>(&mut self, io: &I) -> Result<Option<String>> {
         let mut line = String::new();
-        match self.read_line_inner(&mut line, false)? {
+        match self.read_line_inner(io, &mut line, false)? {
             None => Ok(None),
             Some(true) => Ok(Some(line)),
             Some(false) => Err(Error::EndOfFile),
@@ -258,7 +197,7 @@ impl ActiveSocket {
     }
 
     /// Whether a complete line is already buffered (no syscall).
-    pub fn has_buffered_line(&self) -> bool {
+    pub(crate) fn has_buffered_line(&self) -> bool {
         memchr::memchr(self.format.line_end.terminator(), self.buffered_input()).is_some()
     }
 
@@ -267,7 +206,12 @@ impl ActiveSocket {
     /// The length checked against `max_line_length` is the line's content, never its line
     /// end, however the bytes arrive: in CRLF mode a `\r` ending the buffered bytes may be the
     /// first half of the line end and is not counted until the next byte says.
-    fn read_line_inner(&mut self, out: &mut String, wait: bool) -> Result<Option<bool>> {
+    fn read_line_inner<I: RawIo>(
+        &mut self,
+        io: &I,
+        out: &mut String,
+        wait: bool,
+    ) -> Result<Option<bool>> {
         let term = self.format.line_end.terminator();
         let crlf = self.format.line_end == LineEnd::Crlf;
         let max = self.settings.max_line_length;
@@ -303,7 +247,7 @@ impl ActiveSocket {
                 // Too long: drop what we have and skip to the next line end.
                 return Err(self.skip_rest_of_line(Error::LineTooLong { limit: max }));
             }
-            let got = match self.fill_with(wait) {
+            let got = match self.fill_with(io, wait) {
                 Ok(Some(n)) => n,
                 Ok(None) => return Ok(None),
                 Err(e @ Error::InputBudgetExceeded { .. }) => {
@@ -351,9 +295,9 @@ impl ActiveSocket {
     }
 
     /// Makes sure `n` bytes are buffered; `Ok(false)` if end of file comes first.
-    fn ensure(&mut self, n: usize) -> Result<bool> {
+    fn ensure<I: RawIo>(&mut self, io: &I, n: usize) -> Result<bool> {
         while self.iend - self.ipos < n {
-            if self.fill()? == 0 {
+            if self.fill(io)? == 0 {
                 return Ok(false);
             }
         }
@@ -362,8 +306,8 @@ impl ActiveSocket {
 
     /// Reads one character (IOLib's `read-char`); the format's line end reads as `'\n'`.
     /// [`Error::EndOfFile`] at end of file.
-    pub fn read_char(&mut self) -> Result<char> {
-        if !self.ensure(1)? {
+    pub(crate) fn read_char<I: RawIo>(&mut self, io: &I) -> Result<char> {
+        if !self.ensure(io, 1)? {
             return Err(Error::EndOfFile);
         }
         let b = self.ibuf[self.ipos];
@@ -377,7 +321,7 @@ impl ActiveSocket {
             },
             _ => 1,
         };
-        if !self.ensure(len)? {
+        if !self.ensure(io, len)? {
             return Err(Error::Encoding {
                 encoding: self.format.encoding.name(),
                 line: self.lines_read + 1,
@@ -394,7 +338,7 @@ impl ActiveSocket {
         match (c, self.format.line_end) {
             ('\r', LineEnd::Cr) => Ok('\n'),
             ('\r', LineEnd::Crlf) => {
-                if self.ensure(1)? && self.ibuf[self.ipos] == b'\n' {
+                if self.ensure(io, 1)? && self.ibuf[self.ipos] == b'\n' {
                     self.ipos += 1;
                     Ok('\n')
                 } else {
@@ -406,18 +350,18 @@ impl ActiveSocket {
     }
 
     /// Bytes already received and not yet read.
-    pub fn buffered_input(&self) -> &[u8] {
+    pub(crate) fn buffered_input(&self) -> &[u8] {
         &self.ibuf[self.ipos..self.iend]
     }
-}
 
-impl io::Read for ActiveSocket {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    /// [`io::Read::read`](std::io::Read::read) on the buffer: buffered bytes first, then
+    /// one read (straight into `buf` when it is at least a buffer's size).
+    pub(crate) fn read_bytes<I: RawIo>(&mut self, io: &I, buf: &mut [u8]) -> Result<usize> {
         if self.ipos == self.iend {
             if buf.len() >= self.settings.input_buffer_size {
-                return Ok(self.recv_waiting(Some(buf))?);
+                return self.recv_waiting(io, Some(buf));
             }
-            if self.fill()? == 0 {
+            if self.fill(io)? == 0 {
                 return Ok(0);
             }
         }
@@ -426,16 +370,17 @@ impl io::Read for ActiveSocket {
         self.ipos += n;
         Ok(n)
     }
-}
 
-impl io::BufRead for ActiveSocket {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+    /// [`io::BufRead::fill_buf`](std::io::BufRead::fill_buf) on the buffer.
+    pub(crate) fn fill_buf<I: RawIo>(&mut self, io: &I) -> Result<&[u8]> {
         if self.ipos == self.iend {
-            self.fill()?;
+            self.fill(io)?;
         }
         Ok(&self.ibuf[self.ipos..self.iend])
     }
-    fn consume(&mut self, amt: usize) {
+
+    /// [`io::BufRead::consume`](std::io::BufRead::consume) on the buffer.
+    pub(crate) fn consume(&mut self, amt: usize) {
         self.ipos = (self.ipos + amt).min(self.iend);
     }
 }

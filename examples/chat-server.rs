@@ -1,0 +1,157 @@
+//! chat-server: a line chat on the event base. Every line a client sends goes to every
+//! other client as `[HOST:PORT] line`; a client silent for `CHAT_IDLE_SECONDS` (default 300) is
+//! told so and disconnected (the read handler's inactivity timeout); a failing client is
+//! dropped alone (`drop_failing_peers`); SIGINT/SIGTERM end the loop after telling every
+//! client and closing its socket.
+//!
+//! ```text
+//! CHAT_IDLE_SECONDS=60 cargo run --example chat-server -- --port 0
+//! cargo run --example chat-client -- --port PORT
+//! ```
+
+mod common;
+
+use iolib::prelude::*;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// A connected client: its socket and the name its lines are shown under.
+struct Client {
+    socket: ActiveSocket,
+    name: String,
+}
+
+/// The fds of the connected clients, for broadcasting; a client's socket is its fd's state.
+type Members = Rc<RefCell<BTreeSet<RawFd>>>;
+
+/// Sends `line` to every client but `from`; one whose buffer will not take it is dropped at
+/// its next failure by the policy, so a slow reader never blocks the others.
+fn broadcast(base: &mut EventBase, members: &Members, from: RawFd, line: &str) {
+    let fds: Vec<RawFd> = members.borrow().iter().copied().collect();
+    for fd in fds.into_iter().filter(|&fd| fd != from) {
+        if let Some(other) = base.fd_state_mut::<Client>(fd) {
+            let sent = other
+                .socket
+                .write_line(line)
+                .and_then(|()| other.socket.force_output());
+            if sent.is_err() {
+                leave(base, members, fd, None);
+            }
+        }
+    }
+}
+
+/// Removes a client: its handlers, its state (closing the socket), its membership.
+fn leave(base: &mut EventBase, members: &Members, fd: RawFd, farewell: Option<&str>) {
+    members.borrow_mut().remove(&fd);
+    base.remove_fd_handlers(fd, true, true, true);
+    if let Some(mut client) = base.take_fd_state::<Client>(fd) {
+        if let Some(text) = farewell {
+            let _ = client.socket.write_line(text);
+        }
+        let _ = client.socket.close();
+    }
+}
+
+/// The idle timeout: `CHAT_IDLE_SECONDS` (default 300).
+fn idle_timeout() -> Duration {
+    match std::env::var("CHAT_IDLE_SECONDS") {
+        Err(_) => Duration::from_secs(300),
+        Ok(v) => match v.parse::<f64>() {
+            Ok(s) if s > 0.0 => Duration::from_secs_f64(s),
+            _ => common::fail("CHAT_IDLE_SECONDS", "needs a positive number of seconds"),
+        },
+    }
+}
+
+fn main() {
+    let idle = idle_timeout();
+    let args = common::server_args();
+    let quiet = args.quiet;
+    let server = common::make_server(&args);
+    let mut base = EventBase::new().unwrap_or_else(|e| common::fail("event-base", e));
+    base.set_handler_error_policy(drop_failing_peers);
+    let members: Members = Rc::default();
+    let m = members.clone();
+    Listener::new(server)
+        .register(&mut base, move |base, socket| {
+            let name = match socket.remote_name() {
+                Ok((host, port)) => format!("{host}:{port}"),
+                Err(_) => "?".into(),
+            };
+            if !quiet {
+                println!("{name} joined");
+            }
+            let fd = socket.socket_os_fd().unwrap_or(-1);
+            let joined = format!("* {name} joined");
+            broadcast(base, &m, fd, &joined);
+            m.borrow_mut().insert(fd);
+            base.set_fd_state(fd, Client { socket, name })?;
+            let members = m.clone();
+            base.set_stateful_io_handler(
+                fd,
+                Event::Read,
+                IoOptions::new().timeout(idle),
+                move |base, client: &mut Client, fd, _event, exception| {
+                    if exception == Some(Exception::Timeout) {
+                        if !quiet {
+                            println!("{} idle, disconnected", client.name);
+                        }
+                        let gone = format!("* {} left (idle)", client.name);
+                        let _ = client.socket.write_line("* idle too long, goodbye");
+                        let _ = client.socket.finish_output();
+                        base.remove_fd_handlers(fd, true, true, true);
+                        members.borrow_mut().remove(&fd);
+                        broadcast(base, &members, fd, &gone);
+                        // The state goes with the fd once the handler returns.
+                        base.remove_fd_state(fd);
+                        return Ok(());
+                    }
+                    loop {
+                        match client.socket.read_line_no_hang() {
+                            Ok(Some(line)) => {
+                                let said = format!("[{}] {line}", client.name);
+                                broadcast(base, &members, fd, &said);
+                            }
+                            Ok(None) => return Ok(()),
+                            Err(SocketError::EndOfFile) => {
+                                if !quiet {
+                                    println!("{} left", client.name);
+                                }
+                                let gone = format!("* {} left", client.name);
+                                base.remove_fd_handlers(fd, true, true, true);
+                                members.borrow_mut().remove(&fd);
+                                broadcast(base, &members, fd, &gone);
+                                base.remove_fd_state(fd);
+                                return Ok(());
+                            }
+                            Err(e) => {
+                                members.borrow_mut().remove(&fd);
+                                return Err(e.into());
+                            }
+                        }
+                    }
+                },
+            )?;
+            Ok(())
+        })
+        .unwrap_or_else(|e| common::fail("listener", e));
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        base.add_signal_handler(signal, |base, _| {
+            base.exit_event_loop(Duration::ZERO);
+            Ok(())
+        })
+        .unwrap_or_else(|e| common::fail("signal", e));
+    }
+    let outcome = base.event_dispatch(DispatchOptions::default());
+    let remaining = std::mem::take(&mut *members.borrow_mut());
+    for fd in remaining {
+        leave(&mut base, &members, fd, Some("* server shutting down"));
+    }
+    if let Err(e) = outcome {
+        common::fail("event-dispatch", e);
+    }
+}

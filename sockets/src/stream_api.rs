@@ -1,0 +1,216 @@
+//! The public line-stream methods (IOLib's stream functions: `read-line`, `read-char`,
+//! `write-line`, `finish-output`, ...) and `std::io::{Read, BufRead, Write}`, written once
+//! and given to every type that has a [`StreamBuffer`](crate::buffer::StreamBuffer) in a
+//! `buf` field and a [`RawIo`](crate::buffer::RawIo) in the field the macro is told:
+//! [`ActiveSocket`](crate::ActiveSocket) (its socket) and [`FdStream`](crate::FdStream)
+//! (any fd).
+
+/// Implements the line-stream methods and the `std::io` traits for `$t`, whose `buf` field is
+/// the stream buffer and whose `$io` field moves the bytes.
+macro_rules! line_stream_methods {
+    ($t:ty, $io:ident) => {
+        impl $t {
+            /// The external format.
+            pub fn external_format(&self) -> $crate::ExternalFormat {
+                self.buf.format
+            }
+            /// Changes the external format (applies to bytes not yet decoded).
+            pub fn set_external_format(&mut self, format: $crate::ExternalFormat) {
+                self.buf.format = format;
+            }
+            /// The maximum line length [`read_line`](Self::read_line) accepts.
+            pub fn max_line_length(&self) -> usize {
+                self.buf.settings.max_line_length
+            }
+            /// Sets the maximum line length (at least 1).
+            pub fn set_max_line_length(&mut self, n: usize) {
+                self.buf.settings.max_line_length = n.max(1);
+            }
+            /// How long a read waits for data (`None` = forever, the default).
+            pub fn set_read_timeout(&mut self, t: Option<std::time::Duration>) {
+                self.buf.read_timeout = t;
+            }
+            /// How long a write waits for room (`None` = forever, the default).
+            pub fn set_write_timeout(&mut self, t: Option<std::time::Duration>) {
+                self.buf.write_timeout = t;
+            }
+            /// The budget this stream's input buffer growth is charged to, if any.
+            pub fn input_budget(&self) -> Option<&$crate::InputBudget> {
+                self.buf.settings.input_budget.as_ref()
+            }
+            /// Shares `budget` (or none: only [`max_line_length`](Self::max_line_length)
+            /// bounds the buffer) for the input this stream buffers beyond its base buffer
+            /// size, that is while an unfinished line fills it. What is charged now moves to
+            /// the new budget. See [`InputBudget`](crate::InputBudget).
+            pub fn set_input_budget(&mut self, budget: Option<$crate::InputBudget>) {
+                self.buf.set_input_budget(budget);
+            }
+
+            /// Reads a line without its line end (IOLib's `read-line`), waiting for it (up to
+            /// the read timeout).
+            ///
+            /// The line end is the external format's (`CRLF` also accepts a bare `LF`). A last
+            /// line without a line end is returned as a line.
+            ///
+            /// # Errors
+            /// [`Error::EndOfFile`](crate::Error::EndOfFile) only when end of file comes
+            /// before any byte. A line longer than [`max_line_length`](Self::max_line_length)
+            /// is [`Error::LineTooLong`](crate::Error::LineTooLong); the rest of that line is
+            /// skipped and the next call reads the line after it.
+            /// [`Error::Encoding`](crate::Error::Encoding) for bytes the encoding refuses,
+            /// [`Error::Timeout`](crate::Error::Timeout) when the read timeout runs out, and
+            /// the read's own failure (a reset, ...).
+            pub fn read_line(&mut self) -> $crate::Result<String> {
+                self.buf.read_line(&self.$io)
+            }
+
+            /// Like [`read_line`](Self::read_line), appending to `out` (no allocation when
+            /// `out` has room); `Ok(false)` at end of file before any byte.
+            ///
+            /// # Errors
+            /// As [`read_line`](Self::read_line), but end of file is `Ok(false)`.
+            pub fn read_line_into(&mut self, out: &mut String) -> $crate::Result<bool> {
+                self.buf.read_line_into(&self.$io, out)
+            }
+
+            /// Reads a line only if one can be had without waiting (IOLib's `read-line` after
+            /// `listen`): `Ok(None)` when no complete line is buffered or arriving now. A last
+            /// line without a line end, at end of file, is returned.
+            ///
+            /// An event-loop read handler should read with this: lines already in the
+            /// stream's buffer make the fd look idle to the multiplexer, so it drains them
+            /// with this until `Ok(None)`, and it never blocks the loop.
+            ///
+            /// # Errors
+            /// [`Error::EndOfFile`](crate::Error::EndOfFile) at end of file before any byte;
+            /// otherwise as [`read_line`](Self::read_line) (never a timeout).
+            pub fn read_line_no_hang(&mut self) -> $crate::Result<Option<String>> {
+                self.buf.read_line_no_hang(&self.$io)
+            }
+
+            /// Whether a complete line is already buffered (no syscall).
+            pub fn has_buffered_line(&self) -> bool {
+                self.buf.has_buffered_line()
+            }
+
+            /// Reads one character (IOLib's `read-char`); the format's line end reads as
+            /// `'\n'`.
+            ///
+            /// # Errors
+            /// [`Error::EndOfFile`](crate::Error::EndOfFile) at end of file,
+            /// [`Error::Encoding`](crate::Error::Encoding) for a byte sequence the encoding
+            /// refuses (the bad byte is skipped), and the read's own failure.
+            pub fn read_char(&mut self) -> $crate::Result<char> {
+                self.buf.read_char(&self.$io)
+            }
+
+            /// Bytes already read from the fd and not yet consumed.
+            pub fn buffered_input(&self) -> &[u8] {
+                self.buf.buffered_input()
+            }
+
+            /// Writes `text` through the external format (each `\n` becomes the line end).
+            /// Output is buffered; it goes out when the buffer fills or on
+            /// [`finish_output`](Self::finish_output).
+            ///
+            /// # Errors
+            /// [`Error::Encoding`](crate::Error::Encoding) for a character the encoding cannot
+            /// write (nothing of `text` is buffered), [`Error::Closed`](crate::Error::Closed),
+            /// and [`finish_output`](Self::finish_output)'s errors when the buffer fills.
+            pub fn write_str(&mut self, text: &str) -> $crate::Result<()> {
+                self.buf.write_str(&self.$io, text)
+            }
+
+            /// Writes `text` and a line end (IOLib's `write-line`).
+            ///
+            /// # Errors
+            /// As [`write_str`](Self::write_str).
+            pub fn write_line(&mut self, text: &str) -> $crate::Result<()> {
+                self.buf.write_line(&self.$io, text)
+            }
+
+            /// Writes a line end (IOLib's `terpri`/`~%`).
+            ///
+            /// # Errors
+            /// As [`write_str`](Self::write_str).
+            pub fn newline(&mut self) -> $crate::Result<()> {
+                self.buf.newline(&self.$io)
+            }
+
+            /// Formats into the output buffer through the external format: what
+            /// `write!(stream, ...)` calls. Takes precedence over
+            /// [`io::Write::write_fmt`](std::io::Write::write_fmt), which would write raw
+            /// bytes.
+            ///
+            /// # Errors
+            /// As [`write_str`](Self::write_str).
+            pub fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> $crate::Result<()> {
+                self.buf.write_fmt(&self.$io, args)
+            }
+
+            /// Writes raw bytes to the output buffer (no encoding, no line-end translation).
+            ///
+            /// # Errors
+            /// [`Error::Closed`](crate::Error::Closed), and
+            /// [`finish_output`](Self::finish_output)'s errors when the buffer fills.
+            pub fn write_bytes(&mut self, bytes: &[u8]) -> $crate::Result<()> {
+                self.buf.write_bytes(&self.$io, bytes)
+            }
+
+            /// Sends all buffered output, waiting as needed (IOLib's `finish-output`).
+            /// `EINTR` is retried, and `ENOBUFS`/`ENOMEM` (the kernel short of memory) are
+            /// retried after a millisecond's pause, both within the write timeout.
+            ///
+            /// # Errors
+            /// [`Error::Hangup`](crate::Error::Hangup) (`EPIPE`) or
+            /// [`Error::ConnectionReset`](crate::Error::ConnectionReset) when the reader is
+            /// gone, [`Error::Timeout`](crate::Error::Timeout) when the write timeout runs
+            /// out, [`Error::Closed`](crate::Error::Closed) when closed; all but the last are
+            /// per-peer ([`Error::scope`](crate::Error::scope)).
+            pub fn finish_output(&mut self) -> $crate::Result<()> {
+                self.buf.finish_output(&self.$io)
+            }
+
+            /// One non-blocking try at sending buffered output (IOLib's `force-output`);
+            /// returns how many bytes are still buffered (a full kernel buffer, or the kernel
+            /// short of memory, leaves them buffered).
+            ///
+            /// # Errors
+            /// As [`finish_output`](Self::finish_output), but never a timeout.
+            pub fn force_output(&mut self) -> $crate::Result<usize> {
+                self.buf.force_output(&self.$io)
+            }
+
+            /// Bytes written and not yet sent.
+            pub fn buffered_output(&self) -> usize {
+                self.buf.buffered_output()
+            }
+        }
+
+        impl std::io::Read for $t {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                Ok(self.buf.read_bytes(&self.$io, buf)?)
+            }
+        }
+
+        impl std::io::BufRead for $t {
+            fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+                Ok(self.buf.fill_buf(&self.$io)?)
+            }
+            fn consume(&mut self, amt: usize) {
+                self.buf.consume(amt);
+            }
+        }
+
+        impl std::io::Write for $t {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.write_bytes(buf)?;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(self.finish_output()?)
+            }
+        }
+    };
+}
+pub(crate) use line_stream_methods;
