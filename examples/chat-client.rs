@@ -76,7 +76,7 @@ fn main() {
                 socket.finish_output()?;
             }
             if done {
-                base.remove_fd_handlers(fd, true, true, true);
+                base.remove_fd_handlers(fd, Handlers::ALL);
                 base.remove_fd_state(fd);
             }
             Ok(())

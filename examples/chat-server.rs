@@ -47,7 +47,7 @@ fn broadcast(base: &mut EventBase, members: &Members, from: RawFd, line: &str) {
 /// Removes a client: its handlers, its state (closing the socket), its membership.
 fn leave(base: &mut EventBase, members: &Members, fd: RawFd, farewell: Option<&str>) {
     members.borrow_mut().remove(&fd);
-    base.remove_fd_handlers(fd, true, true, true);
+    base.remove_fd_handlers(fd, Handlers::ALL);
     if let Some(mut client) = base.take_fd_state::<Client>(fd) {
         if let Some(text) = farewell {
             let _ = client.socket.write_line(text);
@@ -103,7 +103,7 @@ fn main() {
                         let gone = format!("* {} left (idle)", client.name);
                         let _ = client.socket.write_line("* idle too long, goodbye");
                         let _ = client.socket.finish_output();
-                        base.remove_fd_handlers(fd, true, true, true);
+                        base.remove_fd_handlers(fd, Handlers::ALL);
                         members.borrow_mut().remove(&fd);
                         broadcast(base, &members, fd, &gone);
                         // The state goes with the fd once the handler returns.
@@ -122,7 +122,7 @@ fn main() {
                                     println!("{} left", client.name);
                                 }
                                 let gone = format!("* {} left", client.name);
-                                base.remove_fd_handlers(fd, true, true, true);
+                                base.remove_fd_handlers(fd, Handlers::ALL);
                                 members.borrow_mut().remove(&fd);
                                 broadcast(base, &members, fd, &gone);
                                 base.remove_fd_state(fd);
