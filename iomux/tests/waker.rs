@@ -127,9 +127,9 @@ fn a_waker_is_no_work(b: Backend) {
         .unwrap();
     assert_eq!(outcome, DispatchOutcome::Empty, "{b:?}");
     // And a wake while a timer is the only work lets the timer end the loop as usual.
+    let start = Instant::now();
     eb.add_timer(Timer::once(Duration::from_millis(60)), |_| Ok(()));
     let t = later(&waker, Duration::from_millis(10), |w| w.wake().unwrap());
-    let start = Instant::now();
     let outcome = eb
         .event_dispatch(
             DispatchOptions::default()
