@@ -109,7 +109,7 @@ pub use resolve::dns_query_on;
 /// The names most programs need, for `use iolib::prelude::*`: the event base and its
 /// options, the socket types and builder, [`Listener`] and [`drop_failing_peers`], and
 /// [`isys`] itself with [`Errno`](isys::Errno) and [`Signal`](isys::Signal). Both error types
-/// are renamed here, to [`MuxError`] and [`SocketError`].
+/// are renamed here: [`iomux::Error`] to `MuxError`, [`sockets::Error`] to `SocketError`.
 ///
 /// ```
 /// use iolib::prelude::*;
@@ -127,7 +127,8 @@ pub use resolve::dns_query_on;
 /// base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), on_line)?;
 /// a.write_line("ping")?;
 /// a.finish_output()?;
-/// let outcome = base.event_dispatch(DispatchOptions::default().timeout(Duration::from_secs(5)))?;
+/// let five_seconds = DispatchOptions::default().timeout(Duration::from_secs(5));
+/// let outcome = base.event_dispatch(five_seconds)?;
 /// assert_eq!(outcome, DispatchOutcome::ExitRequested);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
