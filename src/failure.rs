@@ -18,6 +18,10 @@ use sockets::ErrorScope;
 /// assert_eq!(scope_of(&iolib::isys::Errno::ENOBUFS), ErrorScope::Transient);
 /// let too_big = iolib::iomux::Error::FdTooLarge { fd: 1024, limit: 1024 };
 /// assert_eq!(scope_of(&too_big), ErrorScope::Peer);
+/// let epipe = std::io::Error::from(iolib::isys::Errno::EPIPE); // an io::Error: by its errno
+/// assert_eq!(scope_of(&epipe), ErrorScope::Peer);
+/// let custom = std::io::Error::other("configuration"); // neither: the process's
+/// assert_eq!(scope_of(&custom), ErrorScope::Process);
 /// ```
 pub fn scope_of(error: &(dyn std::error::Error + 'static)) -> ErrorScope {
     if let Some(e) = error.downcast_ref::<sockets::Error>() {
@@ -64,9 +68,24 @@ pub fn scope_of(error: &(dyn std::error::Error + 'static)) -> ErrorScope {
 /// - anything else ends `event_dispatch` with the error ([`OnError::EndDispatch`]).
 ///
 /// ```
-/// let mut base = iolib::iomux::EventBase::new()?;
-/// base.set_handler_error_policy(iolib::drop_failing_peers);
-/// # Ok::<(), iolib::iomux::Error>(())
+/// use iolib::prelude::*;
+/// use std::time::Duration;
+///
+/// let mut base = EventBase::new()?;
+/// base.set_handler_error_policy(drop_failing_peers);
+/// let (peer, other_end) = make_socket_pair(ExternalFormat::default())?;
+/// let fd = peer.socket_os_fd().expect("open");
+/// base.set_fd_state(fd, peer)?;
+/// let on_read = |_: &mut EventBase, p: &mut ActiveSocket, _, _, _| -> HandlerResult {
+///     p.read_line()?; // the other end has closed: end of file, a per-peer error
+///     Ok(())
+/// };
+/// base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), on_read)?;
+/// drop(other_end);
+/// let options = DispatchOptions::default().exit_when_empty(true).timeout(Duration::from_secs(5));
+/// // The peer's fd is dropped (its socket closed), then the empty base returns: no error.
+/// assert_eq!(base.event_dispatch(options)?, DispatchOutcome::Empty);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn drop_failing_peers(failure: &HandlerFailure<'_>) -> OnError {
     match scope_of(failure.error) {

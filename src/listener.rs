@@ -15,6 +15,18 @@ type Log = Box<dyn FnMut(fmt::Arguments<'_>)>;
 
 /// The accepts one readiness event makes at most, so one busy listener cannot starve the
 /// connections already open.
+///
+/// ```
+/// use iolib::{Listener, DEFAULT_MAX_ACCEPTS_PER_WAKEUP};
+/// # use iolib::prelude::*;
+/// # let socket = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+///
+/// assert_eq!(DEFAULT_MAX_ACCEPTS_PER_WAKEUP, 64);
+/// // Fewer accepts per wakeup: fairer to the open connections, slower to drain a burst.
+/// let listener = Listener::new(socket).max_accepts_per_wakeup(DEFAULT_MAX_ACCEPTS_PER_WAKEUP / 4);
+/// # drop(listener);
+/// # Ok::<(), iolib::sockets::Error>(())
+/// ```
 pub const DEFAULT_MAX_ACCEPTS_PER_WAKEUP: usize = 64;
 
 /// A listening socket served by an event base: what a multiplexed server registers instead
@@ -94,12 +106,37 @@ struct Listening {
 
 /// An error of the listening socket itself: never one peer's, so no failure policy drops the
 /// listener for it.
+///
+/// It ends `event_dispatch`, as the source of [`iomux::Error::Handler`]; find it there with
+/// [`handler_error_as`](iomux::Error::handler_error_as).
+///
+/// ```
+/// use iolib::{scope_of, ListenerError};
+/// use iolib::sockets::{Error, ErrorScope};
+///
+/// // The same errno that drops a peer is the server's own failure on the listening socket.
+/// assert_eq!(scope_of(&Error::ConnectionAborted), ErrorScope::Peer);
+/// let e = ListenerError(Error::ConnectionAborted);
+/// assert_eq!(scope_of(&e), ErrorScope::Process);
+/// assert!(e.to_string().starts_with("listening socket: "));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[error("listening socket: {0}")]
 pub struct ListenerError(#[source] pub sockets::Error);
 
 impl Listener {
     /// A listener for `socket` (bound and listening), with a reserve fd for fd exhaustion.
+    ///
+    /// ```
+    /// use iolib::Listener;
+    /// # use iolib::prelude::*;
+    /// # let socket = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    ///
+    /// let port = socket.local_port()?;
+    /// let listener = Listener::new(socket);
+    /// assert_eq!(listener.socket().local_port()?, port);
+    /// # Ok::<(), iolib::sockets::Error>(())
+    /// ```
     pub fn new(socket: PassiveSocket) -> Listener {
         Listener {
             acceptor: Acceptor::new(socket),
@@ -109,7 +146,39 @@ impl Listener {
     }
 
     /// Accepts at most `n` connections per readiness event (at least 1; default
-    /// [`DEFAULT_MAX_ACCEPTS_PER_WAKEUP`]).
+    /// [`DEFAULT_MAX_ACCEPTS_PER_WAKEUP`]). The rest wait in the kernel's backlog for the
+    /// next round, which comes at once: the listener stays readable.
+    ///
+    /// ```
+    /// use iolib::Listener;
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// # use iolib::prelude::*;
+    /// # let socket = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    ///
+    /// let port = socket.local_port()?;
+    /// let peers: Vec<_> = (0..3)
+    ///     .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)))
+    ///     .collect::<Result<_, _>>()?;
+    /// let mut base = EventBase::new()?;
+    /// let accepted = Rc::new(Cell::new(0));
+    /// let count = Rc::clone(&accepted);
+    /// Listener::new(socket)
+    ///     .max_accepts_per_wakeup(1)
+    ///     .register(&mut base, move |_, _client| {
+    ///         count.set(count.get() + 1);
+    ///         Ok(())
+    ///     })?;
+    /// let one_round = DispatchOptions::default().one_shot(true).timeout(Duration::from_secs(5));
+    /// base.event_dispatch(one_round)?;
+    /// assert_eq!(accepted.get(), 1, "one accept in the first round");
+    /// for _ in 1..peers.len() {
+    ///     base.event_dispatch(one_round)?;
+    /// }
+    /// assert_eq!(accepted.get(), 3, "then one a round");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn max_accepts_per_wakeup(mut self, n: usize) -> Listener {
         self.max_per_wakeup = n.max(1);
         self
@@ -117,12 +186,50 @@ impl Listener {
 
     /// Where the (rate-limited) lines about shortages and refused clients go; stderr by
     /// default.
+    ///
+    /// ```
+    /// use iolib::Listener;
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    /// # use iolib::prelude::*;
+    /// # let socket = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    ///
+    /// let port = socket.local_port()?;
+    /// let lines = Rc::new(RefCell::new(Vec::new()));
+    /// let log = Rc::clone(&lines);
+    /// let mut base = EventBase::new()?;
+    /// Listener::new(socket)
+    ///     .on_log(move |line| log.borrow_mut().push(line.to_string()))
+    ///     .register(&mut base, |base, _client| {
+    ///         base.exit_event_loop(Duration::ZERO);
+    ///         // A per-peer error: this client is refused, the listener goes on.
+    ///         Err(SocketError::ConnectionReset.into())
+    ///     })?;
+    /// let _peer = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    /// base.event_dispatch(DispatchOptions::default().timeout(Duration::from_secs(5)))?;
+    /// assert!(lines.borrow()[0].starts_with("accept: refused a client"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn on_log(mut self, log: impl FnMut(fmt::Arguments<'_>) + 'static) -> Listener {
         self.log = Box::new(log);
         self
     }
 
     /// The listening socket.
+    ///
+    /// ```
+    /// use iolib::Listener;
+    /// use iolib::sockets::BaseSocket;
+    /// # use iolib::prelude::*;
+    /// # let socket = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    ///
+    /// let listener = Listener::new(socket);
+    /// let (host, port) = listener.socket().local_name()?;
+    /// assert_eq!(host.to_string(), "127.0.0.1");
+    /// assert_ne!(port, 0);
+    /// # Ok::<(), iolib::sockets::Error>(())
+    /// ```
     pub fn socket(&self) -> &PassiveSocket {
         self.acceptor.listener()
     }
@@ -130,6 +237,29 @@ impl Listener {
     /// Registers the listener on `base`: the socket becomes the fd's state (owned by the
     /// base) and a read handler accepts. `on_client` gets each new connection and registers
     /// its handlers. Returns the listener's fd, for [`unregister`](Self::unregister).
+    ///
+    /// The example on [`Listener`] serves one client; the crate's example, an echo server.
+    ///
+    /// ```
+    /// use iolib::Listener;
+    /// use std::time::Duration;
+    /// # use iolib::prelude::*;
+    /// # let socket = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    ///
+    /// let port = socket.local_port()?;
+    /// let mut base = EventBase::new()?;
+    /// let fd = Listener::new(socket).register(&mut base, |base, client| {
+    ///     assert_eq!(client.remote_name()?.0.to_string(), "127.0.0.1");
+    ///     base.exit_event_loop(Duration::ZERO);
+    ///     Ok(()) // dropping `client` closes the connection
+    /// })?;
+    /// assert!(base.fd_monitored_for(fd, Event::Read));
+    /// let _peer = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    /// let five_seconds = DispatchOptions::default().timeout(Duration::from_secs(5));
+    /// let outcome = base.event_dispatch(five_seconds)?;
+    /// assert_eq!(outcome, DispatchOutcome::ExitRequested);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// The event base's registration errors (a closed socket, select's `FdTooLarge`).
@@ -156,6 +286,21 @@ impl Listener {
 
     /// Removes the listener registered on `fd` and gives its socket back (`None` if `fd` has
     /// no listener).
+    ///
+    /// ```
+    /// use iolib::Listener;
+    /// # use iolib::prelude::*;
+    /// # let socket = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    ///
+    /// let port = socket.local_port()?;
+    /// let mut base = EventBase::new()?;
+    /// let fd = Listener::new(socket).register(&mut base, |_, _| Ok(()))?;
+    /// let socket = Listener::unregister(&mut base, fd).expect("registered");
+    /// assert!(base.is_empty());
+    /// assert_eq!(socket.local_port()?, port); // still open, still listening
+    /// assert!(Listener::unregister(&mut base, fd).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn unregister(base: &mut EventBase, fd: RawFd) -> Option<PassiveSocket> {
         let listening = base.take_fd_state::<Listening>(fd)?;
         base.remove_fd_handlers(fd, Handlers::ALL);

@@ -29,6 +29,59 @@ type Shared = Rc<RefCell<Driver>>;
 /// the query finishes (answer, no such name, failure or timeout). Retries and the TCP
 /// fallback run on the base's handlers and timers.
 ///
+/// The query's types are `sockets`' ([`sockets::dns`](crate::sockets::dns)): a [`Resolver`]
+/// (its configuration files and servers), the [`RecordType`] asked for, [`QueryOptions`]
+/// (servers, timeout, tries, TCP), and the [`Response`] with the decoded message.
+///
+/// Here a one-reply DNS server on a loopback UDP port answers the query:
+///
+/// ```
+/// use iolib::dns_query_on;
+/// use iolib::iomux::{DispatchOptions, EventBase};
+/// use iolib::sockets::dns::{Message, QueryOptions, RecordData, RecordType, Resolver};
+/// use iolib::sockets::dns::{ResourceRecord, CLASS_IN};
+/// use iolib::sockets::Ipv4Address;
+/// use std::time::Duration;
+///
+/// type AnyError = Box<dyn std::error::Error + Send + Sync>;
+/// let server = std::net::UdpSocket::bind("127.0.0.1:0")?;
+/// let server_addr = server.local_addr()?;
+/// let dns_server = std::thread::spawn(move || -> Result<(), AnyError> {
+///     let mut buf = [0; 512];
+///     let (n, client) = server.recv_from(&mut buf)?;
+///     let mut reply = Message::decode(&buf[..n])?; // the query, turned into its answer
+///     reply.flags.response = true;
+///     reply.answers.push(ResourceRecord {
+///         name: reply.questions[0].name.clone(),
+///         class: CLASS_IN,
+///         ttl: 60,
+///         data: RecordData::A(Ipv4Address([192, 0, 2, 7])),
+///     });
+///     server.send_to(&reply.encode()?, client)?;
+///     Ok(())
+/// });
+///
+/// // No configuration files: only the server above, no search domains.
+/// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts");
+/// let options = QueryOptions::new()
+///     .nameservers([server_addr])
+///     .search(Vec::<String>::new())
+///     .timeout(Duration::from_secs(2));
+/// let mut base = EventBase::new()?;
+/// dns_query_on(&mut base, &resolver, "www.example", RecordType::A, &options, |_, result| {
+///     let response = result.expect("an answer");
+///     assert_eq!(response.answers()[0].data, RecordData::A(Ipv4Address([192, 0, 2, 7])));
+/// })?;
+/// // The base returns once the query is done and nothing is left on it.
+/// let until_done = DispatchOptions::default()
+///     .exit_when_empty(true)
+///     .timeout(Duration::from_secs(5));
+/// base.event_dispatch(until_done)?;
+/// assert!(base.is_empty());
+/// dns_server.join().unwrap()?;
+/// # Ok::<(), AnyError>(())
+/// ```
+///
 /// # Errors
 /// What [`Resolver::start_query`] returns (a bad name, no server reachable), or a failure
 /// to register with the base ([`SocketError::InvalidArgument`] naming it). `on_done` is not
