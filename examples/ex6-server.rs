@@ -2,10 +2,11 @@
 //! reads a line and writes it straight back, blocking (section 2.6.2). A client that sends
 //! half a line stalls everyone: ex8-server fixes that with non-blocking I/O.
 //!
-//! What the blocking costs, bounded: a read or write waits at most [`STALL`] for one client.
-//! A client stalled mid-line keeps its partial line buffered and is read again when more
-//! arrives; a client that does not read its echoes within [`STALL`] is dropped. So the other
-//! clients (and SIGINT/SIGTERM) wait at most that long for one slow client.
+//! What the blocking costs, bounded: a read or write waits at most [`STALL`] in all for one
+//! client (`common::read_line_within`, `common::finish_output_within`), however it trickles
+//! its bytes. A client stalled mid-line keeps its partial line buffered and is read again when
+//! more arrives; a client that does not read its echoes within [`STALL`] is dropped. So the
+//! other clients (and SIGINT/SIGTERM) wait at most that long for one slow client.
 //! Walkthrough: docs/TUTORIAL.md#ex6-server
 
 mod common;
@@ -57,7 +58,8 @@ fn ex6_server_line_echoer(
     let mut next = if exception == Some(Exception::Error) {
         Err(SocketError::ConnectionReset)
     } else {
-        conn.socket.read_line().map(Some) // read a line from the client
+        // Read a line from the client: blocking, at most STALL in all.
+        common::read_line_within(&mut conn.socket, STALL)
     };
     loop {
         let line = match next {
@@ -78,16 +80,15 @@ fn ex6_server_line_echoer(
                 disconnect(base, fd, conn);
                 return Ok(());
             }
-            // The client stalled mid-line: keep what it sent, serve the others, read on when
-            // more arrives.
-            Err(SocketError::Timeout(_)) => return Ok(()),
             // Anything else ends this client alone (the server's failure policy logs it).
             Err(e) => return Err(e.into()),
         };
         if !quiet {
             println!("Read {who}:{port}: {line}");
         }
-        match writeln!(conn.socket, "{line}").and_then(|_| conn.socket.finish_output()) {
+        let written = writeln!(conn.socket, "{line}")
+            .and_then(|_| common::finish_output_within(&mut conn.socket, STALL));
+        match written {
             Ok(()) => {}
             Err(SocketError::Hangup) | Err(SocketError::ConnectionReset) => {
                 if !quiet {
@@ -135,7 +136,7 @@ fn on_client(
     let fd = client.socket_os_fd().unwrap_or(-1);
     say!(args, "Creating line-echoer for {who}:{port}");
     let mut client = client;
-    client.set_read_timeout(Some(STALL));
+    // The write side of `writeln!` flushes a full buffer itself: bound that wait too.
     client.set_write_timeout(Some(STALL));
     base.set_fd_state(
         fd,

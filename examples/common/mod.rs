@@ -3,6 +3,7 @@
 //! each; this file only declares and re-exports them.
 #![allow(dead_code)] // each example uses a subset
 
+mod bounded_io;
 mod cli;
 mod connect;
 mod daytime;
@@ -17,6 +18,7 @@ mod threaded_server;
 
 #[allow(unused_imports)] // each example uses a subset
 pub use self::{
+    bounded_io::{finish_output_within, read_line_within},
     cli::{client_args, server_args, Args, DEFAULT_HOST, DEFAULT_PORT},
     connect::{connect_to_server, hp, resolve_ipv4},
     daytime::daytime,

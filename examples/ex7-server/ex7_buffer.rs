@@ -2,7 +2,7 @@
 //! `write-a-line` over shared lexical storage; here that storage is a struct owned by the
 //! event base as the fd's state, and the two handlers get `&mut` to it.
 
-use crate::common::{disconnect, ClientConn, Peer};
+use crate::common::{disconnect, finish_output_within, read_line_within, ClientConn, Peer};
 use iolib::prelude::*;
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
@@ -53,7 +53,7 @@ pub fn make_ex7_io_buffer(
 ) -> Result<(), iolib::iomux::Error> {
     let fd = socket.socket_os_fd().unwrap_or(-1);
     let mut socket = socket;
-    socket.set_read_timeout(Some(STALL));
+    // The write side of `writeln!` flushes a full buffer itself: bound that wait too.
     socket.set_write_timeout(Some(STALL));
     base.set_fd_state(
         fd,
@@ -85,7 +85,7 @@ fn read_a_line(
     let first = if exception == Some(Exception::Error) {
         Err(SocketError::ConnectionReset)
     } else {
-        buf.socket.read_line().map(Some)
+        read_line_within(&mut buf.socket, STALL)
     };
     take_lines(base, buf, fd, first)
 }
@@ -155,9 +155,6 @@ fn take_lines(
                 }
                 return Ok(());
             }
-            // The client stalled mid-line (the read waits at most STALL): keep what it
-            // sent, serve the others, read on when more arrives.
-            Err(SocketError::Timeout(_)) => return Ok(()),
             // Anything else ends this client alone (the server's failure policy logs it).
             Err(e) => return Err(e.into()),
         }
@@ -239,7 +236,7 @@ fn write_a_line(
 fn write_one(buf: &mut Ex7IoBuffer) -> Result<(), SocketError> {
     if let Some(line) = buf.line_queue.pop_front() {
         writeln!(buf.socket, "{line}")?;
-        buf.socket.finish_output()?;
+        finish_output_within(&mut buf.socket, STALL)?;
         buf.peer.say(format_args!(
             "Wrote to {}:{}: {line}",
             buf.peer.who, buf.peer.port

@@ -183,13 +183,15 @@ impl EventBase {
 
     /// Calls the error handler of an fd that has no read or write handler, then removes it.
     fn deliver_error(&mut self, fd: RawFd) -> Result<()> {
+        let round = self.round;
         let ids: [Option<u64>; 3] = {
             let e = self.entry(fd).expect("caller checked");
-            [
-                e.read.as_ref().map(|s| s.id),
-                e.write.as_ref().map(|s| s.id),
-                e.error.as_ref().map(|s| s.id),
-            ]
+            // Only the handlers that are called (added before this round) see the error and
+            // go; one added this round stays for the next.
+            let seen = |s: &Option<crate::fd_entry::Slot>| {
+                s.as_ref().filter(|s| s.added_round < round).map(|s| s.id)
+            };
+            [seen(&e.read), seen(&e.write), seen(&e.error)]
         };
         let mut result = Ok(());
         for ev in [Event::Read, Event::Write, Event::Error] {

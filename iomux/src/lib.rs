@@ -68,10 +68,14 @@
 //! by adding one to a slot that is taken, and — on poll and select, which watch fd *numbers*
 //! — the first time the backend reports the fd: a number closed and reused in that window
 //! never fires the old handlers for the new file, and registering the new file drops them.
-//! After that first report, a number closed and reused without its handlers being removed is
-//! caught only if it is closed at a wait (`POLLNVAL`/`EBADF`) or registered anew: removing
-//! handlers before closing is what guarantees the rest. (epoll's own caveat: a closed fd that
-//! was `dup`ed stays in the epoll set until every duplicate is closed.)
+//! After that first report, a number closed and reused while its handlers stay registered is
+//! caught only when the kernel finds it closed (poll's `POLLNVAL`, select's `EBADF`, epoll's
+//! `ENOENT` on an interest change); a handler added for the new file joins the stale entry
+//! unchecked, since checking costs an `fstat` per registration. Removing the handlers before
+//! closing (or [`EventBase::drop_fd`], which removes handlers and state together) is what
+//! guarantees the rest; the library's own owners (fd states, `iolib::Listener`, the failure
+//! policy) always do. (epoll's own caveat: a closed fd that was `dup`ed stays in the epoll
+//! set until every duplicate is closed.)
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(unsafe_op_in_unsafe_fn)]
 #![forbid(unsafe_code)]

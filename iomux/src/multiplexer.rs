@@ -3,7 +3,7 @@
 //! with the handlers, applying changes just before each wait.
 
 use crate::sys::{self, Interest, Ready};
-use crate::{Backend, Error, EventBase, Result};
+use crate::{Backend, Error, Event, EventBase, Result};
 use std::os::fd::RawFd;
 use std::time::Duration;
 
@@ -159,6 +159,7 @@ impl EventBase {
     }
 
     pub(crate) fn apply_changes(&mut self) -> Result<()> {
+        let mut refused = None;
         for i in 0..self.changes.len() {
             let fd = self.changes[i];
             let Some(entry) = self.entry(fd) else {
@@ -184,17 +185,40 @@ impl EventBase {
                 }
                 // The fd was closed behind our back: drop its handlers.
                 Err(isys::Errno::EBADF) | Err(isys::Errno::ENOENT) => self.purge(fd),
-                Err(e) => {
-                    self.changes.clear();
-                    return Err(Error::FdSys {
+                // The kernel refused this fd (ENOMEM, ENOSPC, EPERM...): that concerns this fd
+                // only. The other changes still go through; the first refusal is reported
+                // once they have.
+                Err(errno) => {
+                    refused.get_or_insert(Error::FdSys {
                         call: "update interest",
                         fd,
-                        errno: e,
+                        errno,
                     });
                 }
             }
         }
         self.changes.clear();
+        match refused {
+            None => Ok(()),
+            Some(e) => self.interest_refused(e),
+        }
+    }
+
+    /// An interest change the kernel refused: the failure policy decides, as for a handler of
+    /// that fd (`drop_failing_peers` drops it); without a policy it ends the dispatch.
+    #[cold]
+    fn interest_refused(&mut self, e: Error) -> Result<()> {
+        let Error::FdSys { fd, .. } = e else {
+            return Err(e);
+        };
+        self.handler_failed(fd, Event::Read, None, Box::new(e), None)?;
+        // Kept (a transient refusal): try again before the next wait.
+        if let Some(entry) = self.entry(fd) {
+            if entry.registered != entry.wanted() && !entry.dirty {
+                entry.dirty = true;
+                self.changes.push(fd);
+            }
+        }
         Ok(())
     }
 }

@@ -131,13 +131,23 @@ impl EventBase {
             return;
         }
         let timers = &self.timers;
+        let fds = &self.fds;
         let dispatch_gen = self.dispatch_gen;
         self.heap.retain(|e| match e.key {
             TimerKey::User { index, gen } => timers.get(index as usize).is_some_and(|s| {
                 s.gen == gen && s.timer.as_ref().is_some_and(|t| t.deadline == e.deadline)
             }),
             TimerKey::Exit { gen } => gen == dispatch_gen,
-            TimerKey::HandlerTimeout { .. } => true,
+            // Only while the handler it times is still there.
+            TimerKey::HandlerTimeout { fd, event, id } => fds
+                .get(fd as usize)
+                .and_then(Option::as_ref)
+                .and_then(|entry| match event {
+                    crate::Event::Read => entry.read.as_ref(),
+                    crate::Event::Write => entry.write.as_ref(),
+                    crate::Event::Error => entry.error.as_ref(),
+                })
+                .is_some_and(|slot| slot.id == id),
         });
     }
 

@@ -175,6 +175,9 @@ impl Acceptor {
                 }
                 Err(errno @ (Errno::ENOBUFS | Errno::ENOMEM)) => return Ok(self.back_off(errno)),
                 Err(e) if retried(e) => continue,
+                // EINVAL is also what setting up a connection reset before we accepted it can
+                // give (macOS's SO_NOSIGPIPE): fatal only if the listener stopped listening.
+                Err(Errno::EINVAL) if still_listening(fd) => continue,
                 // The listener itself is unusable: no retry helps.
                 Err(e @ (Errno::EBADF | Errno::EINVAL | Errno::ENOTSOCK | Errno::EFAULT)) => {
                     return Err(Error::from_errno("accept4", e))
@@ -291,6 +294,13 @@ impl Acceptor {
     pub fn suppressed(&mut self) -> u64 {
         std::mem::take(&mut self.suppressed)
     }
+}
+
+/// Whether `fd` is a listening socket (`SO_ACCEPTCONN`).
+#[cold]
+fn still_listening(fd: BorrowedFd<'_>) -> bool {
+    isys::getsockopt::<isys::libc::c_int, _>(fd, isys::libc::SOL_SOCKET, isys::libc::SO_ACCEPTCONN)
+        .is_ok_and(|on| on != 0)
 }
 
 /// Failures of one pending connection (or an interruption): accept the next one instead.

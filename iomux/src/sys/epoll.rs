@@ -3,8 +3,13 @@
 //!
 //! epoll refuses fds whose file has no readiness to watch (regular files, some character
 //! devices: `EPERM`). Those are kept aside and reported ready for their interest on every
-//! wait, as poll and select report them (and as libuv does); while any is registered the
-//! wait does not block.
+//! wait, as poll and select report them (and as libuv does); while any with an interest is
+//! registered the wait does not block. Their identity is checked at each wait (an `fstat`
+//! each, on this rare path only), so one closed behind the base's back is reported invalid
+//! and purged instead of firing forever.
+//!
+//! `EPOLLRDHUP` is asked for only with read interest: a peer's half-close is news for a
+//! reader, and asked for without one it would be reported, level-triggered, to nobody.
 
 use super::{Interest, Ready};
 use isys::{EpollEvent, EpollFlags, EpollOp, Errno, OwnedFd};
@@ -17,16 +22,26 @@ pub(crate) struct Selector {
     events: Vec<EpollEvent>,
     /// How many of `events` the last wait filled.
     ready: usize,
-    /// fds epoll refused with `EPERM`, with their interest: always ready.
-    always: Vec<(RawFd, Interest)>,
-    /// The non-empty ones of `always` at the last wait, reported after `events`.
-    always_now: Vec<(RawFd, Interest)>,
+    /// fds epoll refused with `EPERM`, with their interest and identity: always ready.
+    always: Vec<Always>,
+    /// The non-empty ones of `always` at the last wait (and whether each is still the file
+    /// registered), reported after `events`.
+    always_now: Vec<(RawFd, Interest, bool)>,
+}
+
+/// An fd epoll refused, reported ready on every wait.
+#[derive(Debug, Clone, Copy)]
+struct Always {
+    fd: RawFd,
+    interest: Interest,
+    /// `(st_dev, st_ino)` when registered; `None` if unknown.
+    identity: Option<(u64, u64)>,
 }
 
 fn flags(i: Interest) -> EpollFlags {
-    let mut f = EpollFlags::RDHUP;
+    let mut f = EpollFlags::empty();
     if i.read {
-        f |= EpollFlags::IN;
+        f |= EpollFlags::IN | EpollFlags::RDHUP;
     }
     if i.write {
         f |= EpollFlags::OUT;
@@ -62,28 +77,46 @@ impl Selector {
         }
     }
 
+    #[cold]
     fn set_always(&mut self, fd: RawFd, i: Interest) {
-        match self.always.iter_mut().find(|(f, _)| *f == fd) {
-            Some(entry) => entry.1 = i,
-            None => self.always.push((fd, i)),
+        match self.always.iter_mut().find(|a| a.fd == fd) {
+            Some(entry) => entry.interest = i,
+            None => self.always.push(Always {
+                fd,
+                interest: i,
+                identity: isys::fstat_identity(fd).ok(),
+            }),
         }
     }
 
     pub fn reregister(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
-        if self.always.iter().any(|(f, _)| *f == fd) {
+        if self.always.iter().any(|a| a.fd == fd) {
             self.set_always(fd, i);
             return Ok(());
         }
         let ev = EpollEvent::new(flags(i), fd as u64);
         match isys::epoll_ctl(&self.epfd, EpollOp::Modify, fd, Some(ev)) {
             // The kernel dropped it (the fd was closed, the number reused): add again.
-            Err(Errno::ENOENT) => isys::epoll_ctl(&self.epfd, EpollOp::Add, fd, Some(ev)),
+            // The number now names a file epoll cannot watch (it was closed and reused by a
+            // regular file): always ready.
+            Err(Errno::EPERM) => {
+                self.set_always(fd, i);
+                Ok(())
+            }
+            Err(Errno::ENOENT) => match isys::epoll_ctl(&self.epfd, EpollOp::Add, fd, Some(ev)) {
+                // The number now names a file epoll cannot watch: always ready.
+                Err(Errno::EPERM) => {
+                    self.set_always(fd, i);
+                    Ok(())
+                }
+                r => r,
+            },
             r => r,
         }
     }
 
     pub fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
-        if let Some(p) = self.always.iter().position(|(f, _)| *f == fd) {
+        if let Some(p) = self.always.iter().position(|a| a.fd == fd) {
             self.always.swap_remove(p);
             return Ok(());
         }
@@ -94,7 +127,7 @@ impl Selector {
     }
 
     pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
-        let timeout = if self.always.is_empty() {
+        let timeout = if self.always.iter().all(|a| a.interest.is_empty()) {
             timeout
         } else {
             Some(Duration::ZERO)
@@ -109,19 +142,25 @@ impl Selector {
             return Ok(n);
         }
         self.always_now.clear();
-        self.always_now
-            .extend(self.always.iter().copied().filter(|(_, i)| !i.is_empty()));
+        for a in &self.always {
+            if a.interest.is_empty() {
+                continue;
+            }
+            let same = a.identity.is_some() && isys::fstat_identity(a.fd).ok() == a.identity;
+            self.always_now.push((a.fd, a.interest, same));
+        }
         Ok(n + self.always_now.len())
     }
 
     #[inline]
     pub fn ready(&self, i: usize) -> Ready {
         if i >= self.ready {
-            let (fd, i) = self.always_now[i - self.ready];
+            let (fd, i, same) = self.always_now[i - self.ready];
             return Ready {
                 fd,
-                read: i.read,
-                write: i.write,
+                read: same && i.read,
+                write: same && i.write,
+                invalid: !same,
                 ..Ready::default()
             };
         }

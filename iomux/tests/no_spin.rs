@@ -1,0 +1,120 @@
+//! No spinning: conditions nobody asked for (a peer's half-close without a reader, a regular
+//! file closed behind the base's back) never keep the wait returning at once.
+
+use iomux::*;
+use isys::AsRawFd;
+use std::time::Duration;
+
+fn rounds_in(eb: &mut EventBase, ms: u64) -> u64 {
+    let r0 = eb.rounds();
+    let _ = eb.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(ms)));
+    eb.rounds() - r0
+}
+
+/// An error-only handler on a socket whose peer half-closed: EPOLLRDHUP is level-triggered.
+fn error_handler_half_closed_peer(b: Backend) {
+    let mut eb = EventBase::with_backend(b).unwrap();
+    let (a, c) = isys::socketpair(isys::libc::AF_UNIX, isys::libc::SOCK_STREAM, 0, true).unwrap();
+    eb.set_error_handler(a.as_raw_fd(), |_, _, _, _| Ok(()))
+        .unwrap();
+    isys::shutdown(&c, isys::Shutdown::Write).unwrap();
+    let n = rounds_in(&mut eb, 200);
+    assert!(n < 20, "{b:?}: spun {n} rounds");
+    drop((a, c));
+}
+
+/// An error-only handler on a regular file (epoll: EPERM -> always list with empty interest).
+fn error_handler_regular_file(b: Backend) {
+    let mut eb = EventBase::with_backend(b).unwrap();
+    let f = std::fs::File::open("/etc/hostname")
+        .or_else(|_| std::fs::File::open("Cargo.toml"))
+        .unwrap();
+    eb.set_error_handler(f.as_raw_fd(), |_, _, _, _| Ok(()))
+        .unwrap();
+    let n = rounds_in(&mut eb, 200);
+    assert!(n < 20, "{b:?}: spun {n} rounds");
+}
+
+#[test]
+fn epoll_half_closed() {
+    error_handler_half_closed_peer(Backend::Epoll)
+}
+#[test]
+fn poll_half_closed() {
+    error_handler_half_closed_peer(Backend::Poll)
+}
+#[test]
+fn epoll_regular_file() {
+    error_handler_regular_file(Backend::Epoll)
+}
+#[test]
+fn poll_regular_file() {
+    error_handler_regular_file(Backend::Poll)
+}
+
+/// Write handler only, send buffer full, peer half-closed and not reading (ex7/ex8 after EOF).
+fn write_handler_blocked_half_closed_peer(b: Backend) {
+    let mut eb = EventBase::with_backend(b).unwrap();
+    let (a, c) = isys::socketpair(isys::libc::AF_UNIX, isys::libc::SOCK_STREAM, 0, true).unwrap();
+    let buf = vec![0u8; 65536];
+    while isys::write(&a, &buf).is_ok() {}
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let k = calls.clone();
+    eb.set_io_handler(a.as_raw_fd(), Event::Write, move |_, _, _, _| {
+        k.set(k.get() + 1);
+        Ok(())
+    })
+    .unwrap();
+    isys::shutdown(&c, isys::Shutdown::Write).unwrap();
+    let n = rounds_in(&mut eb, 200);
+    assert!(
+        n < 20,
+        "{b:?}: spun {n} rounds, write handler called {} times",
+        calls.get()
+    );
+    drop((a, c));
+}
+#[test]
+fn epoll_write_blocked_half_closed() {
+    write_handler_blocked_half_closed_peer(Backend::Epoll)
+}
+#[test]
+fn poll_write_blocked_half_closed() {
+    write_handler_blocked_half_closed_peer(Backend::Poll)
+}
+
+/// A regular file closed while registered (the "broken rule" the suite tests for pipes).
+fn regular_file_closed_while_registered(b: Backend) {
+    let mut eb = EventBase::with_backend(b).unwrap();
+    let f = std::fs::File::open("Cargo.toml").unwrap();
+    let fd = f.as_raw_fd();
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let k = calls.clone();
+    eb.set_io_handler(fd, Event::Read, move |_, _, _, _| {
+        k.set(k.get() + 1);
+        Ok(())
+    })
+    .unwrap();
+    eb.event_dispatch(DispatchOptions::default().one_shot(true))
+        .unwrap();
+    let before = calls.get();
+    drop(f);
+    let n = rounds_in(&mut eb, 200);
+    assert!(
+        n < 20,
+        "{b:?}: spun {n} rounds; stale handler called {} times",
+        calls.get() - before
+    );
+}
+#[test]
+fn epoll_regular_file_closed() {
+    regular_file_closed_while_registered(Backend::Epoll)
+}
+#[test]
+fn poll_regular_file_closed() {
+    regular_file_closed_while_registered(Backend::Poll)
+}
+#[test]
+fn select_regular_file_closed() {
+    regular_file_closed_while_registered(Backend::Select)
+}
