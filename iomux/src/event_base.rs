@@ -15,7 +15,7 @@ use std::os::fd::RawFd;
 use std::sync::Arc;
 
 /// IOLib's `event-base`: fd handlers, timers and signal handlers on one backend (its row in
-/// [the porting table](https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base)).
+/// [the porting table][porting]).
 ///
 /// Make one with [`new`](Self::new), [`with_backend`](Self::with_backend) or
 /// [`builder`](Self::builder); register handlers and timers; run them with
@@ -31,6 +31,8 @@ use std::sync::Arc;
 /// assert_eq!(outcome, DispatchOutcome::Empty); // the timer fired, nothing is left
 /// # Ok::<(), iomux::Error>(())
 /// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 pub struct EventBase {
     pub(crate) selector: Selector,
     pub(crate) fds: Vec<Option<FdEntry>>,
@@ -64,7 +66,7 @@ impl fmt::Debug for EventBase {
 }
 
 /// Builder for [`EventBase`] (IOLib's `make-instance 'event-base` initargs; see
-/// [the porting table](https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base)).
+/// [the porting table][porting]).
 ///
 /// ```
 /// use iomux::{Backend, EventBase};
@@ -76,6 +78,8 @@ impl fmt::Debug for EventBase {
 /// assert_eq!(base.backend(), Backend::best());
 /// # Ok::<(), iomux::Error>(())
 /// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EventBaseBuilder {
     exit_when_empty: bool,
@@ -219,7 +223,7 @@ impl EventBase {
     }
 
     /// Whether no handlers, timers or signal handlers remain (IOLib's `event-base-empty-p`;
-    /// see [the porting table](https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base)).
+    /// see [the porting table][porting]).
     ///
     /// ```
     /// use iomux::{EventBase, Signal, Timer};
@@ -234,6 +238,8 @@ impl EventBase {
     /// assert!(!base.is_empty() && base.has_no_work()); // a signal handler is no work
     /// # Ok::<(), iomux::Error>(())
     /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn is_empty(&self) -> bool {
         self.user_slots == 0
             && self.live_timers == 0

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 bitflags::bitflags! {
     /// Which handlers of an fd [`EventBase::remove_fd_handlers`] removes: IOLib's `:read`,
-    /// `:write` and `:error` keywords (see [the porting table](https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base)).
+    /// `:write` and `:error` keywords (see [the porting table][porting]).
     ///
     /// ```
     /// use iomux::{Event, Handlers};
@@ -18,6 +18,8 @@ bitflags::bitflags! {
     /// assert!(both.contains(Handlers::from(Event::Write)));
     /// assert!(!both.contains(Handlers::ERROR));
     /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Handlers: u8 {
         /// The read handler (IOLib's `:read t`).
@@ -44,7 +46,7 @@ impl From<Event> for Handlers {
 
 impl EventBase {
     /// Sets the handler for `fd` and `event` (IOLib's `set-io-handler`; see
-    /// [the porting table](https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base)). `fd` is anything with a raw fd, or the number itself. The
+    /// [the porting table][porting]). `fd` is anything with a raw fd, or the number itself. The
     /// handler is called as `(base, fd, event, exception)` whenever the fd is ready, from the
     /// next round of [`event_dispatch`](Self::event_dispatch) on, until it is removed.
     ///
@@ -72,6 +74,8 @@ impl EventBase {
     ///   names the call (`epoll_ctl(EPOLL_CTL_ADD)`, `kevent(EV_ADD)`).
     /// - [`Error::InvalidArgument`]: `event` is [`Event::Error`]; use
     ///   [`set_error_handler`](Self::set_error_handler).
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn set_io_handler<F>(&mut self, fd: impl AsRawFd, event: Event, handler: F) -> Result<()>
     where
         F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
@@ -128,7 +132,7 @@ impl EventBase {
     /// Sets the error handler of `fd` (IOLib's `set-error-handler`), called with
     /// `(fd, Event::Error, Some(Exception::Error))` on an error condition, before the fd's
     /// handlers are removed. (The select backend cannot watch for errors alone.) See
-    /// [the porting table](https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base).
+    /// [the porting table][porting].
     ///
     /// ```
     /// use iomux::{DispatchOptions, Event, EventBase, Exception};
@@ -152,6 +156,8 @@ impl EventBase {
     /// # Errors
     /// As [`set_io_handler`](Self::set_io_handler), but never
     /// [`Error::InvalidArgument`].
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn set_error_handler<F>(&mut self, fd: impl AsRawFd, handler: F) -> Result<()>
     where
         F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
@@ -167,7 +173,7 @@ impl EventBase {
     /// Removes the handlers of `fd` that `which` names (IOLib's `remove-fd-handlers`, whose
     /// `:read`/`:write`/`:error` keywords are [`Handlers::READ`], [`Handlers::WRITE`],
     /// [`Handlers::ERROR`]; with none of them IOLib removes all: [`Handlers::ALL`]). Returns
-    /// whether anything was removed. See [the porting table](https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base).
+    /// whether anything was removed. See [the porting table][porting].
     ///
     /// Remove an fd's handlers before closing it (see the [crate docs](crate)). A handler may
     /// remove its own fd's handlers, its own included; a handler removed during a round is not
@@ -185,6 +191,8 @@ impl EventBase {
     /// assert!(!base.fd_monitored(fd));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     #[inline]
     pub fn remove_fd_handlers(&mut self, fd: impl AsRawFd, which: Handlers) -> bool {
         let fd = fd.as_raw_fd();
@@ -206,7 +214,7 @@ impl EventBase {
     }
 
     /// Whether `fd` has any handler (IOLib's `fd-monitored-p`; see
-    /// [the porting table](https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base)).
+    /// [the porting table][porting]).
     ///
     /// ```
     /// use iomux::{Event, EventBase};
@@ -219,6 +227,8 @@ impl EventBase {
     /// assert!(base.fd_monitored(r.as_raw_fd()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn fd_monitored(&self, fd: impl AsRawFd) -> bool {
         let fd = fd.as_raw_fd();
         usize::try_from(fd)

@@ -88,8 +88,9 @@
 //! ## Failures
 //! A handler returning an error ends [`EventBase::event_dispatch`] with that error
 //! ([`Error::Handler`], which names the fd and event; [`Error::handler_error_as`] gives the
-//! handler's error back typed), as in IOLib, unless a failure policy ([`EventBase::set_handler_error_policy`]) says otherwise:
-//! [`OnError::DropFd`] ends that fd alone ([`EventBase::drop_fd`]) and the loop goes on.
+//! handler's error back typed), as in IOLib, unless a failure policy
+//! ([`EventBase::set_handler_error_policy`]) says otherwise: [`OnError::DropFd`] ends that
+//! fd alone ([`EventBase::drop_fd`]) and the loop goes on.
 //!
 //! ## The fd-closing rule
 //! **Remove an fd's handlers before closing it.** The event base defends when that rule is
