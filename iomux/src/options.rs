@@ -3,7 +3,18 @@
 use std::time::Duration;
 
 /// Options of [`EventBase::set_io_handler_with`](crate::EventBase::set_io_handler_with)
-/// (IOLib's `:timeout` and `:one-shot`).
+/// (IOLib's `:timeout` and `:one-shot`; see [the porting table][porting]).
+///
+/// ```
+/// use iomux::IoOptions;
+/// use std::time::Duration;
+///
+/// let opts = IoOptions::new().timeout(Duration::from_secs(30)).one_shot(true);
+/// assert_eq!(opts.timeout, Some(Duration::from_secs(30)));
+/// assert!(opts.one_shot);
+/// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IoOptions {
     /// Call the handler with [`Exception::Timeout`](crate::Exception::Timeout) after this
@@ -31,7 +42,25 @@ impl IoOptions {
 }
 
 /// Options of [`EventBase::event_dispatch`](crate::EventBase::event_dispatch) (IOLib's
-/// keywords).
+/// `:one-shot`, `:timeout`, `:min-step` and `:max-step`; see [the porting table][porting]).
+/// The default runs until [`exit_event_loop`](crate::EventBase::exit_event_loop), a
+/// [`Waker`](crate::Waker)'s stop, or the base's own `exit_when_empty`.
+///
+/// ```
+/// use iomux::{DispatchOptions, DispatchOutcome, EventBase};
+/// use std::time::Duration;
+///
+/// let mut base = EventBase::new()?;
+/// // One round that does not wait (IOLib's `:timeout 0`): runs what is ready now.
+/// let opts = DispatchOptions::default().one_shot(true).timeout(Duration::ZERO);
+/// assert_eq!(base.event_dispatch(opts)?, DispatchOutcome::OneShot);
+/// // Nothing to do: return at once rather than wait forever.
+/// let opts = DispatchOptions::default().exit_when_empty(true);
+/// assert_eq!(base.event_dispatch(opts)?, DispatchOutcome::Empty);
+/// # Ok::<(), iomux::Error>(())
+/// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DispatchOptions {
     /// Run one round (one wait plus its handlers and timers), then return.
