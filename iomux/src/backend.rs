@@ -173,6 +173,11 @@ impl fmt::Display for Backend {
 
 impl FromStr for Backend {
     type Err = Error;
+    /// Parses a backend name, in any case: `epoll`, `kqueue`, `poll` or `select`. The
+    /// backend need not be compiled in ([`Backend::is_available`] says).
+    ///
+    /// # Errors
+    /// [`Error::UnknownBackend`] (with `env_var: None`) for any other name.
     fn from_str(s: &str) -> Result<Backend> {
         match s.to_ascii_lowercase().as_str() {
             "epoll" => Ok(Backend::Epoll),

@@ -87,7 +87,10 @@ pub struct EventBaseBuilder {
 }
 
 impl EventBaseBuilder {
-    /// Return from `event_dispatch` when no handlers and no timers remain.
+    /// Return from `event_dispatch` when no handlers and no timers remain (IOLib's
+    /// `:exit-when-empty`); a dispatch's
+    /// [`DispatchOptions::exit_when_empty`](crate::DispatchOptions::exit_when_empty)
+    /// overrides it.
     pub fn exit_when_empty(mut self, on: bool) -> Self {
         self.exit_when_empty = on;
         self
@@ -217,7 +220,19 @@ impl EventBase {
         self.round
     }
 
-    /// Whether `event_dispatch` returns when the base is empty.
+    /// Whether `event_dispatch` returns when the base has no work (see
+    /// [`has_no_work`](Self::has_no_work)); a dispatch's
+    /// [`DispatchOptions::exit_when_empty`](crate::DispatchOptions::exit_when_empty)
+    /// overrides it.
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, DispatchOutcome, EventBase};
+    ///
+    /// let mut base = EventBase::new()?;
+    /// base.set_exit_when_empty(true);
+    /// assert_eq!(base.event_dispatch(DispatchOptions::default())?, DispatchOutcome::Empty);
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     pub fn set_exit_when_empty(&mut self, on: bool) {
         self.exit_when_empty = on;
     }

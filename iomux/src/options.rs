@@ -25,16 +25,19 @@ pub struct IoOptions {
 }
 
 impl IoOptions {
-    /// Default options: no timeout, not one-shot.
+    /// Default options: no timeout, not one-shot. [`IoOptions`] has an example.
     pub fn new() -> Self {
         IoOptions::default()
     }
-    /// Sets the inactivity timeout.
+    /// Sets the inactivity timeout (IOLib's `:timeout`): the handler is called with
+    /// [`Exception::Timeout`](crate::Exception::Timeout) when its fd has not been ready for
+    /// `t`. [`EventBase::set_io_handler_with`](crate::EventBase::set_io_handler_with) has an
+    /// example.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = Some(t);
         self
     }
-    /// Makes the handler one-shot.
+    /// Makes the handler one-shot (IOLib's `:one-shot`): it is removed as its first call begins.
     pub fn one_shot(mut self, on: bool) -> Self {
         self.one_shot = on;
         self
@@ -76,27 +79,34 @@ pub struct DispatchOptions {
 }
 
 impl DispatchOptions {
-    /// Sets `one_shot`.
+    /// Sets `one_shot` (IOLib's `:one-shot`): one round, then
+    /// [`DispatchOutcome::OneShot`](crate::DispatchOutcome::OneShot).
     pub fn one_shot(mut self, on: bool) -> Self {
         self.one_shot = on;
         self
     }
-    /// Sets `timeout`.
+    /// Sets `timeout` (IOLib's `:timeout`): return
+    /// [`DispatchOutcome::Timeout`](crate::DispatchOutcome::Timeout) after `t` in total;
+    /// `Duration::ZERO` is one round that does not wait.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = Some(t);
         self
     }
-    /// Sets `min_step`.
+    /// Sets `min_step` (IOLib's `:min-step`): a wait for a timer or the deadline lasts at
+    /// least `t`, unless an event comes first.
     pub fn min_step(mut self, t: Duration) -> Self {
         self.min_step = Some(t);
         self
     }
-    /// Sets `max_step`.
+    /// Sets `max_step` (IOLib's `:max-step`): no wait longer than `t`, so a round comes at
+    /// least that often.
     pub fn max_step(mut self, t: Duration) -> Self {
         self.max_step = Some(t);
         self
     }
-    /// Sets `exit_when_empty` for this dispatch.
+    /// Sets `exit_when_empty` for this dispatch: return
+    /// [`DispatchOutcome::Empty`](crate::DispatchOutcome::Empty) when no fd handlers and no
+    /// timers remain, the way to run a loop to completion without a timeout.
     pub fn exit_when_empty(mut self, on: bool) -> Self {
         self.exit_when_empty = Some(on);
         self

@@ -164,7 +164,8 @@ impl EventBase {
     ///
     /// # Errors
     /// [`Error::Sys`] if the eventfd or pipe cannot be made (no fds left); select's
-    /// [`Error::FdTooLarge`] if its number is at or above `FD_SETSIZE`.
+    /// [`Error::FdTooLarge`] if its number is at or above `FD_SETSIZE`; [`Error::FdSys`] if
+    /// the backend refuses it.
     pub fn waker(&mut self) -> Result<Waker> {
         if let Some(shared) = &self.waker {
             return Ok(Waker {
