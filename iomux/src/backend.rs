@@ -8,21 +8,47 @@ use std::str::FromStr;
 /// The environment variable that overrides the default backend.
 const ENV_VAR: &str = "IOMUX_BACKEND";
 
-/// A multiplexer backend.
+/// A multiplexer backend (IOLib's `multiplexer` classes; see [the porting table][porting]).
+/// Every variant exists on every OS; [`available`](Self::available) lists the compiled ones.
+/// Names parse case-insensitively and print as `IOMUX_BACKEND` spells them.
+///
+/// ```
+/// use iomux::{Backend, EventBase};
+///
+/// let backend: Backend = "Poll".parse()?;
+/// assert_eq!(backend, Backend::Poll);
+/// assert_eq!(backend.to_string(), "poll");
+/// assert!("kqueue2".parse::<Backend>().is_err()); // Error::UnknownBackend
+/// if backend.is_available() {
+///     assert_eq!(EventBase::with_backend(backend)?.backend(), Backend::Poll);
+/// }
+/// # Ok::<(), iomux::Error>(())
+/// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Backend {
-    /// epoll(7), Linux.
+    /// epoll(7), Linux and Android: needs the `native` or `epoll` feature.
     Epoll,
-    /// kqueue(2), BSD and macOS.
+    /// kqueue(2), BSD and macOS: needs the `native` or `kqueue` feature.
     Kqueue,
-    /// poll(2).
+    /// poll(2): needs the `poll` feature (a default one).
     Poll,
-    /// select(2), fds below `FD_SETSIZE` only.
+    /// select(2), fds below `FD_SETSIZE` only: needs the `select` feature (a default one).
     Select,
 }
 
 impl Backend {
-    /// The compiled backends, best first.
+    /// The compiled backends, best first: the native one, then poll, then select, as the
+    /// features allow. Never empty (a build without a backend fails).
+    ///
+    /// ```
+    /// use iomux::Backend;
+    ///
+    /// let names: Vec<&str> = Backend::available().iter().map(|b| b.name()).collect();
+    /// println!("compiled backends: {}", names.join(", "));
+    /// assert_eq!(Backend::available()[0], Backend::best());
+    /// ```
     pub fn available() -> &'static [Backend] {
         &[
             #[cfg(iomux_epoll)]
@@ -37,11 +63,24 @@ impl Backend {
     }
 
     /// Whether this backend is compiled in.
+    ///
+    /// ```
+    /// use iomux::Backend;
+    ///
+    /// assert!(Backend::best().is_available());
+    /// if cfg!(target_os = "linux") {
+    ///     assert!(!Backend::Kqueue.is_available());
+    /// }
+    /// ```
     pub fn is_available(self) -> bool {
         Backend::available().contains(&self)
     }
 
-    /// The backend's name as `IOMUX_BACKEND` spells it.
+    /// The backend's name as `IOMUX_BACKEND` spells it (also its `Display`).
+    ///
+    /// ```
+    /// assert_eq!(iomux::Backend::Select.name(), "select");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             Backend::Epoll => "epoll",
@@ -51,12 +90,33 @@ impl Backend {
         }
     }
 
-    /// The best compiled backend.
+    /// The best compiled backend: the one [`EventBase::new`](crate::EventBase::new) takes
+    /// when `IOMUX_BACKEND` is not set (IOLib's `*default-multiplexer*`).
+    ///
+    /// ```
+    /// use iomux::Backend;
+    ///
+    /// if cfg!(target_os = "linux") && Backend::Epoll.is_available() {
+    ///     assert_eq!(Backend::best(), Backend::Epoll);
+    /// }
+    /// ```
     pub fn best() -> Backend {
         Backend::available()[0]
     }
 
-    /// The backend `IOMUX_BACKEND` names, if set.
+    /// The backend `IOMUX_BACKEND` names, if set (an empty value counts as unset).
+    ///
+    /// ```
+    /// use iomux::{Backend, Error};
+    ///
+    /// std::env::set_var("IOMUX_BACKEND", "kqueue2");
+    /// let err = Backend::from_env().unwrap_err();
+    /// assert!(matches!(err, Error::UnknownBackend { env_var: Some("IOMUX_BACKEND"), .. }));
+    /// assert!(err.to_string().starts_with("IOMUX_BACKEND=kqueue2: "));
+    /// std::env::remove_var("IOMUX_BACKEND");
+    /// assert_eq!(Backend::from_env()?, None);
+    /// # Ok::<(), Error>(())
+    /// ```
     ///
     /// # Errors
     /// An unknown or uncompiled name: [`Error::UnknownBackend`] or
@@ -113,6 +173,11 @@ impl fmt::Display for Backend {
 
 impl FromStr for Backend {
     type Err = Error;
+    /// Parses a backend name, in any case: `epoll`, `kqueue`, `poll` or `select`. The
+    /// backend need not be compiled in ([`Backend::is_available`] says).
+    ///
+    /// # Errors
+    /// [`Error::UnknownBackend`] (with `env_var: None`) for any other name.
     fn from_str(s: &str) -> Result<Backend> {
         match s.to_ascii_lowercase().as_str() {
             "epoll" => Ok(Backend::Epoll),

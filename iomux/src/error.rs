@@ -11,7 +11,23 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// What handlers return.
 pub type HandlerResult = std::result::Result<(), BoxError>;
 
-/// iomux errors.
+/// iomux errors. Each fallible call lists the variants it returns under `# Errors`; the
+/// accessors [`errno`](Self::errno), [`fd`](Self::fd), [`event`](Self::event) and
+/// [`handler_error_as`](Self::handler_error_as) answer the common questions without a
+/// `match`. Display gives a sentence that names the fd, event or call.
+///
+/// ```
+/// use iomux::{Error, Event, EventBase};
+/// use std::os::fd::AsRawFd;
+///
+/// let mut base = EventBase::new()?;
+/// let (r, _w) = isys::pipe(true)?;
+/// base.set_io_handler(r.as_raw_fd(), Event::Read, |_, _, _, _| Ok(()))?;
+/// let err = base.set_io_handler(r.as_raw_fd(), Event::Read, |_, _, _, _| Ok(())).unwrap_err();
+/// assert!(matches!(err, Error::HandlerExists { event: Event::Read, .. }));
+/// assert_eq!((err.fd(), err.event()), (Some(r.as_raw_fd()), Some(Event::Read)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -104,7 +120,17 @@ impl Error {
         Error::Sys { call, errno }
     }
 
-    /// The errno behind this error, if a syscall failed.
+    /// The errno behind this error, if a syscall failed ([`Error::Sys`], [`Error::FdSys`];
+    /// `EBADF` for [`Error::BadFd`]).
+    ///
+    /// ```
+    /// use iomux::{Event, EventBase};
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let err = base.set_io_handler(-1, Event::Read, |_, _, _, _| Ok(())).unwrap_err();
+    /// assert_eq!(err.errno(), Some(isys::Errno::EBADF)); // Error::BadFd(-1)
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     pub fn errno(&self) -> Option<isys::Errno> {
         match self {
             Error::Sys { errno, .. } | Error::FdSys { errno, .. } => Some(*errno),
@@ -114,7 +140,7 @@ impl Error {
     }
 
     /// The handler's error, if this is [`Error::Handler`], for downcasting (or see
-    /// [`handler_error_as`](Self::handler_error_as)).
+    /// [`handler_error_as`](Self::handler_error_as), which has an example).
     pub fn handler_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         match self {
             Error::Handler { source, .. } => Some(source.as_ref()),
@@ -123,14 +149,35 @@ impl Error {
     }
 
     /// The handler's error as a `T`, if this is [`Error::Handler`] and the handler returned a
-    /// `T`: `e.handler_error_as::<sockets::Error>()`.
+    /// `T`: `e.handler_error_as::<sockets::Error>()`. This is how IOLib's `handler-case`
+    /// around `event-dispatch` ports (see [the porting table][porting]).
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, Event, EventBase};
+    /// use std::io;
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (_r, w) = isys::pipe(true)?;
+    /// base.set_io_handler(w.as_raw_fd(), Event::Write, |_, _, _, _| {
+    ///     Err(io::Error::from(io::ErrorKind::ConnectionReset).into())
+    /// })?;
+    /// let err = base.event_dispatch(DispatchOptions::default()).unwrap_err();
+    /// let io = err.handler_error_as::<io::Error>().expect("the handler's io::Error");
+    /// assert_eq!(io.kind(), io::ErrorKind::ConnectionReset);
+    /// assert_eq!((err.fd(), err.event()), (Some(w.as_raw_fd()), Some(Event::Write)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn handler_error_as<T: std::error::Error + 'static>(&self) -> Option<&T> {
         self.handler_error()?.downcast_ref()
     }
 
     /// The fd this error is about: the failed handler's (`None` for timer and signal
     /// handlers), or the fd of [`Error::FdSys`], [`Error::BadFd`], [`Error::FdTooLarge`] and
-    /// [`Error::HandlerExists`].
+    /// [`Error::HandlerExists`]. [`Error`] and
+    /// [`handler_error_as`](Self::handler_error_as) have examples.
     pub fn fd(&self) -> Option<RawFd> {
         match self {
             Error::Handler { fd, .. } => *fd,
@@ -143,7 +190,8 @@ impl Error {
     }
 
     /// The event this error is about: the failed handler's (`None` for timer and signal
-    /// handlers), or the event of [`Error::HandlerExists`].
+    /// handlers), or the event of [`Error::HandlerExists`]. [`Error`] and
+    /// [`handler_error_as`](Self::handler_error_as) have examples.
     pub fn event(&self) -> Option<Event> {
         match self {
             Error::Handler { event, .. } => *event,

@@ -14,7 +14,25 @@ use std::fmt;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 
-/// IOLib's `event-base`: fd handlers, timers and signal handlers on one backend.
+/// IOLib's `event-base`: fd handlers, timers and signal handlers on one backend (its row in
+/// [the porting table][porting]).
+///
+/// Make one with [`new`](Self::new), [`with_backend`](Self::with_backend) or
+/// [`builder`](Self::builder); register handlers and timers; run them with
+/// [`event_dispatch`](Self::event_dispatch). The [crate docs](crate) have a fuller example.
+///
+/// ```
+/// use iomux::{DispatchOptions, DispatchOutcome, EventBase, Timer};
+/// use std::time::Duration;
+///
+/// let mut base = EventBase::new()?;
+/// base.add_timer(Timer::once(Duration::from_millis(1)), |_base| Ok(()));
+/// let outcome = base.event_dispatch(DispatchOptions::default().exit_when_empty(true))?;
+/// assert_eq!(outcome, DispatchOutcome::Empty); // the timer fired, nothing is left
+/// # Ok::<(), iomux::Error>(())
+/// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 pub struct EventBase {
     pub(crate) selector: Selector,
     pub(crate) fds: Vec<Option<FdEntry>>,
@@ -47,7 +65,21 @@ impl fmt::Debug for EventBase {
     }
 }
 
-/// Builder for [`EventBase`] (IOLib's `make-instance 'event-base` initargs).
+/// Builder for [`EventBase`] (IOLib's `make-instance 'event-base` initargs; see
+/// [the porting table][porting]).
+///
+/// ```
+/// use iomux::{Backend, EventBase};
+///
+/// let base = EventBase::builder()
+///     .exit_when_empty(true)
+///     .backend(Backend::best())
+///     .build()?;
+/// assert_eq!(base.backend(), Backend::best());
+/// # Ok::<(), iomux::Error>(())
+/// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EventBaseBuilder {
     exit_when_empty: bool,
@@ -55,17 +87,30 @@ pub struct EventBaseBuilder {
 }
 
 impl EventBaseBuilder {
-    /// Return from `event_dispatch` when no handlers and no timers remain.
+    /// Return from `event_dispatch` when no handlers and no timers remain (IOLib's
+    /// `:exit-when-empty`); a dispatch's
+    /// [`DispatchOptions::exit_when_empty`](crate::DispatchOptions::exit_when_empty)
+    /// overrides it.
     pub fn exit_when_empty(mut self, on: bool) -> Self {
         self.exit_when_empty = on;
         self
     }
-    /// Use this backend (otherwise `IOMUX_BACKEND`, then the best compiled one).
+    /// Use this backend (otherwise `IOMUX_BACKEND`, then the best compiled one). An explicit
+    /// backend ignores `IOMUX_BACKEND`.
     pub fn backend(mut self, b: Backend) -> Self {
         self.backend = Some(b);
         self
     }
     /// Creates the event base.
+    ///
+    /// # Errors
+    /// - [`Error::BackendUnavailable`](crate::Error::BackendUnavailable): the backend asked
+    ///   for (by [`backend`](Self::backend) or by `IOMUX_BACKEND`, then with
+    ///   `env_var: Some("IOMUX_BACKEND")`) was not compiled in.
+    /// - [`Error::UnknownBackend`](crate::Error::UnknownBackend): `IOMUX_BACKEND` names no
+    ///   backend.
+    /// - [`Error::Sys`](crate::Error::Sys) with `call: "multiplexer setup"`: the backend's
+    ///   kernel object (the epoll or kqueue fd) could not be made, e.g. `EMFILE`.
     pub fn build(self) -> Result<EventBase> {
         let backend = match self.backend {
             Some(b) => b,
@@ -79,20 +124,46 @@ impl EventBaseBuilder {
 
 impl EventBase {
     /// An event base on the best compiled backend, or the one `IOMUX_BACKEND` names.
+    ///
+    /// ```
+    /// use iomux::EventBase;
+    ///
+    /// let base = EventBase::new()?;
+    /// assert!(base.is_empty());
+    /// println!("iomux backend: {}", base.backend());
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`EventBaseBuilder::build`]: [`Error::UnknownBackend`](crate::Error::UnknownBackend)
+    /// or [`Error::BackendUnavailable`](crate::Error::BackendUnavailable) for a bad
+    /// `IOMUX_BACKEND` (the message starts with `IOMUX_BACKEND=value:`), and
+    /// [`Error::Sys`](crate::Error::Sys) when the backend cannot be set up.
     pub fn new() -> Result<EventBase> {
         EventBase::builder().build()
     }
 
-    /// An event base on `backend`.
+    /// An event base on `backend`, whatever `IOMUX_BACKEND` says.
+    ///
+    /// ```
+    /// use iomux::{Backend, EventBase};
+    ///
+    /// for &backend in Backend::available() {
+    ///     assert_eq!(EventBase::with_backend(backend)?.backend(), backend);
+    /// }
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::BackendUnavailable`](crate::Error::BackendUnavailable) if it was not
-    /// compiled in.
+    /// [`Error::BackendUnavailable`](crate::Error::BackendUnavailable) (with `env_var: None`)
+    /// if it was not compiled in; [`Error::Sys`](crate::Error::Sys) when the backend cannot
+    /// be set up.
     pub fn with_backend(backend: Backend) -> Result<EventBase> {
         EventBase::builder().backend(backend).build()
     }
 
-    /// A builder.
+    /// A builder, for the options of IOLib's `make-instance 'event-base`: see
+    /// [`EventBaseBuilder`].
     pub fn builder() -> EventBaseBuilder {
         EventBaseBuilder::default()
     }
@@ -121,22 +192,69 @@ impl EventBase {
     }
 
     /// The backend in use.
+    ///
+    /// ```
+    /// use iomux::{Backend, EventBase};
+    ///
+    /// let base = EventBase::with_backend(Backend::best())?;
+    /// assert_eq!(base.backend(), Backend::best());
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     pub fn backend(&self) -> Backend {
         self.selector.backend()
     }
 
     /// How many waits (rounds) the loop has made so far: a diagnostic for tests and
     /// benchmarks (a loop that spins shows up here).
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, EventBase};
+    /// use std::time::Duration;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// base.event_dispatch(DispatchOptions::default().one_shot(true).timeout(Duration::ZERO))?;
+    /// assert_eq!(base.rounds(), 1);
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     pub fn rounds(&self) -> u64 {
         self.round
     }
 
-    /// Whether `event_dispatch` returns when the base is empty.
+    /// Whether `event_dispatch` returns when the base has no work (see
+    /// [`has_no_work`](Self::has_no_work)); a dispatch's
+    /// [`DispatchOptions::exit_when_empty`](crate::DispatchOptions::exit_when_empty)
+    /// overrides it.
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, DispatchOutcome, EventBase};
+    ///
+    /// let mut base = EventBase::new()?;
+    /// base.set_exit_when_empty(true);
+    /// assert_eq!(base.event_dispatch(DispatchOptions::default())?, DispatchOutcome::Empty);
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     pub fn set_exit_when_empty(&mut self, on: bool) {
         self.exit_when_empty = on;
     }
 
-    /// Whether no handlers, timers or signal handlers remain (IOLib's `event-base-empty-p`).
+    /// Whether no handlers, timers or signal handlers remain (IOLib's `event-base-empty-p`;
+    /// see [the porting table][porting]).
+    ///
+    /// ```
+    /// use iomux::{EventBase, Signal, Timer};
+    /// use std::time::Duration;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// assert!(base.is_empty() && base.has_no_work());
+    /// let id = base.add_timer(Timer::once(Duration::from_secs(60)), |_| Ok(()));
+    /// assert!(!base.is_empty() && !base.has_no_work());
+    /// base.remove_timer(id);
+    /// base.add_signal_handler(Signal::SIGUSR2, |_, _| Ok(()))?;
+    /// assert!(!base.is_empty() && base.has_no_work()); // a signal handler is no work
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn is_empty(&self) -> bool {
         self.user_slots == 0
             && self.live_timers == 0
@@ -148,13 +266,14 @@ impl EventBase {
 
     /// Whether no fd handlers and no timers remain: what `exit_when_empty` waits for. Signal
     /// handlers do not count (a server's SIGINT handler must not keep an otherwise finished
-    /// loop running).
+    /// loop running). See [`is_empty`](Self::is_empty) for an example.
     pub fn has_no_work(&self) -> bool {
         self.user_slots == 0 && self.live_timers == 0
     }
 
     /// Releases the backend's fd and every handler (IOLib's `close` on an event base);
-    /// the same as dropping it.
+    /// the same as dropping it. Handlers and states that own fds close them; the signals
+    /// it handled get their default disposition back.
     pub fn close(self) {
         drop(self);
     }

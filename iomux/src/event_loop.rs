@@ -17,8 +17,25 @@ const MAX_WAIT_FAILURES: u32 = 1000;
 const WAIT_FAILURE_BACKOFF: Duration = Duration::from_millis(1);
 
 impl EventBase {
-    /// Stops `event_dispatch` after `delay` (IOLib's `exit-event-loop`); zero means at the end
-    /// of the current round.
+    /// Stops `event_dispatch` after `delay` (IOLib's `exit-event-loop`; see
+    /// [the porting table][porting]); zero means at the end of the current round. Called
+    /// with zero outside a dispatch, it makes the next dispatch return at once; a nonzero
+    /// delay belongs to the dispatch it was asked in (outside any, to the next one).
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, DispatchOutcome, EventBase};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let start = Instant::now();
+    /// base.exit_event_loop(Duration::from_millis(20));
+    /// let outcome = base.event_dispatch(DispatchOptions::default())?;
+    /// assert_eq!(outcome, DispatchOutcome::ExitRequested);
+    /// assert!(start.elapsed() >= Duration::from_millis(20));
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn exit_event_loop(&mut self, delay: Duration) {
         if delay.is_zero() {
             self.exit_requested = true;
@@ -35,15 +52,43 @@ impl EventBase {
     /// Runs the event loop (IOLib's `event-dispatch`) until [`exit_event_loop`] (or a
     /// [`Waker::stop`](crate::Waker::stop)), the options' `timeout`, one round with
     /// `one_shot`, the base becoming empty with `exit_when_empty`, or a handler error. Says
-    /// which: [`DispatchOutcome`].
+    /// which: [`DispatchOutcome`]. See [the porting table][porting].
+    ///
+    /// # Blocking
+    /// This call blocks the thread: each round waits for the backend to report a ready fd, for
+    /// the next timer, for a signal or a [`Waker`](crate::Waker), and for no longer than the
+    /// options' `timeout` and `max_step` allow. With no handlers, no timers and neither
+    /// `timeout` nor `exit_when_empty`, it waits until another thread wakes or stops it, or
+    /// a signal handler stops it. `timeout(Duration::ZERO)` makes one round that does not
+    /// wait. An interrupted wait (`EINTR`) is retried within the same deadline.
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, DispatchOutcome, EventBase, Timer};
+    /// use std::time::Duration;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// base.add_timer(Timer::every(Duration::from_secs(3600)), |_| Ok(()));
+    /// let opts = DispatchOptions::default().timeout(Duration::from_millis(10));
+    /// assert_eq!(base.event_dispatch(opts)?, DispatchOutcome::Timeout);
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::Handler`] when a handler's error ends the dispatch (see
-    /// [`set_handler_error_policy`](Self::set_handler_error_policy)), naming its fd and
-    /// event; [`Error::Reentrant`] when called from a handler of this base; a failed wait or
-    /// interest change ([`Error::Sys`], [`Error::FdSys`]).
+    /// - [`Error::Handler`] `{ fd, event, source }`: a handler returned `source`, which ended
+    ///   the dispatch: always for timer and signal handlers (`fd` and `event` are `None`),
+    ///   for fd handlers unless the
+    ///   [failure policy](Self::set_handler_error_policy) answered otherwise.
+    ///   [`Error::handler_error_as`] gives `source` back typed.
+    /// - [`Error::Reentrant`]: called from a handler of this base.
+    /// - [`Error::FdSys`] with `call: "update interest"`: the backend refused an interest
+    ///   change (other than for an fd closed meanwhile, whose handlers are dropped).
+    /// - [`Error::Sys`] with `call: "wait for events"`: the wait failed with `EBADF`,
+    ///   `EFAULT` or `EINVAL`, or kept failing (e.g. `ENOMEM`) for a thousand tries.
+    ///
+    /// The base stays usable after an error: dispatch again to go on.
     ///
     /// [`exit_event_loop`]: Self::exit_event_loop
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn event_dispatch(&mut self, options: DispatchOptions) -> Result<DispatchOutcome> {
         if self.dispatching {
             return Err(Error::Reentrant);

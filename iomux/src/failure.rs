@@ -12,7 +12,29 @@ use crate::{BoxError, Error, Event, EventBase, Exception, Handlers, Result};
 use std::fmt;
 use std::os::fd::{AsRawFd, RawFd};
 
-/// What the event base does with a handler's error (the answer of a failure policy).
+/// What the event base does with a handler's error (the answer of a failure policy, set with
+/// [`EventBase::set_handler_error_policy`]). IOLib's `handler-case` around `event-dispatch`
+/// is the nearest thing (see [the porting table][porting]).
+///
+/// ```
+/// use iomux::{DispatchOptions, Event, EventBase, OnError};
+/// use std::os::fd::AsRawFd;
+///
+/// let mut base = EventBase::new()?;
+/// base.set_handler_error_policy(|_failure| OnError::DropFd);
+/// let (_r, w) = isys::pipe(true)?;
+/// let fd = w.as_raw_fd();
+/// base.set_io_handler(fd, Event::Write, move |_, _, _, _| {
+///     let _owned = &w; // dropped, so closed, with the handler
+///     Err("this peer is done".into())
+/// })?;
+/// // Without the policy this dispatch would return the handler's error.
+/// base.event_dispatch(DispatchOptions::default().exit_when_empty(true))?;
+/// assert!(!base.fd_monitored(fd));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OnError {
     /// End `event_dispatch` with [`Error::Handler`], which names the fd and event (IOLib's
@@ -27,6 +49,18 @@ pub enum OnError {
 }
 
 /// A handler's error, as a failure policy sees it.
+///
+/// ```
+/// use iomux::{EventBase, OnError};
+/// use std::io;
+///
+/// let mut base = EventBase::new()?;
+/// base.set_handler_error_policy(|failure| match failure.downcast_ref::<io::Error>() {
+///     Some(e) if e.kind() == io::ErrorKind::ConnectionReset => OnError::DropFd,
+///     _ => OnError::EndDispatch,
+/// });
+/// # Ok::<(), iomux::Error>(())
+/// ```
 pub struct HandlerFailure<'a> {
     /// The fd whose handler failed.
     pub fd: RawFd,
@@ -50,7 +84,7 @@ impl fmt::Debug for HandlerFailure<'_> {
 }
 
 impl HandlerFailure<'_> {
-    /// The error as a `T`, if it is one.
+    /// The error as a `T`, if it is one ([`HandlerFailure`] has an example).
     pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
         self.error.downcast_ref()
     }
@@ -85,6 +119,15 @@ impl EventBase {
     }
 
     /// Removes the failure policy: handler errors end `event_dispatch` again.
+    ///
+    /// ```
+    /// use iomux::{EventBase, OnError};
+    ///
+    /// let mut base = EventBase::new()?;
+    /// base.set_handler_error_policy(|_| OnError::Continue);
+    /// base.clear_handler_error_policy(); // back to IOLib's behaviour
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     pub fn clear_handler_error_policy(&mut self) {
         self.failure_policy = None;
     }
@@ -94,6 +137,21 @@ impl EventBase {
     /// [`OnError::DropFd`] does; also handy for a handler that decides its peer is done.
     /// Called from a handler of `fd`, the state is dropped when that handler returns.
     /// Returns whether there was anything to drop.
+    ///
+    /// ```
+    /// use iomux::{Event, EventBase};
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (r, _w) = isys::pipe(true)?;
+    /// let fd = r.as_raw_fd();
+    /// base.set_fd_state(fd, r)?; // the state owns the pipe's read end
+    /// base.set_io_handler(fd, Event::Read, |_, _, _, _| Ok(()))?;
+    /// assert!(base.drop_fd(fd)); // handler removed, state dropped, fd closed
+    /// assert!(!base.fd_monitored(fd) && base.is_empty());
+    /// assert!(!base.drop_fd(fd));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn drop_fd(&mut self, fd: impl AsRawFd) -> bool {
         let fd = fd.as_raw_fd();
         let handlers = self.remove_fd_handlers(fd, Handlers::ALL);

@@ -10,7 +10,18 @@ use std::any::Any;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
-/// An I/O event kind (IOLib's `:read`, `:write`, `:error`).
+/// An I/O event kind (IOLib's `:read`, `:write`, `:error`; see [the porting table][porting]):
+/// which handler of an fd is set, called or removed. Display spells it as IOLib's keyword
+/// without the colon.
+///
+/// ```
+/// use iomux::{Event, Handlers};
+///
+/// assert_eq!(Event::Read.to_string(), "read");
+/// assert_eq!(Handlers::from(Event::Write), Handlers::WRITE);
+/// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Event {
     /// Readable (data, end of file, or hang-up).
@@ -21,7 +32,26 @@ pub enum Event {
     Error,
 }
 
-/// Why a handler is called other than plain readiness (IOLib's exception argument).
+/// Why a handler is called other than plain readiness (IOLib's exception argument; see
+/// [the porting table][porting]). Handlers get `None` for plain readiness.
+///
+/// ```
+/// use iomux::{Event, Exception, HandlerResult};
+/// use std::os::fd::RawFd;
+///
+/// fn on_read(fd: RawFd, _event: Event, exc: Option<Exception>) -> HandlerResult {
+///     match exc {
+///         None => println!("fd {fd} is readable"),
+///         Some(Exception::Timeout) => println!("fd {fd} was idle too long"),
+///         Some(Exception::Error) => println!("fd {fd} had an error"),
+///     }
+///     Ok(())
+/// }
+/// on_read(0, Event::Read, Some(Exception::Timeout))?;
+/// # Ok::<(), iomux::BoxError>(())
+/// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exception {
     /// An error or hang-up condition (POLLERR/POLLHUP, EPOLLERR/EPOLLHUP, EV_ERROR/EV_EOF)
@@ -252,6 +282,22 @@ impl EventBase {
     /// file) while registered, without calling them; returns how many fds were pruned. One
     /// `fstat` per registered fd. `event_dispatch` does this itself before blocking forever
     /// with `exit_when_empty`.
+    ///
+    /// This repairs a broken [fd-closing rule](crate#the-fd-closing-rule): remove an fd's
+    /// handlers before closing it, and there is nothing to prune.
+    ///
+    /// ```
+    /// use iomux::{Event, EventBase};
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (r, _w) = isys::pipe(true)?;
+    /// base.set_io_handler(r.as_raw_fd(), Event::Read, |_, _, _, _| Ok(()))?;
+    /// drop(r); // closed with its handler still set
+    /// assert_eq!(base.prune_closed_fds(), 1);
+    /// assert!(base.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn prune_closed_fds(&mut self) -> usize {
         let mut pruned = 0;
         for fd in 0..self.fds.len() {

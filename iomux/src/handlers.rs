@@ -8,7 +8,18 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::time::Instant;
 
 bitflags::bitflags! {
-    /// Which handlers of an fd [`EventBase::remove_fd_handlers`] removes.
+    /// Which handlers of an fd [`EventBase::remove_fd_handlers`] removes: IOLib's `:read`,
+    /// `:write` and `:error` keywords (see [the porting table][porting]).
+    ///
+    /// ```
+    /// use iomux::{Event, Handlers};
+    ///
+    /// let both = Handlers::READ | Handlers::WRITE;
+    /// assert!(both.contains(Handlers::from(Event::Write)));
+    /// assert!(!both.contains(Handlers::ERROR));
+    /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Handlers: u8 {
         /// The read handler (IOLib's `:read t`).
@@ -34,12 +45,37 @@ impl From<Event> for Handlers {
 }
 
 impl EventBase {
-    /// Sets the handler for `fd` and `event` (IOLib's `set-io-handler`). `fd` is anything
-    /// with a raw fd, or the number itself.
+    /// Sets the handler for `fd` and `event` (IOLib's `set-io-handler`; see
+    /// [the porting table][porting]). `fd` is anything with a raw fd, or the number itself. The
+    /// handler is called as `(base, fd, event, exception)` whenever the fd is ready, from the
+    /// next round of [`event_dispatch`](Self::event_dispatch) on, until it is removed.
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, Event, EventBase, Handlers};
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (r, w) = isys::pipe(true)?;
+    /// base.set_io_handler(w.as_raw_fd(), Event::Write, move |base, fd, _event, _exc| {
+    ///     isys::write(&w, b"hi")?;
+    ///     base.remove_fd_handlers(fd, Handlers::WRITE); // closes `w`, which it owns
+    ///     Ok(())
+    /// })?;
+    /// base.event_dispatch(DispatchOptions::default().exit_when_empty(true))?;
+    /// assert_eq!(isys::read(&r, &mut [0u8; 8])?, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
-    /// [`Error::HandlerExists`] if one is set already; [`Error::BadFd`] for a closed fd;
-    /// [`Error::FdTooLarge`] on select for fds at or above `FD_SETSIZE`.
+    /// - [`Error::HandlerExists`]: `fd` has an `event` handler already.
+    /// - [`Error::BadFd`]: `fd` is not open (or negative).
+    /// - [`Error::FdTooLarge`]: the select backend and an fd at or above `FD_SETSIZE`.
+    /// - [`Error::FdSys`]: the backend refused the fd when it was first registered; `call`
+    ///   names the call (`epoll_ctl(EPOLL_CTL_ADD)`, `kevent(EV_ADD)`).
+    /// - [`Error::InvalidArgument`]: `event` is [`Event::Error`]; use
+    ///   [`set_error_handler`](Self::set_error_handler).
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn set_io_handler<F>(&mut self, fd: impl AsRawFd, event: Event, handler: F) -> Result<()>
     where
         F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
@@ -47,7 +83,29 @@ impl EventBase {
         self.set_io_handler_with(fd, event, IoOptions::default(), handler)
     }
 
-    /// [`set_io_handler`](Self::set_io_handler) with IOLib's `:timeout` and `:one-shot`.
+    /// [`set_io_handler`](Self::set_io_handler) with IOLib's `:timeout` and `:one-shot`
+    /// ([`IoOptions`]). With a timeout the handler is also called with
+    /// [`Exception::Timeout`] when the fd has not been ready for that long.
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, Event, EventBase, Exception, Handlers, IoOptions};
+    /// use std::os::fd::AsRawFd;
+    /// use std::time::Duration;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (r, _w) = isys::pipe(true)?; // nothing will be written
+    /// let opts = IoOptions::new().timeout(Duration::from_millis(10));
+    /// base.set_io_handler_with(r.as_raw_fd(), Event::Read, opts, |base, fd, _event, exc| {
+    ///     assert_eq!(exc, Some(Exception::Timeout));
+    ///     base.remove_fd_handlers(fd, Handlers::ALL);
+    ///     Ok(())
+    /// })?;
+    /// base.event_dispatch(DispatchOptions::default().exit_when_empty(true))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`set_io_handler`](Self::set_io_handler).
     pub fn set_io_handler_with<F>(
         &mut self,
         fd: impl AsRawFd,
@@ -73,7 +131,33 @@ impl EventBase {
 
     /// Sets the error handler of `fd` (IOLib's `set-error-handler`), called with
     /// `(fd, Event::Error, Some(Exception::Error))` on an error condition, before the fd's
-    /// handlers are removed. (The select backend cannot watch for errors alone.)
+    /// handlers are removed. (The select backend cannot watch for errors alone.) See
+    /// [the porting table][porting].
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, Event, EventBase, Exception};
+    /// use std::os::fd::AsRawFd;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::time::Duration;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (a, b) = UnixStream::pair()?;
+    /// base.set_error_handler(a.as_raw_fd(), |_base, _fd, event, exc| {
+    ///     assert_eq!((event, exc), (Event::Error, Some(Exception::Error)));
+    ///     Ok(()) // the base removes the fd's handlers after this call
+    /// })?;
+    /// drop(b); // the peer hangs up
+    /// let opts = DispatchOptions::default().exit_when_empty(true);
+    /// // The timeout is for select, which cannot watch for errors alone.
+    /// base.event_dispatch(opts.timeout(Duration::from_secs(1)))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`set_io_handler`](Self::set_io_handler), but never
+    /// [`Error::InvalidArgument`].
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn set_error_handler<F>(&mut self, fd: impl AsRawFd, handler: F) -> Result<()>
     where
         F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
@@ -89,7 +173,11 @@ impl EventBase {
     /// Removes the handlers of `fd` that `which` names (IOLib's `remove-fd-handlers`, whose
     /// `:read`/`:write`/`:error` keywords are [`Handlers::READ`], [`Handlers::WRITE`],
     /// [`Handlers::ERROR`]; with none of them IOLib removes all: [`Handlers::ALL`]). Returns
-    /// whether anything was removed.
+    /// whether anything was removed. See [the porting table][porting].
+    ///
+    /// Remove an fd's handlers before closing it (see the [crate docs](crate)). A handler may
+    /// remove its own fd's handlers, its own included; a handler removed during a round is not
+    /// called again in that round, and a closure that owns the fd closes it when it is dropped.
     ///
     /// ```
     /// use iomux::{Event, EventBase, Handlers};
@@ -103,6 +191,8 @@ impl EventBase {
     /// assert!(!base.fd_monitored(fd));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     #[inline]
     pub fn remove_fd_handlers(&mut self, fd: impl AsRawFd, which: Handlers) -> bool {
         let fd = fd.as_raw_fd();
@@ -123,7 +213,22 @@ impl EventBase {
         removed
     }
 
-    /// Whether `fd` has any handler (IOLib's `fd-monitored-p`).
+    /// Whether `fd` has any handler (IOLib's `fd-monitored-p`; see
+    /// [the porting table][porting]).
+    ///
+    /// ```
+    /// use iomux::{Event, EventBase};
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (r, _w) = isys::pipe(true)?;
+    /// assert!(!base.fd_monitored(r.as_raw_fd()));
+    /// base.set_io_handler(r.as_raw_fd(), Event::Read, |_, _, _, _| Ok(()))?;
+    /// assert!(base.fd_monitored(r.as_raw_fd()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn fd_monitored(&self, fd: impl AsRawFd) -> bool {
         let fd = fd.as_raw_fd();
         usize::try_from(fd)
@@ -133,7 +238,19 @@ impl EventBase {
             .is_some_and(|e| !e.internal && e.slot_count() > 0)
     }
 
-    /// Whether `fd` has a handler for `event`.
+    /// Whether `fd` has a handler for `event` (IOLib's `fd-monitored-p` with an event).
+    ///
+    /// ```
+    /// use iomux::{Event, EventBase};
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (r, _w) = isys::pipe(true)?;
+    /// base.set_io_handler(r.as_raw_fd(), Event::Read, |_, _, _, _| Ok(()))?;
+    /// assert!(base.fd_monitored_for(r.as_raw_fd(), Event::Read));
+    /// assert!(!base.fd_monitored_for(r.as_raw_fd(), Event::Write));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fd_monitored_for(&self, fd: impl AsRawFd, event: Event) -> bool {
         let fd = fd.as_raw_fd();
         let Some(e) = usize::try_from(fd)

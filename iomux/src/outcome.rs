@@ -3,6 +3,18 @@
 
 /// Why [`EventBase::event_dispatch`](crate::EventBase::event_dispatch) returned `Ok` (a
 /// handler's error, the other way it ends, is its `Err`).
+///
+/// ```
+/// use iomux::{DispatchOptions, DispatchOutcome, EventBase};
+/// use std::time::Duration;
+///
+/// let mut base = EventBase::new()?;
+/// match base.event_dispatch(DispatchOptions::default().timeout(Duration::from_millis(1)))? {
+///     DispatchOutcome::Timeout => {} // nothing happened for 1 ms
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// # Ok::<(), iomux::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DispatchOutcome {

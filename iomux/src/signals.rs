@@ -8,7 +8,8 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 type SignalFn = Box<dyn FnMut(&mut EventBase, Signal) -> HandlerResult>;
 
-/// A signal handler's handle, for [`EventBase::remove_signal_handler`].
+/// A signal handler's handle, for [`EventBase::remove_signal_handler`]: what
+/// [`EventBase::add_signal_handler`] returns (which has an example).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SignalHandlerId(u64);
 
@@ -28,7 +29,33 @@ impl EventBase {
     /// Calls `f` when `signal` arrives (beyond IOLib; for clean exits on SIGINT/SIGTERM).
     /// Delivery goes through a self-pipe watched by this event base, so `f` runs in the loop,
     /// not in signal context. A signal has one notifier per process: a second event base
-    /// taking the same signal takes it over.
+    /// taking the same signal takes it over. A signal may have several handlers; each is
+    /// called, in the order they were added. An error a signal handler returns ends
+    /// [`event_dispatch`](Self::event_dispatch) with [`Error::Handler`] (`fd: None`).
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, DispatchOutcome, EventBase, Signal};
+    /// use std::time::Duration;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// base.add_signal_handler(Signal::SIGUSR1, |base, signal| {
+    ///     assert_eq!(signal, Signal::SIGUSR1);
+    ///     base.exit_event_loop(Duration::ZERO); // a clean exit, as on SIGINT
+    ///     Ok(())
+    /// })?;
+    /// isys::raise(Signal::SIGUSR1)?; // handled in the loop, not now
+    /// let opts = DispatchOptions::default().timeout(Duration::from_secs(10));
+    /// assert_eq!(base.event_dispatch(opts)?, DispatchOutcome::ExitRequested);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// - [`Error::Sys`] with `call: "pipe"`: the self-pipe could not be made (first signal
+    ///   handler of this base; `EMFILE`, `ENFILE`).
+    /// - [`Error::Sys`] with `call: "sigaction"`: the signal cannot be caught (`EINVAL` for
+    ///   `SIGKILL` and `SIGSTOP`).
+    /// - [`Error::FdTooLarge`] (select) or [`Error::FdSys`]: the backend cannot watch the
+    ///   self-pipe.
     pub fn add_signal_handler<F>(&mut self, signal: Signal, f: F) -> Result<SignalHandlerId>
     where
         F: FnMut(&mut EventBase, Signal) -> HandlerResult + 'static,
@@ -61,6 +88,17 @@ impl EventBase {
 
     /// Removes a signal handler; the signal's default disposition comes back when its last
     /// handler goes. Returns whether it was registered.
+    ///
+    /// ```
+    /// use iomux::{EventBase, Signal};
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let id = base.add_signal_handler(Signal::SIGUSR2, |_, _| Ok(()))?;
+    /// assert!(base.remove_signal_handler(id));
+    /// assert!(!base.remove_signal_handler(id));
+    /// assert!(base.is_empty());
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     pub fn remove_signal_handler(&mut self, id: SignalHandlerId) -> bool {
         let Some(pipe) = self.signals.as_mut() else {
             return false;

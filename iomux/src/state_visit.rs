@@ -10,6 +10,19 @@ impl EventBase {
     /// Every state of type `T` with its fd, in fd order, without detaching them (a server's
     /// client count, a status page). States of other types, and a state lent to the handler
     /// that is running, are skipped.
+    ///
+    /// ```
+    /// use iomux::EventBase;
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (a, b) = isys::pipe(true)?;
+    /// base.set_fd_state(a.as_raw_fd(), "reader")?;
+    /// base.set_fd_state(b.as_raw_fd(), 5u32)?;
+    /// let names: Vec<&str> = base.fd_states::<&str>().map(|(_, s)| *s).collect();
+    /// assert_eq!(names, ["reader"]); // the u32 is skipped
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fd_states<T: 'static>(&self) -> impl Iterator<Item = (RawFd, &T)> + '_ {
         self.fds
             .iter()
@@ -22,6 +35,19 @@ impl EventBase {
 
     /// Mutable access to every state of type `T` with its fd, in fd order (as
     /// [`fd_states`](Self::fd_states)).
+    ///
+    /// ```
+    /// use iomux::EventBase;
+    /// use std::os::fd::AsRawFd;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let (a, b) = isys::pipe(true)?;
+    /// base.set_fd_state(a.as_raw_fd(), 1u32)?;
+    /// base.set_fd_state(b.as_raw_fd(), 2u32)?;
+    /// base.fd_states_mut::<u32>().for_each(|(_, n)| *n *= 10);
+    /// assert_eq!(base.fd_states::<u32>().map(|(_, n)| *n).sum::<u32>(), 30);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fd_states_mut<T: 'static>(&mut self) -> impl Iterator<Item = (RawFd, &mut T)> + '_ {
         self.fds
             .iter_mut()

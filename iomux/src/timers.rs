@@ -13,7 +13,20 @@ use std::time::{Duration, Instant};
 
 type TimerFn = Box<dyn FnMut(&mut EventBase) -> HandlerResult>;
 
-/// A timer's handle, for [`EventBase::remove_timer`].
+/// A timer's handle, for [`EventBase::remove_timer`]: what [`EventBase::add_timer`] returns
+/// (IOLib's timer object). A handle outlives its timer harmlessly: removing a timer that fired
+/// or was removed returns `false`, even when its slot is reused.
+///
+/// ```
+/// use iomux::{EventBase, Timer};
+/// use std::time::Duration;
+///
+/// let mut base = EventBase::new()?;
+/// let a = base.add_timer(Timer::once(Duration::from_secs(60)), |_| Ok(()));
+/// let b = base.add_timer(Timer::once(Duration::from_secs(60)), |_| Ok(()));
+/// assert_ne!(a, b);
+/// # Ok::<(), iomux::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TimerId {
     index: u32,
@@ -27,7 +40,26 @@ struct UserTimer {
 }
 
 /// When a timer fires: once, or at an interval (IOLib's `add-timer` with and without
-/// `:one-shot t`).
+/// `:one-shot t`; see [the porting table][porting]).
+///
+/// ```
+/// use iomux::{DispatchOptions, EventBase, Timer};
+/// use std::time::Duration;
+///
+/// let mut base = EventBase::new()?;
+/// let mut ticks = 0;
+/// base.add_timer(Timer::every(Duration::from_millis(1)), move |base| {
+///     ticks += 1;
+///     if ticks == 3 {
+///         base.exit_event_loop(Duration::ZERO);
+///     }
+///     Ok(())
+/// });
+/// base.event_dispatch(DispatchOptions::default().timeout(Duration::from_secs(10)))?;
+/// # Ok::<(), iomux::Error>(())
+/// ```
+///
+/// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Timer {
     after: Duration,
@@ -35,7 +67,7 @@ pub struct Timer {
 }
 
 impl Timer {
-    /// Fires once, `after` from now.
+    /// Fires once, `after` from now (IOLib's `:one-shot t`). [`Timer`] has an example.
     pub fn once(after: Duration) -> Timer {
         Timer {
             after,
@@ -43,7 +75,8 @@ impl Timer {
         }
     }
 
-    /// Fires every `interval`, the first time `interval` from now.
+    /// Fires every `interval`, the first time `interval` from now (IOLib's default), until
+    /// [removed](EventBase::remove_timer). [`Timer`] has an example.
     pub fn every(interval: Duration) -> Timer {
         Timer {
             after: interval,
@@ -61,7 +94,11 @@ pub(crate) struct TimerSlot {
 impl EventBase {
     /// Adds a timer (IOLib's `add-timer`): `f` runs once after [`Timer::once`]'s delay
     /// (IOLib's `:one-shot t`), or every [`Timer::every`]'s interval. A timer may remove itself
-    /// with [`remove_timer`](Self::remove_timer).
+    /// with [`remove_timer`](Self::remove_timer). See [the porting table][porting].
+    ///
+    /// The timer first fires in the first round of [`event_dispatch`](Self::event_dispatch)
+    /// after its delay; an error it returns ends the dispatch with
+    /// [`Error::Handler`](crate::Error::Handler) (`fd: None`), whatever the failure policy.
     ///
     /// ```
     /// use iomux::{DispatchOptions, EventBase, Timer};
@@ -74,6 +111,8 @@ impl EventBase {
     /// base.event_dispatch(DispatchOptions::default())?;
     /// # Ok::<(), iomux::Error>(())
     /// ```
+    ///
+    /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn add_timer<F>(&mut self, timer: Timer, f: F) -> TimerId
     where
         F: FnMut(&mut EventBase) -> HandlerResult + 'static,
@@ -105,6 +144,18 @@ impl EventBase {
 
     /// Removes a timer (IOLib's `remove-timer`); `false` if it already fired (one-shot) or was
     /// removed. A timer may remove itself.
+    ///
+    /// ```
+    /// use iomux::{EventBase, Timer};
+    /// use std::time::Duration;
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let id = base.add_timer(Timer::every(Duration::from_secs(1)), |_| Ok(()));
+    /// assert!(base.remove_timer(id));
+    /// assert!(!base.remove_timer(id)); // removed already
+    /// assert!(base.is_empty());
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     pub fn remove_timer(&mut self, id: TimerId) -> bool {
         match self.timers.get_mut(id.index as usize) {
             Some(slot) if slot.gen == id.gen && slot.timer.is_some() => {

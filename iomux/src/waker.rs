@@ -105,6 +105,17 @@ impl Waker {
     /// Makes the event loop's current wait return, or its next one if it is not waiting.
     /// Wakes that come before the loop gets round to them count as one.
     ///
+    /// ```
+    /// use iomux::{DispatchOptions, DispatchOutcome, EventBase};
+    ///
+    /// let mut base = EventBase::new()?;
+    /// let waker = base.waker()?;
+    /// waker.wake()?; // before the dispatch: its first wait returns at once
+    /// let outcome = base.event_dispatch(DispatchOptions::default().one_shot(true))?;
+    /// assert_eq!(outcome, DispatchOutcome::OneShot);
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::Sys`] if writing to the eventfd or pipe fails (other than it being full,
     /// which means a wake is pending already).
@@ -124,7 +135,18 @@ impl Waker {
 
     /// Ends the event loop's current dispatch at the end of its round, or the next dispatch
     /// after its first round if none is running, with
-    /// [`DispatchOutcome::ExitRequested`](crate::DispatchOutcome::ExitRequested).
+    /// [`DispatchOutcome::ExitRequested`](crate::DispatchOutcome::ExitRequested). [`Waker`]
+    /// has an example with a thread.
+    ///
+    /// ```
+    /// use iomux::{DispatchOptions, DispatchOutcome, EventBase};
+    ///
+    /// let mut base = EventBase::new()?;
+    /// base.waker()?.stop()?;
+    /// let outcome = base.event_dispatch(DispatchOptions::default())?;
+    /// assert_eq!(outcome, DispatchOutcome::ExitRequested);
+    /// # Ok::<(), iomux::Error>(())
+    /// ```
     ///
     /// # Errors
     /// As [`wake`](Self::wake).
@@ -138,10 +160,12 @@ impl EventBase {
     /// A [`Waker`] for this base, to wake or stop its loop from another thread. The first
     /// call makes an eventfd (Linux, Android) or a pipe (elsewhere) that the base watches;
     /// later calls hand out clones. The base's own fd is no work for `exit_when_empty`.
+    /// [`Waker`] has an example.
     ///
     /// # Errors
     /// [`Error::Sys`] if the eventfd or pipe cannot be made (no fds left); select's
-    /// [`Error::FdTooLarge`] if its number is at or above `FD_SETSIZE`.
+    /// [`Error::FdTooLarge`] if its number is at or above `FD_SETSIZE`; [`Error::FdSys`] if
+    /// the backend refuses it.
     pub fn waker(&mut self) -> Result<Waker> {
         if let Some(shared) = &self.waker {
             return Ok(Waker {
