@@ -150,19 +150,21 @@ impl EventBase {
     /// is `dispatch_other`.
     fn dispatch_fd_events(&mut self, count: usize) -> Result<()> {
         for i in 0..count {
-            let ready = self.selector.ready(i);
-            let fd = ready.fd;
+            let Some((fd, read, write)) = self.selector.ready_plain(i) else {
+                self.dispatch_other(self.selector.ready(i))?;
+                continue;
+            };
             let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
                 continue;
             };
-            if !entry.verified || ready.invalid || ready.error || ready.hup {
-                self.dispatch_other(ready)?;
+            if !entry.verified {
+                self.dispatch_other(self.selector.ready(i))?;
                 continue;
             }
-            if ready.read && entry.read.is_some() {
+            if read && entry.read.is_some() {
                 self.call_io(fd, Event::Read, None)?;
             }
-            if ready.write {
+            if write {
                 self.call_io(fd, Event::Write, None)?;
             }
         }

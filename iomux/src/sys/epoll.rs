@@ -114,6 +114,23 @@ impl Selector {
         Ok(n + self.always_now.len())
     }
 
+    /// The `i`th ready fd with its read and write readiness, when that is all there is to
+    /// it (no error or hang-up, not one of the always-ready fds); `None` sends the caller to
+    /// [`ready`](Self::ready).
+    #[inline(always)]
+    pub fn ready_plain(&self, i: usize) -> Option<(RawFd, bool, bool)> {
+        let ev = self.events[..self.ready].get(i)?;
+        let f = ev.events();
+        if f.intersects(EpollFlags::ERR | EpollFlags::HUP) {
+            return None;
+        }
+        Some((
+            ev.data() as RawFd,
+            f.intersects(EpollFlags::IN | EpollFlags::PRI | EpollFlags::RDHUP),
+            f.contains(EpollFlags::OUT),
+        ))
+    }
+
     #[inline]
     pub fn ready(&self, i: usize) -> Ready {
         if i >= self.ready {
