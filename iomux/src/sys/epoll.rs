@@ -93,6 +93,7 @@ impl Selector {
         }
     }
 
+    #[inline]
     pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
         let timeout = if self.always.is_empty() {
             timeout
@@ -103,15 +104,30 @@ impl Selector {
         self.ready = n;
         // Grow a full buffer for the next round (more may be waiting), keeping this round's.
         if n == self.events.len() && n < 1 << 16 {
-            self.events.resize(n * 2, EpollEvent::empty());
+            self.grow();
         }
         if self.always.is_empty() && self.always_now.is_empty() {
             return Ok(n);
         }
+        Ok(n + self.refresh_always())
+    }
+
+    /// Lists the always-ready fds with a non-empty interest for this round; returns how many.
+    #[cold]
+    #[inline(never)]
+    fn refresh_always(&mut self) -> usize {
         self.always_now.clear();
         self.always_now
             .extend(self.always.iter().copied().filter(|(_, i)| !i.is_empty()));
-        Ok(n + self.always_now.len())
+        self.always_now.len()
+    }
+
+    /// Doubles a buffer the last wait filled (more may be waiting), keeping its events.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let n = self.events.len();
+        self.events.resize(n * 2, EpollEvent::empty());
     }
 
     /// The `i`th ready fd with its read and write readiness, when that is all there is to
