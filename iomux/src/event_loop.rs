@@ -3,6 +3,7 @@
 
 use crate::fd_entry::Handler;
 use crate::fd_state::StateSlot;
+use crate::sys::Ready;
 use crate::timers::TimerKey;
 use crate::{
     DispatchOptions, DispatchOutcome, Error, Event, EventBase, Exception, HandlerResult, Result,
@@ -188,40 +189,68 @@ impl EventBase {
     }
 
     /// Calls the handlers of the `count` fds the last wait reported.
+    ///
+    /// The common case (an fd the backend has reported before, plain readiness without an
+    /// error or hang-up) goes straight to the handlers with `call_io` inlined here; the rest
+    /// is `dispatch_other`.
     fn dispatch_fd_events(&mut self, count: usize) -> Result<()> {
         for i in 0..count {
-            let ready = self.selector.ready(i);
-            let fd = ready.fd;
-            let Some(entry) = self.entry(fd) else {
+            let Some((fd, read, write)) = self.selector.ready_plain(i) else {
+                self.dispatch_other(self.selector.ready(i))?;
                 continue;
             };
-            let (verified, has_r, has_w) =
-                (entry.verified, entry.read.is_some(), entry.write.is_some());
-            if ready.invalid {
-                self.purge(fd);
+            let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
+                continue;
+            };
+            if !entry.verified {
+                self.dispatch_other(self.selector.ready(i))?;
                 continue;
             }
-            if !verified && !self.verify_first_report(fd) {
-                continue;
-            }
-            if !has_r && !has_w {
-                if ready.error || ready.hup {
-                    // An error or hang-up only an error handler watches: report it and stop
-                    // watching, or it would spin.
-                    self.deliver_error(fd)?;
-                }
-                continue;
-            }
-            // Errors and hang-ups reach the read and write handlers as readiness, on every
-            // backend alike (select cannot tell them apart): the handler's I/O call returns
-            // the pending bytes, then end of file or the error (which clears it).
-            let cond = ready.error || ready.hup;
-            if ready.read || cond {
+            if read && entry.read.is_some() {
                 self.call_io(fd, Event::Read, None)?;
             }
-            if ready.write || cond {
+            if write {
                 self.call_io(fd, Event::Write, None)?;
             }
+        }
+        Ok(())
+    }
+
+    /// One ready fd off `dispatch_fd_events`'s fast path: first reports, invalid fds, errors
+    /// and hang-ups.
+    #[cold]
+    #[inline(never)]
+    fn dispatch_other(&mut self, ready: Ready) -> Result<()> {
+        let fd = ready.fd;
+        let Some(entry) = self.entry(fd) else {
+            return Ok(());
+        };
+        let (verified, has_r, has_w) =
+            (entry.verified, entry.read.is_some(), entry.write.is_some());
+        if ready.invalid {
+            self.purge(fd);
+            return Ok(());
+        }
+        if !verified && !self.verify_first_report(fd) {
+            return Ok(());
+        }
+        if !has_r && !has_w {
+            if ready.error || ready.hup {
+                // An error or hang-up only an error handler watches: report it and stop
+                // watching, or it would spin.
+                self.deliver_error(fd)?;
+            }
+            return Ok(());
+        }
+        // Errors and hang-ups reach the read and write handlers as readiness, on every
+        // backend alike (select cannot tell them apart): the handler's I/O call returns
+        // the pending bytes, then end of file or the error (which clears it).
+        let cond = ready.error || ready.hup;
+        if ready.read || cond {
+            self.call_io(fd, Event::Read, None)?;
+        }
+        if ready.write || cond {
+            self.call_io(fd, Event::Write, None)?;
         }
         Ok(())
     }
@@ -286,7 +315,7 @@ impl EventBase {
     /// The fast path (no timeout, not one-shot, the state present, both still in place after
     /// the call, `Ok`) looks the entry up once before and once after the call and moves only
     /// the handler's and the state's boxes; everything else is `call_io_general`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn call_io(
         &mut self,
         fd: RawFd,
@@ -305,15 +334,31 @@ impl EventBase {
             return self.call_io_general(fd, event, exc);
         }
         let id = slot.id;
-        match &slot.handler {
-            Some(Handler::Stateful(_)) if matches!(state, StateSlot::Present(_)) => {}
-            Some(Handler::Plain(_)) => {}
-            _ => return self.call_io_general(fd, event, exc),
-        }
         match slot.handler.take() {
+            Some(Handler::Plain(mut h)) => {
+                let r = h(self, fd, event, exc);
+                if r.is_ok() {
+                    if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
+                        if let Some(s) = entry.slot_mut(event).as_mut() {
+                            if s.id == id && s.handler.is_none() {
+                                // Replaces a `None`: nothing to drop.
+                                std::mem::forget(s.handler.replace(Handler::Plain(h)));
+                                return Ok(());
+                            }
+                        }
+                    }
+                }
+                self.put_back(fd, event, exc, id, false, Handler::Plain(h), None, r)
+            }
             Some(Handler::Stateful(mut h)) => {
-                let StateSlot::Present(mut b) = std::mem::replace(state, StateSlot::InUse) else {
-                    unreachable!("checked above")
+                let mut b = match std::mem::replace(state, StateSlot::InUse) {
+                    StateSlot::Present(b) => b,
+                    // No state to lend (the closure reports it): the general way.
+                    other => {
+                        *state = other;
+                        slot.handler = Some(Handler::Stateful(h));
+                        return self.call_io_general(fd, event, exc);
+                    }
                 };
                 let r = h(self, b.as_mut(), fd, event, exc);
                 if r.is_ok() {
@@ -330,20 +375,6 @@ impl EventBase {
                     }
                 }
                 self.put_back(fd, event, exc, id, false, Handler::Stateful(h), Some(b), r)
-            }
-            Some(Handler::Plain(mut h)) => {
-                let r = h(self, fd, event, exc);
-                if r.is_ok() {
-                    if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
-                        if let Some(s) = entry.slot_mut(event).as_mut() {
-                            if s.id == id && s.handler.is_none() {
-                                std::mem::forget(s.handler.replace(Handler::Plain(h)));
-                                return Ok(());
-                            }
-                        }
-                    }
-                }
-                self.put_back(fd, event, exc, id, false, Handler::Plain(h), None, r)
             }
             None => Ok(()),
         }

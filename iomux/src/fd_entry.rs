@@ -205,7 +205,7 @@ impl EventBase {
     /// change waits in the changelist (so removing a handler added in the same round costs
     /// nothing), except that the last handler leaves the kernel set at once, while the fd is
     /// surely still open (callers close right after).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove_slot(&mut self, fd: RawFd, event: Event) -> bool {
         let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
             return false;

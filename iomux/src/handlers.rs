@@ -200,6 +200,20 @@ impl EventBase {
             Some(Some(e)) if !e.internal => {}
             _ => return false,
         }
+        // One handler, as the tutorial's servers remove after each echo: one inlined slot
+        // removal.
+        if which == Handlers::WRITE {
+            return self.remove_slot(fd, Event::Write);
+        }
+        if which == Handlers::READ {
+            return self.remove_slot(fd, Event::Read);
+        }
+        self.remove_handlers_of(fd, which)
+    }
+
+    /// `remove_fd_handlers` for any combination of handlers.
+    #[inline(never)]
+    fn remove_handlers_of(&mut self, fd: RawFd, which: Handlers) -> bool {
         let mut removed = false;
         if which.contains(Handlers::READ) {
             removed |= self.remove_slot(fd, Event::Read);
@@ -273,7 +287,7 @@ impl EventBase {
     /// into a free slot and without a timeout, checks nothing, reads no clock and touches the
     /// entry once: the tutorial's servers do that on every echo. Anything else goes through
     /// `install_slow` (the fd's identity, the first registration, timeouts).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn install(
         &mut self,
         fd: RawFd,

@@ -117,6 +117,21 @@ impl Selector {
     pub(crate) fn ready(&self, i: usize) -> Ready {
         with_selector!(self, s, _S => s.ready(i))
     }
+    /// The `i`th fd with events as `(fd, read, write)` when it has no error, hang-up or
+    /// invalid flag; `None` means ask [`ready`](Self::ready). epoll reads its buffer for
+    /// this without building a [`Ready`].
+    #[inline(always)]
+    pub(crate) fn ready_plain(&self, i: usize) -> Option<(RawFd, bool, bool)> {
+        match self {
+            #[cfg(iomux_epoll)]
+            Selector::Epoll(s) => s.ready_plain(i),
+            #[allow(unreachable_patterns)]
+            _ => {
+                let r = self.ready(i);
+                (!(r.invalid || r.error || r.hup)).then_some((r.fd, r.read, r.write))
+            }
+        }
+    }
 }
 
 impl EventBase {

@@ -35,23 +35,6 @@ fn error_handler_regular_file(b: Backend) {
     assert!(n < 20, "{b:?}: spun {n} rounds");
 }
 
-#[test]
-fn epoll_half_closed() {
-    error_handler_half_closed_peer(Backend::Epoll)
-}
-#[test]
-fn poll_half_closed() {
-    error_handler_half_closed_peer(Backend::Poll)
-}
-#[test]
-fn epoll_regular_file() {
-    error_handler_regular_file(Backend::Epoll)
-}
-#[test]
-fn poll_regular_file() {
-    error_handler_regular_file(Backend::Poll)
-}
-
 /// Write handler only, send buffer full, peer half-closed and not reading (ex7/ex8 after EOF).
 fn write_handler_blocked_half_closed_peer(b: Backend) {
     let mut eb = EventBase::with_backend(b).unwrap();
@@ -73,14 +56,6 @@ fn write_handler_blocked_half_closed_peer(b: Backend) {
         calls.get()
     );
     drop((a, c));
-}
-#[test]
-fn epoll_write_blocked_half_closed() {
-    write_handler_blocked_half_closed_peer(Backend::Epoll)
-}
-#[test]
-fn poll_write_blocked_half_closed() {
-    write_handler_blocked_half_closed_peer(Backend::Poll)
 }
 
 /// A regular file closed while registered (the "broken rule" the suite tests for pipes).
@@ -106,15 +81,23 @@ fn regular_file_closed_while_registered(b: Backend) {
         calls.get() - before
     );
 }
-#[test]
-fn epoll_regular_file_closed() {
-    regular_file_closed_while_registered(Backend::Epoll)
+
+macro_rules! per_backend {
+    ($($test:ident),* $(,)?) => {
+        #[cfg(any(feature = "epoll", all(feature = "native", any(target_os = "linux", target_os = "android"))))]
+        mod epoll { $( #[test] fn $test() { super::$test(iomux::Backend::Epoll) } )* }
+        #[cfg(any(feature = "kqueue", all(feature = "native", any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd", target_os = "dragonfly"))))]
+        mod kqueue { $( #[test] fn $test() { super::$test(iomux::Backend::Kqueue) } )* }
+        #[cfg(feature = "poll")]
+        mod poll { $( #[test] fn $test() { super::$test(iomux::Backend::Poll) } )* }
+        #[cfg(feature = "select")]
+        mod select { $( #[test] fn $test() { super::$test(iomux::Backend::Select) } )* }
+    };
 }
-#[test]
-fn poll_regular_file_closed() {
-    regular_file_closed_while_registered(Backend::Poll)
-}
-#[test]
-fn select_regular_file_closed() {
-    regular_file_closed_while_registered(Backend::Select)
-}
+
+per_backend!(
+    error_handler_half_closed_peer,
+    error_handler_regular_file,
+    write_handler_blocked_half_closed_peer,
+    regular_file_closed_while_registered,
+);

@@ -1,13 +1,14 @@
 //! One fd's interest change the kernel refuses or reroutes does not strand the others', and
 //! a number reused by a regular file on epoll is served like any regular file.
 
+#![cfg(all(target_os = "linux", any(feature = "epoll", feature = "native")))]
+
 use iomux::*;
 use isys::AsRawFd;
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-#[cfg(target_os = "linux")]
 #[test]
 fn a_reused_number_does_not_strand_other_changes_on_epoll() {
     isys::raise_nofile_limit(8192).unwrap();

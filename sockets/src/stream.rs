@@ -235,7 +235,7 @@ impl StreamBuffer {
                 if stop - start > max {
                     return Err(Error::LineTooLong { limit: max });
                 }
-                self.decode_into(start, stop, out)?;
+                self.decode_into(start, stop, end + 1, out)?;
                 return Ok(Some(true));
             }
             scanned = self.iend - self.ipos;
@@ -267,7 +267,7 @@ impl StreamBuffer {
                     // Only a lone `\r` at end of file can get here: it was not a line end.
                     return Err(Error::LineTooLong { limit: max });
                 }
-                self.decode_into(start, stop, out)?;
+                self.decode_into(start, stop, stop, out)?;
                 return Ok(Some(true));
             }
         }
@@ -282,14 +282,27 @@ impl StreamBuffer {
         err
     }
 
-    fn decode_into(&self, start: usize, stop: usize, out: &mut String) -> Result<()> {
-        let bytes = &self.ibuf[start..stop];
+    /// Appends the line `ibuf[start..stop]` to `out`. `ibuf[stop..with_end]` is its line end
+    /// (ASCII), validated along with it: `from_utf8` checks ASCII two words at a time and
+    /// the bytes after the last whole block one by one, so taking the line end too (as
+    /// std's `read_line` does) can only shorten that tail.
+    #[inline]
+    fn decode_into(
+        &self,
+        start: usize,
+        stop: usize,
+        with_end: usize,
+        out: &mut String,
+    ) -> Result<()> {
         if self.format.encoding == Encoding::Utf8 {
-            if let Ok(s) = std::str::from_utf8(bytes) {
-                out.push_str(s);
-                return Ok(());
+            if let Ok(s) = std::str::from_utf8(&self.ibuf[start..with_end]) {
+                if let Some(line) = s.get(..stop - start) {
+                    out.push_str(line);
+                    return Ok(());
+                }
             }
         }
+        let bytes = &self.ibuf[start..stop];
         out.push_str(&self.format.decode(bytes, self.lines_read)?);
         Ok(())
     }

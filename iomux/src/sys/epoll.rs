@@ -126,6 +126,7 @@ impl Selector {
         }
     }
 
+    #[inline]
     pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
         let timeout = if self.always.iter().all(|a| a.interest.is_empty()) {
             timeout
@@ -136,11 +137,18 @@ impl Selector {
         self.ready = n;
         // Grow a full buffer for the next round (more may be waiting), keeping this round's.
         if n == self.events.len() && n < 1 << 16 {
-            self.events.resize(n * 2, EpollEvent::empty());
+            self.grow();
         }
         if self.always.is_empty() && self.always_now.is_empty() {
             return Ok(n);
         }
+        Ok(n + self.refresh_always())
+    }
+
+    /// Lists the always-ready fds with a non-empty interest for this round; returns how many.
+    #[cold]
+    #[inline(never)]
+    fn refresh_always(&mut self) -> usize {
         self.always_now.clear();
         for a in &self.always {
             if a.interest.is_empty() {
@@ -149,7 +157,32 @@ impl Selector {
             let same = a.identity.is_some() && isys::fstat_identity(a.fd).ok() == a.identity;
             self.always_now.push((a.fd, a.interest, same));
         }
-        Ok(n + self.always_now.len())
+        self.always_now.len()
+    }
+
+    /// Doubles a buffer the last wait filled (more may be waiting), keeping its events.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let n = self.events.len();
+        self.events.resize(n * 2, EpollEvent::empty());
+    }
+
+    /// The `i`th ready fd with its read and write readiness, when that is all there is to
+    /// it (no error or hang-up, not one of the always-ready fds); `None` sends the caller to
+    /// [`ready`](Self::ready).
+    #[inline(always)]
+    pub fn ready_plain(&self, i: usize) -> Option<(RawFd, bool, bool)> {
+        let ev = self.events[..self.ready].get(i)?;
+        let f = ev.events();
+        if f.intersects(EpollFlags::ERR | EpollFlags::HUP) {
+            return None;
+        }
+        Some((
+            ev.data() as RawFd,
+            f.intersects(EpollFlags::IN | EpollFlags::PRI | EpollFlags::RDHUP),
+            f.contains(EpollFlags::OUT),
+        ))
     }
 
     #[inline]
