@@ -52,17 +52,26 @@ pub struct Lines(Arc<Mutex<Vec<String>>>);
 
 impl Lines {
     fn collect<R: Read + Send + 'static>(src: R) -> (Lines, Receiver<String>) {
+        let (lines, rx, _reader) = Lines::collect_joinable(src);
+        (lines, rx)
+    }
+
+    /// [`collect`](Self::collect), with the reading thread's handle: joined after the child
+    /// exits, it guarantees every line the child wrote has been collected.
+    fn collect_joinable<R: Read + Send + 'static>(
+        src: R,
+    ) -> (Lines, Receiver<String>, thread::JoinHandle<()>) {
         let lines = Lines::default();
         let (tx, rx) = channel();
         let l = lines.clone();
-        thread::spawn(move || {
+        let reader = thread::spawn(move || {
             for line in BufReader::new(src).lines() {
                 let Ok(line) = line else { break };
                 l.0.lock().unwrap().push(line.clone());
                 let _ = tx.send(line);
             }
         });
-        (lines, rx)
+        (lines, rx, reader)
     }
     /// A copy of what arrived so far.
     pub fn get(&self) -> Vec<String> {
@@ -270,8 +279,8 @@ pub fn run_client(
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn client");
-    let (stdout, rx) = Lines::collect(child.stdout.take().expect("stdout"));
-    let (stderr, _) = Lines::collect(child.stderr.take().expect("stderr"));
+    let (stdout, rx, out_reader) = Lines::collect_joinable(child.stdout.take().expect("stdout"));
+    let (stderr, _, err_reader) = Lines::collect_joinable(child.stderr.take().expect("stderr"));
     let end = Instant::now() + timeout;
     match input {
         Input::Nothing => {}
@@ -300,7 +309,9 @@ pub fn run_client(
         }
     }
     let status = wait_timeout(&mut child, end.saturating_duration_since(Instant::now()));
-    thread::sleep(Duration::from_millis(20));
+    // The child is gone (exited or killed): its pipes reach end of file once read out.
+    let _ = out_reader.join();
+    let _ = err_reader.join();
     ClientRun {
         status,
         stdout: stdout.get(),
