@@ -65,6 +65,7 @@ pub mod dns;
 mod error;
 mod fd_stream;
 mod format;
+mod keywords;
 mod lookup;
 mod options;
 mod output;
