@@ -7,14 +7,41 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 /// An IPv4 address as IOLib's 4-octet vector.
+///
+/// ```
+/// use sockets::Ipv4Address;
+///
+/// let a = Ipv4Address::from_dotted("127.1")?;
+/// assert_eq!(a, Ipv4Address([127, 0, 0, 1]));
+/// assert_eq!(a.to_integer(), 0x7f00_0001);
+/// assert!(a.is_loopback());
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ipv4Address(pub [u8; 4]);
 
 /// An IPv6 address as IOLib's 8-word vector.
+///
+/// ```
+/// use sockets::{Ipv4Address, Ipv6Address};
+///
+/// let a = Ipv6Address::from_colon_separated("::ffff:10.0.0.1")?;
+/// assert!(a.is_ipv4_mapped());
+/// assert_eq!(a.to_ipv4(), Some(Ipv4Address([10, 0, 0, 1])));
+/// assert_eq!(a.to_ipv4().unwrap().to_ipv6_mapped(), a);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ipv6Address(pub [u16; 8]);
 
 /// A local (Unix-domain) address: a filesystem path or a Linux abstract name.
+///
+/// ```
+/// use sockets::LocalAddress;
+///
+/// assert_eq!(LocalAddress::path("/tmp/app.sock").to_string(), "/tmp/app.sock");
+/// assert_eq!(LocalAddress::abstract_name("app").to_string(), "@app");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LocalAddress {
     /// The path or the abstract name's bytes.
@@ -24,6 +51,16 @@ pub struct LocalAddress {
 }
 
 /// Any address a socket can have.
+///
+/// ```
+/// use sockets::*;
+///
+/// let a: Address = std::net::Ipv4Addr::LOCALHOST.into();
+/// assert_eq!(a, Address::Ipv4(IPV4_LOOPBACK));
+/// assert_eq!(a.to_string(), "127.0.0.1");
+/// assert!(ensure_address("::")?.is_unspecified());
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Address {
     /// IPv4.
@@ -64,6 +101,18 @@ impl Ipv4Address {
     }
     /// Parses IOLib's dotted forms: 1 to 4 decimal parts, the last filling the remaining
     /// bytes (`"127.1"` is `127.0.0.1`, `"10"` is `0.0.0.10`, `"1.2.3"` is `1.2.0.3`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidAddress`] for text that is not 1 to 4 decimal parts, or a part too large
+    /// for the bytes it fills.
+    ///
+    /// ```
+    /// use sockets::Ipv4Address;
+    ///
+    /// assert_eq!(Ipv4Address::from_dotted("1.2.3")?.to_dotted(), "1.2.0.3");
+    /// assert!(Ipv4Address::from_dotted("256.1.1.1").is_err());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn from_dotted(s: &str) -> Result<Self> {
         let bad = || Error::InvalidAddress(format!("{s:?} is not a dotted IPv4 address"));
         let parts: Vec<&str> = s.split('.').collect();
@@ -126,6 +175,17 @@ impl Ipv6Address {
     }
     /// Parses colon-separated text, with `::` compression and an embedded dotted IPv4 tail
     /// (`::ffff:1.2.3.4`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidAddress`] for text that is not an IPv6 address.
+    ///
+    /// ```
+    /// use sockets::{Ipv6Address, IPV6_LOOPBACK};
+    ///
+    /// assert_eq!(Ipv6Address::from_colon_separated("::1")?, IPV6_LOOPBACK);
+    /// assert!(Ipv6Address::from_colon_separated("1::2::3").is_err());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn from_colon_separated(s: &str) -> Result<Self> {
         s.parse::<Ipv6Addr>()
             .map(Ipv6Address::from)
@@ -321,8 +381,23 @@ impl Address {
 }
 
 /// Parses an address in any of IOLib's textual forms (IOLib's `ensure-address`): dotted IPv4
-/// with 1–4 parts, colon-separated IPv6 (`::` compression, IPv4-mapped tails), or, with
-/// `local` true, a local filename.
+/// with 1–4 parts, or colon-separated IPv6 (`::` compression, IPv4-mapped tails, optionally
+/// in brackets).
+///
+/// IOLib: `ensure-address`; see docs/PORTING.md, "Addresses and names".
+///
+/// # Errors
+/// [`Error::InvalidAddress`] for text that is neither form (host names are not resolved:
+/// use [`lookup_hostname`](crate::lookup_hostname)).
+///
+/// ```
+/// use sockets::*;
+///
+/// assert_eq!(ensure_address("127.1")?, Address::Ipv4(IPV4_LOOPBACK));
+/// assert_eq!(ensure_address("[::1]")?, Address::Ipv6(IPV6_LOOPBACK));
+/// assert!(matches!(ensure_address("example.com"), Err(Error::InvalidAddress(_))));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn ensure_address(s: &str) -> Result<Address> {
     if s.contains(':') {
         let inner = s
@@ -336,12 +411,28 @@ pub fn ensure_address(s: &str) -> Result<Address> {
 
 /// An address as text (IOLib's `address-to-string`): dotted, compressed colon-separated, or
 /// the local path (`@name` for abstract names).
+///
+/// ```
+/// use sockets::*;
+///
+/// assert_eq!(address_to_string(&ensure_address("0:0::1")?), "::1");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn address_to_string(a: &Address) -> String {
     a.to_string()
 }
 
 /// IOLib's `address=`: the same family and the same bytes. An IPv4 address and its
 /// IPv4-mapped IPv6 form are equal too.
+///
+/// ```
+/// use sockets::*;
+///
+/// let v4 = Address::Ipv4(IPV4_LOOPBACK);
+/// let mapped = Address::Ipv6(IPV4_LOOPBACK.to_ipv6_mapped());
+/// assert!(address_equal(&v4, &mapped));
+/// assert!(!address_equal(&v4, &Address::Ipv6(IPV6_LOOPBACK)));
+/// ```
 pub fn address_equal(a: &Address, b: &Address) -> bool {
     match (a, b) {
         (Address::Ipv4(x), Address::Ipv6(y)) | (Address::Ipv6(y), Address::Ipv4(x)) => {
