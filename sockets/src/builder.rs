@@ -16,6 +16,22 @@ use crate::wait::Wait;
 use isys::libc;
 
 /// IOLib's `:address-family`.
+///
+/// ```
+/// use sockets::*;
+///
+/// let dir = std::env::temp_dir().join(format!("sockets-doc-af-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("s.sock");
+/// # let _ = std::fs::remove_file(&path);
+/// let server = make_socket().family(AddressFamily::Local).connect(Connect::Passive)
+///     .local_filename(LocalAddress::path(&path)).build_passive()?;
+/// let client = make_socket().family(AddressFamily::Local).remote_filename(LocalAddress::path(&path))
+///     .build_active()?;
+/// assert_eq!(client.family(), Family::Local);
+/// # drop((server, client)); std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AddressFamily {
     /// `:internet`: IPv4, or IPv6 with [`MakeSocket::ipv6`].
@@ -35,6 +51,14 @@ pub enum AddressFamily {
 
 /// IOLib's `:protocol`: a number, or a name looked up in `/etc/protocols`
 /// ([`lookup_protocol`](crate::lookup_protocol)) when the socket is made.
+///
+/// ```no_run
+/// // Raw sockets need root or CAP_NET_RAW, so this is only compiled.
+/// use sockets::*;
+///
+/// let icmp = make_socket().kind(SocketKind::Raw).protocol("icmp").build_raw()?;
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Protocol {
     /// A protocol number (`IPPROTO_*`, or `NETLINK_*` on a netlink socket).
@@ -63,6 +87,8 @@ impl From<String> for Protocol {
 }
 
 /// IOLib's `:connect`.
+///
+/// See [`make_socket`] for a passive and an active socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Connect {
     /// `:active`: a client socket.
@@ -73,6 +99,21 @@ pub enum Connect {
 }
 
 /// IOLib's `:ipv6`.
+///
+/// ```
+/// use sockets::*;
+///
+/// // A dual-stack listener; skipped where the host has no IPv6.
+/// if let Ok(server) = make_socket().ipv6(Ipv6Mode::Yes).connect(Connect::Passive)
+///     .local_host("::").local_port(0).build_passive()
+/// {
+///     assert_eq!(server.family(), Family::Ipv6);
+/// }
+/// let v4 = make_socket().ipv6(Ipv6Mode::No).local_host("127.0.0.1").kind(SocketKind::Datagram)
+///     .build_datagram()?;
+/// assert_eq!(v4.family(), Family::Ipv4);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Ipv6Mode {
     /// IPv4 only (`:ipv6 nil`).
@@ -85,6 +126,15 @@ pub enum Ipv6Mode {
 }
 
 /// A host given to the builder: a name to resolve or an address.
+///
+/// ```
+/// use sockets::*;
+///
+/// let by_name = make_socket().kind(SocketKind::Datagram).local_host("localhost").build_datagram()?;
+/// let by_address = make_socket().kind(SocketKind::Datagram).local_host(IPV4_LOOPBACK).build_datagram()?;
+/// assert_eq!(by_name.local_host()?, by_address.local_host()?);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {
     /// A name or textual address, resolved when the socket is made.
@@ -120,6 +170,20 @@ impl From<std::net::IpAddr> for Host {
 }
 
 /// The `make-socket` builder; see [`make_socket`].
+///
+/// ```
+/// use sockets::*;
+/// use std::time::Duration;
+///
+/// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+///     .backlog(128).input_buffer_size(4096).max_line_length(1024).build_passive()?;
+/// let client = make_socket().remote_host("127.0.0.1").remote_port(server.local_port()?)
+///     .nodelay(true).connect_timeout(Duration::from_secs(5)).build_active()?;
+/// let conn = server.accept_connection(Wait::Forever)?.expect("the client");
+/// assert_eq!(conn.max_line_length(), 1024); // accepted sockets inherit the settings
+/// # drop(client);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct MakeSocket {
     family: AddressFamily,
@@ -148,15 +212,24 @@ pub struct MakeSocket {
 /// reuse-address on, backlog 5. Like IOLib, [`MakeSocket::build`] binds, listens and connects
 /// when the corresponding keywords are given.
 ///
-/// ```no_run
-/// use sockets::{make_socket, Connect, ExternalFormat};
+/// IOLib: `make-socket`; see docs/PORTING.md, "Sockets", for every keyword.
+///
+/// ```
+/// use sockets::*;
+///
 /// let server = make_socket()
 ///     .connect(Connect::Passive)
-///     .local_host("0.0.0.0")
+///     .local_host("127.0.0.1")
 ///     .local_port(0)
 ///     .external_format(ExternalFormat::UTF8_CRLF)
-///     .build_passive()
-///     .unwrap();
+///     .build_passive()?;
+/// let client = make_socket()
+///     .connect(Connect::Active)
+///     .remote_host("127.0.0.1")
+///     .remote_port(server.local_port()?)
+///     .build_active()?;
+/// assert!(client.socket_connected_p());
+/// # Ok::<(), sockets::Error>(())
 /// ```
 pub fn make_socket() -> MakeSocket {
     MakeSocket {
@@ -392,6 +465,31 @@ impl MakeSocket {
 
     /// Creates the socket and, like IOLib, binds when a local address is given, listens when
     /// passive and bound, connects when a remote address is given.
+    ///
+    /// Connecting blocks up to [`connect_timeout`](Self::connect_timeout) (default: forever);
+    /// resolving a host name blocks while the resolver asks (see
+    /// [`lookup_hostname`](crate::lookup_hostname)).
+    ///
+    /// IOLib: `make-socket`; see docs/PORTING.md, "Sockets".
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for inconsistent keywords (a remote host without a port, a
+    /// local filename on an internet socket, ...), [`Error::UnknownProtocol`],
+    /// [`Error::Resolver`]/[`Error::InvalidAddress`] for a host that does not resolve (or has no
+    /// address of the socket's family), and the failures of the steps it takes: `socket(2)`
+    /// (`EMFILE`, [`Error::AddressFamilyNotSupported`]), [`bind`](PassiveSocket::bind_address)
+    /// ([`Error::AddressInUse`]), [`connect`](ActiveSocket::connect)
+    /// ([`Error::ConnectionRefused`], [`Error::ConnectionTimeout`]).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// match make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build()? {
+    ///     Socket::Datagram(udp) => assert_ne!(udp.local_port()?, 0),
+    ///     other => panic!("not a datagram socket: {other:?}"),
+    /// }
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn build(self) -> Result<Socket> {
         self.validate()?;
         let family = self.concrete_family();
@@ -497,6 +595,10 @@ impl MakeSocket {
     }
 
     /// [`build`](Self::build), expecting an active stream socket.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the keywords describe another kind of socket; otherwise
+    /// as [`build`](Self::build).
     pub fn build_active(self) -> Result<ActiveSocket> {
         if self.connect != Connect::Active || self.kind != SocketKind::Stream {
             return Err(Error::InvalidArgument(
@@ -507,6 +609,9 @@ impl MakeSocket {
     }
 
     /// [`build`](Self::build), expecting a passive socket (sets `:connect :passive`).
+    ///
+    /// # Errors
+    /// As [`build`](Self::build).
     pub fn build_passive(self) -> Result<PassiveSocket> {
         self.connect(Connect::Passive).build()?.into_passive()
     }
@@ -520,6 +625,9 @@ impl MakeSocket {
     }
 
     /// [`build`](Self::build), expecting a datagram socket (sets `:type :datagram`).
+    ///
+    /// # Errors
+    /// As [`build`](Self::build).
     pub fn build_datagram(self) -> Result<DatagramSocket> {
         self.kind(SocketKind::Datagram).build()?.into_datagram()
     }

@@ -31,6 +31,18 @@ impl MakeSocket {
     ///
     /// # Errors
     /// An unknown keyword or a bad value is [`Error::InvalidArgument`].
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let udp = make_socket()
+    ///     .keyword(":type", ":datagram")?
+    ///     .keyword(":local-host", "127.0.0.1")?
+    ///     .build_datagram()?;
+    /// assert_eq!(udp.kind(), SocketKind::Datagram);
+    /// assert!(make_socket().keyword(":colour", ":blue").is_err());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn keyword(self, key: &str, value: &str) -> Result<Self> {
         let k = key.trim_start_matches(':').to_ascii_lowercase();
         let v = value.trim_start_matches(':');
@@ -91,6 +103,19 @@ impl MakeSocket {
     }
 
     /// Applies several keywords (see [`keyword`](Self::keyword)).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for the first unknown keyword or bad value.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket()
+    ///     .keywords([(":connect", ":passive"), (":local-host", "127.0.0.1"), (":backlog", "64")])?
+    ///     .build_passive()?;
+    /// assert_ne!(server.local_port()?, 0);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn keywords<'a>(
         mut self,
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
