@@ -25,6 +25,15 @@ const MAX_RETRIES: usize = 64;
 const LOG_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What one [`Acceptor::accept`] did.
+///
+/// ```
+/// use sockets::*;
+///
+/// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+/// let mut acceptor = Acceptor::new(listener);
+/// assert!(matches!(acceptor.accept()?, AcceptOutcome::WouldBlock));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug)]
 pub enum AcceptOutcome {
     /// A new connection, set up like [`PassiveSocket::accept_connection`]'s (non-blocking,
@@ -63,17 +72,21 @@ pub enum AcceptOutcome {
 /// `EPERM` from a firewall, the network errors Linux passes on from the new socket) and
 /// `EINTR` are retried inside [`accept`](Self::accept); they never reach the caller.
 ///
-/// ```no_run
+/// ```
 /// use sockets::*;
 /// let listener = make_socket()
 ///     .connect(Connect::Passive)
-///     .local_host("0.0.0.0")
-///     .local_port(9999)
+///     .local_host("127.0.0.1")
+///     .local_port(0)
 ///     .build_passive()?;
+/// # let _client = make_socket().remote_host("127.0.0.1").remote_port(listener.local_port()?).build_active()?;
 /// let mut acceptor = Acceptor::new(listener);
 /// loop {
 ///     match acceptor.accept_blocking(Wait::Forever)? {
-///         AcceptOutcome::Client(client) => { /* hand it to a thread */ drop(client) }
+///         AcceptOutcome::Client(client) => {
+///             drop(client); // a real server hands it to a thread and loops on
+///             break;
+///         }
 ///         AcceptOutcome::Shed { errno } | AcceptOutcome::Backoff { errno, .. } => {
 ///             if acceptor.should_log() {
 ///                 eprintln!("accept: {} ({} more)", errno.desc(), acceptor.suppressed());
@@ -102,6 +115,18 @@ impl Acceptor {
     /// Wraps `listener` and opens the reserve fd. When the reserve cannot be opened now (no
     /// fd left, no `/dev/null`), it is tried again on each shortage; meanwhile `EMFILE` is a
     /// [`AcceptOutcome::Backoff`].
+    ///
+    /// ```
+    /// use sockets::*;
+    /// use std::time::Duration;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let acceptor = Acceptor::new(listener);
+    /// assert!(acceptor.has_reserve());
+    /// assert_eq!(acceptor.current_backoff(), Duration::ZERO);
+    /// let listener = acceptor.into_inner();
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn new(listener: PassiveSocket) -> Self {
         Acceptor {
             listener,
@@ -146,6 +171,17 @@ impl Acceptor {
     /// [`Error::Closed`]): an [`ErrorScope::Process`](crate::ErrorScope::Process) error.
     /// Shortages are outcomes, not errors, and so is any errno accept(2) is not documented
     /// to return: it is met with a back-off, never a spin.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let _client = make_socket().remote_host("127.0.0.1").remote_port(listener.local_port()?).build_active()?;
+    /// let mut acceptor = Acceptor::new(listener);
+    /// acceptor.listener().wait_readable(None)?; // the connection is pending
+    /// assert!(matches!(acceptor.accept()?, AcceptOutcome::Client(_)));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn accept(&mut self) -> Result<AcceptOutcome> {
         if let Some((at, errno)) = self.resume_at {
             let now = Instant::now();
@@ -241,6 +277,19 @@ impl Acceptor {
     ///
     /// # Errors
     /// As [`accept`](Self::accept), and a failed wait on the listener (`POLLNVAL`).
+    ///
+    /// Blocks up to `wait`, plus a back-off's sleep (itself cut short by the wait's deadline).
+    ///
+    /// ```
+    /// use sockets::*;
+    /// use std::time::Duration;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let mut acceptor = Acceptor::new(listener);
+    /// let outcome = acceptor.accept_blocking(Duration::from_millis(10))?;
+    /// assert!(matches!(outcome, AcceptOutcome::WouldBlock)); // nobody came
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn accept_blocking(&mut self, wait: impl Into<Wait>) -> Result<AcceptOutcome> {
         let deadline = wait.into().deadline();
         loop {
@@ -272,6 +321,17 @@ impl Acceptor {
     /// Whether to log a shortage now: `true` at most once a second, so a server under
     /// pressure writes one line, not one per connection. Count the calls answered `false`
     /// with [`suppressed`](Self::suppressed).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let mut acceptor = Acceptor::new(listener);
+    /// assert!(acceptor.should_log());
+    /// assert!(!acceptor.should_log()); // within the same second
+    /// assert_eq!(acceptor.suppressed(), 1);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn should_log(&mut self) -> bool {
         let now = Instant::now();
         match self.last_log {

@@ -130,6 +130,14 @@ impl FdStream {
     ///
     /// # Errors
     /// The `dup(2)` or `fcntl(2)` failure.
+    ///
+    /// ```
+    /// use sockets::{ExternalFormat, FdStream};
+    ///
+    /// let input = FdStream::stdin(ExternalFormat::UTF8_LF)?; // a dup: closing it leaves fd 0 open
+    /// assert!(input.is_open());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn stdin(format: ExternalFormat) -> Result<Self> {
         FdStream::new(isys::dup(std::io::stdin().as_fd()).ctx("dup")?, format)
     }
@@ -138,6 +146,15 @@ impl FdStream {
     ///
     /// # Errors
     /// The `dup(2)` or `fcntl(2)` failure.
+    ///
+    /// ```
+    /// use sockets::{ExternalFormat, FdStream};
+    ///
+    /// let mut out = FdStream::stdout(ExternalFormat::UTF8_LF)?;
+    /// out.write_line("hello from an fd stream")?;
+    /// out.finish_output()?;
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn stdout(format: ExternalFormat) -> Result<Self> {
         FdStream::new(isys::dup(std::io::stdout().as_fd()).ctx("dup")?, format)
     }
@@ -146,6 +163,19 @@ impl FdStream {
     ///
     /// # Errors
     /// The `open(2)` failure, as [`Error::Sys`].
+    ///
+    /// ```
+    /// use sockets::{Error, ExternalFormat, FdStream};
+    ///
+    /// let path = std::env::temp_dir().join(format!("fd-stream-doc-{}.txt", std::process::id()));
+    /// std::fs::write(&path, "first\nsecond\n")?;
+    /// let mut file = FdStream::open(&path, ExternalFormat::UTF8_LF)?;
+    /// assert_eq!(file.read_line()?, "first");
+    /// assert_eq!(file.read_line()?, "second");
+    /// assert!(matches!(file.read_line(), Err(Error::EndOfFile)));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open(path: impl AsRef<std::path::Path>, format: ExternalFormat) -> Result<Self> {
         let file = std::fs::File::open(path)
             .map_err(|e| Error::from_errno("open", isys::errno_from_io(&e)))?;
@@ -189,6 +219,17 @@ impl FdStream {
     ///
     /// # Errors
     /// [`finish_output`](Self::finish_output)'s errors (the stream is then still open).
+    ///
+    /// ```
+    /// use sockets::{ExternalFormat, FdStream};
+    ///
+    /// let (_r, w) = isys::pipe(false)?;
+    /// let mut out = FdStream::new(w, ExternalFormat::UTF8_LF)?;
+    /// out.write_line("sent before the fd is given back")?;
+    /// let w = out.into_fd()?;
+    /// # drop(w);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_fd(mut self) -> Result<OwnedFd> {
         self.finish_output()?;
         self.discard().ok_or(Error::Closed)
