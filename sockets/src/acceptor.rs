@@ -172,6 +172,8 @@ impl Acceptor {
     /// Shortages are outcomes, not errors, and so is any errno accept(2) is not documented
     /// to return: it is met with a back-off, never a spin.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -275,10 +277,12 @@ impl Acceptor {
     /// again; a [`AcceptOutcome::Shed`] is returned at once. [`AcceptOutcome::WouldBlock`]
     /// means nothing came within the wait (at once with [`Wait::No`]).
     ///
+    /// Blocks up to `wait`, plus a back-off's sleep (itself cut short by the wait's deadline).
+    ///
     /// # Errors
     /// As [`accept`](Self::accept), and a failed wait on the listener (`POLLNVAL`).
     ///
-    /// Blocks up to `wait`, plus a back-off's sleep (itself cut short by the wait's deadline).
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;

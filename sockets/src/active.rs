@@ -66,6 +66,8 @@ impl ActiveSocket {
     /// The `socket(2)` failure: `EMFILE`/`ENFILE` when out of fds,
     /// [`Error::AddressFamilyNotSupported`] for a family the system lacks.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -87,6 +89,8 @@ impl ActiveSocket {
     /// # Errors
     /// [`Error::AddressInUse`], [`Error::AddressNotAvailable`] (an address not on this host),
     /// [`Error::InvalidAddress`] for an address of another family, [`Error::Closed`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;
@@ -112,6 +116,8 @@ impl ActiveSocket {
     /// [`Error::ConnectionRefused`], [`Error::ConnectionTimeout`] (the wait ran out, or the
     /// kernel gave up), [`Error::NetworkUnreachable`], [`Error::HostUnreachable`],
     /// [`Error::InvalidAddress`] for an address of another family, [`Error::Closed`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;
@@ -197,6 +203,8 @@ impl ActiveSocket {
     /// [`Error::NotConnected`] before a connection, [`Error::Closed`] after `close`,
     /// [`Error::InvalidArgument`] on a local socket (use [`remote_filename`](Self::remote_filename)).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -229,6 +237,8 @@ impl ActiveSocket {
     /// [`Error::InvalidArgument`] on an internet socket, [`Error::NotConnected`],
     /// [`Error::Closed`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -256,6 +266,8 @@ impl ActiveSocket {
     /// # Errors
     /// [`finish_output`](Self::finish_output)'s errors when writing is shut down,
     /// [`Error::NotConnected`], [`Error::Closed`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;
@@ -298,6 +310,8 @@ impl ActiveSocket {
     /// # Errors
     /// [`finish_output`](Self::finish_output)'s errors ([`Error::Hangup`],
     /// [`Error::ConnectionReset`], [`Error::Timeout`]); the socket is closed all the same.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;

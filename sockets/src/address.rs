@@ -106,6 +106,8 @@ impl Ipv4Address {
     /// [`Error::InvalidAddress`] for text that is not 1 to 4 decimal parts, or a part too large
     /// for the bytes it fills.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::Ipv4Address;
     ///
@@ -178,6 +180,8 @@ impl Ipv6Address {
     ///
     /// # Errors
     /// [`Error::InvalidAddress`] for text that is not an IPv6 address.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::{Ipv6Address, IPV6_LOOPBACK};
@@ -389,6 +393,8 @@ impl Address {
 /// # Errors
 /// [`Error::InvalidAddress`] for text that is neither form (host names are not resolved:
 /// use [`lookup_hostname`](crate::lookup_hostname)).
+///
+/// # Examples
 ///
 /// ```
 /// use sockets::*;

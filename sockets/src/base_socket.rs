@@ -275,6 +275,8 @@ pub trait BaseSocket: AsFd {
     /// [`Error::Closed`] on a closed socket, [`Error::InvalidArgument`] on a local socket (use
     /// [`local_filename`](Self::local_filename)).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -307,6 +309,8 @@ pub trait BaseSocket: AsFd {
     /// # Errors
     /// [`Error::InvalidArgument`] on an internet socket, [`Error::Closed`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -335,6 +339,8 @@ pub trait BaseSocket: AsFd {
     /// [`Error::Closed`] on a closed socket; [`Error::OptionNotSupported`] where the system
     /// has no `SO_PROTOCOL` (macOS, OpenBSD).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -362,6 +368,8 @@ pub trait BaseSocket: AsFd {
     /// [`Error::OptionNotSupported`] for an option this system lacks or that does not apply to
     /// the socket (`ENOPROTOOPT`), [`Error::Closed`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -377,6 +385,8 @@ pub trait BaseSocket: AsFd {
     /// # Errors
     /// [`Error::OptionNotSupported`] as for [`socket_option`](Self::socket_option), `EINVAL` for
     /// a value out of range or a read-only option, [`Error::Closed`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;
@@ -398,6 +408,8 @@ pub trait BaseSocket: AsFd {
     /// # Errors
     /// The socket's pending error as its condition ([`Error::ConnectionRefused`], ...),
     /// [`Error::Closed`], [`Error::Poll`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;

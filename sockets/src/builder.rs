@@ -481,6 +481,8 @@ impl MakeSocket {
     /// ([`Error::AddressInUse`]), [`connect`](ActiveSocket::connect)
     /// ([`Error::ConnectionRefused`], [`Error::ConnectionTimeout`]).
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///

@@ -59,6 +59,8 @@ impl DatagramSocket {
     /// [`Error::AddressInUse`], [`Error::AddressNotAvailable`], [`Error::InvalidAddress`] for an
     /// address of another family, [`Error::Closed`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -82,6 +84,8 @@ impl DatagramSocket {
     /// [`Error::InvalidAddress`] for an address of another family, [`Error::NetworkUnreachable`],
     /// [`Error::Closed`]. Nothing is sent: a peer that does not listen shows up later, as
     /// [`Error::ConnectionRefused`] from a receive.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;

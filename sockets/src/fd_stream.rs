@@ -131,6 +131,8 @@ impl FdStream {
     /// # Errors
     /// The `dup(2)` or `fcntl(2)` failure.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::{ExternalFormat, FdStream};
     ///
@@ -146,6 +148,8 @@ impl FdStream {
     ///
     /// # Errors
     /// The `dup(2)` or `fcntl(2)` failure.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::{ExternalFormat, FdStream};
@@ -163,6 +167,8 @@ impl FdStream {
     ///
     /// # Errors
     /// The `open(2)` failure, as [`Error::Sys`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::{Error, ExternalFormat, FdStream};
@@ -219,6 +225,8 @@ impl FdStream {
     ///
     /// # Errors
     /// [`finish_output`](Self::finish_output)'s errors (the stream is then still open).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::{ExternalFormat, FdStream};

@@ -111,6 +111,8 @@ impl ExternalFormat {
     /// # Errors
     /// [`Error::InvalidArgument`] naming the unknown encoding or line end.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::{Encoding, ExternalFormat, LineEnd};
     ///
@@ -150,6 +152,8 @@ impl ExternalFormat {
     /// # Errors
     /// [`Error::Encoding`] with the line number and byte offset of the first byte the encoding
     /// refuses (invalid UTF-8, a byte above 127 in ASCII).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::{Error, ExternalFormat};
@@ -194,6 +198,8 @@ impl ExternalFormat {
     /// # Errors
     /// [`Error::Encoding`] for a character the encoding cannot write (`é` in ASCII, `€` in
     /// Latin-1).
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::ExternalFormat;

@@ -32,6 +32,8 @@ impl MakeSocket {
     /// # Errors
     /// An unknown keyword or a bad value is [`Error::InvalidArgument`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -106,6 +108,8 @@ impl MakeSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for the first unknown keyword or bad value.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;

@@ -56,6 +56,8 @@ impl HostLookup {
 /// # Errors
 /// [`Error::Resolver`] for every resolver failure (no such name, no answer, no server).
 ///
+/// # Examples
+///
 /// ```
 /// use sockets::*;
 ///
@@ -105,6 +107,8 @@ pub struct Service {
 /// # Errors
 /// [`Error::UnknownService`] when `/etc/services` has no such service for `protocol` (or
 /// cannot be read).
+///
+/// # Examples
 ///
 /// ```
 /// use sockets::*;
@@ -157,6 +161,8 @@ fn find_service(text: &str, service: &str, protocol: &str) -> Option<Service> {
 /// # Errors
 /// [`Error::UnknownProtocol`] when `/etc/protocols` has no such protocol (or cannot be read).
 ///
+/// # Examples
+///
 /// ```
 /// use sockets::*;
 ///
@@ -193,6 +199,8 @@ pub fn lookup_protocol(protocol: &str) -> Result<(String, i32)> {
 /// # Errors
 /// The `if_nameindex(3)` failure (`ENOBUFS`, rare).
 ///
+/// # Examples
+///
 /// ```
 /// use sockets::*;
 ///
@@ -209,6 +217,8 @@ pub fn list_network_interfaces() -> Result<Vec<(u32, String)>> {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] naming the interface when there is none by that name or index.
+///
+/// # Examples
 ///
 /// ```
 /// use sockets::*;

@@ -62,6 +62,8 @@ impl PassiveSocket {
     /// The `socket(2)` failure: `EMFILE`/`ENFILE` when out of fds,
     /// [`Error::AddressFamilyNotSupported`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -111,6 +113,8 @@ impl PassiveSocket {
     /// `EMFILE`/`ENFILE` when out of fds and `ENOBUFS`/`ENOMEM` ([`Error::scope`] says these pass;
     /// an [`Acceptor`](crate::Acceptor) handles them), [`Error::Closed`], [`Error::Poll`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     /// use std::time::Duration;
@@ -155,6 +159,8 @@ impl PassiveSocket {
     ///
     /// # Errors
     /// The `close(2)` failure (rare: `EIO`); the fd is released all the same.
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;

@@ -44,6 +44,8 @@ impl ActiveSocket {
     /// An error whose [`errno`](Error::errno) is `EWOULDBLOCK` when the socket buffer is full,
     /// [`Error::Hangup`], [`Error::ConnectionReset`], [`Error::Closed`].
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sockets::*;
     ///
@@ -138,6 +140,8 @@ impl ActiveSocket {
     /// # Errors
     /// [`Error::InvalidArgument`] on a socket that is not local, [`Error::Hangup`] when the
     /// peer is gone, [`Error::Timeout`] when the write timeout runs out, [`Error::Closed`].
+    ///
+    /// # Examples
     ///
     /// ```
     /// use sockets::*;

@@ -116,6 +116,8 @@ impl BaseSocket for Socket {
 /// # Errors
 /// The `socketpair(2)` failure: `EMFILE`/`ENFILE` when out of fds.
 ///
+/// # Examples
+///
 /// ```
 /// use sockets::*;
 ///
@@ -144,6 +146,8 @@ pub fn make_socket_pair(format: ExternalFormat) -> Result<(ActiveSocket, ActiveS
 /// `ENOTSOCK` (from `getsockopt`) when `fd` is not a socket,
 /// [`Error::AddressFamilyNotSupported`] for a family this crate does not know,
 /// [`Error::InvalidArgument`] for a socket type other than stream, datagram or raw.
+///
+/// # Examples
 ///
 /// ```
 /// use sockets::*;
