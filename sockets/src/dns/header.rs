@@ -4,6 +4,13 @@
 use std::fmt;
 
 /// A response code, with the extended bits of EDNS0 folded in.
+///
+/// ```
+/// use sockets::dns::Rcode;
+///
+/// assert_eq!(Rcode::from_code(3), Rcode::NxDomain);
+/// assert_eq!(Rcode::NxDomain.to_string(), "NXDOMAIN");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rcode {
     /// 0: no error.

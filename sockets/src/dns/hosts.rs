@@ -16,6 +16,19 @@ pub struct HostsEntry {
 }
 
 /// The parsed hosts file.
+///
+/// ```
+/// use sockets::dns::HostsFile;
+/// use sockets::{ensure_address, Ipv6Mode};
+///
+/// let hosts = HostsFile::parse("# comment\n192.0.2.7 printer printer.lan\n2001:db8::7 printer\n");
+/// let found = hosts.lookup_name("PRINTER.", Ipv6Mode::Yes).expect("listed");
+/// assert_eq!(found.addresses.len(), 2);
+/// assert_eq!(found.aliases, ["printer.lan"]);
+/// let entry = hosts.lookup_address(&ensure_address("192.0.2.7")?).expect("listed");
+/// assert_eq!(entry.canonical_name, "printer");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostsFile {
     /// The entries, in file order.

@@ -56,6 +56,16 @@ impl Default for Edns {
 }
 
 /// A DNS message: a query or a response.
+///
+/// ```
+/// use sockets::dns::*;
+///
+/// let query = Message::query(0x1234, "example.com", RecordType::AAAA, true);
+/// let bytes = query.encode()?;
+/// assert_eq!(&bytes[..2], &[0x12, 0x34]); // the id
+/// assert_eq!(Message::decode(&bytes)?, query);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Message {
     /// The id that pairs a response with its query.
@@ -106,6 +116,10 @@ impl Message {
     /// # Errors
     /// [`WireError::BadName`] for a name that is not one, [`WireError::StringTooLong`],
     /// [`WireError::MessageTooLarge`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Message`].
     pub fn encode(&self) -> Result<Vec<u8>, WireError> {
         let mut w = Writer::default();
         w.u16(self.id);
@@ -184,6 +198,14 @@ impl Message {
     ///
     /// # Errors
     /// A [`WireError`] naming what is malformed; never a panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::dns::{Message, WireError};
+    ///
+    /// assert!(matches!(Message::decode(&[0; 5]), Err(WireError::Truncated { .. })));
+    /// ```
     pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
         let mut r = Reader::new(bytes);
         let id = r.u16("header")?;

@@ -18,6 +18,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// A server's answer to a query.
+///
+/// See [`Resolver::query`](crate::dns::Resolver::query) for an example.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// The name the answer is for (the asked name with a search domain, if one was used).
@@ -65,6 +67,48 @@ enum Failure {
 }
 
 /// A query in flight. Dropping it closes its sockets.
+///
+/// An event loop drives it by hand; this loop does what such a loop would:
+///
+/// ```
+/// use sockets::dns::*;
+/// use std::time::Instant;
+/// # use sockets::{make_socket, BaseSocket, Ipv4Address, MsgFlags, SocketKind};
+/// # fn one_shot_server() -> sockets::Result<std::net::SocketAddr> {
+/// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build_datagram()?;
+/// #     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], udp.local_port()?));
+/// #     std::thread::spawn(move || -> sockets::Result<()> {
+/// #         let mut buf = [0; 1500];
+/// #         udp.wait_readable(None)?;
+/// #         let (n, from) = udp.receive_from(&mut buf, MsgFlags::empty())?;
+/// #         let mut reply = Message::decode(&buf[..n])?;
+/// #         reply.flags.response = true;
+/// #         let name = reply.questions[0].name.clone();
+/// #         let data = RecordData::A(Ipv4Address([192, 0, 2, 1]));
+/// #         reply.answers.push(ResourceRecord { name, class: CLASS_IN, ttl: 60, data });
+/// #         let (host, port) = from.expect("a sender");
+/// #         udp.send_to(&reply.encode()?, Some((&host, port)), MsgFlags::empty())?;
+/// #         Ok(())
+/// #     });
+/// #     Ok(addr)
+/// # }
+/// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts").with_nameservers([one_shot_server()?]);
+/// let mut query = resolver.start_query("printer.example", RecordType::A, &QueryOptions::new())?;
+/// let response = loop {
+///     let fd = query.fd().expect("a socket while pending");
+///     let timeout = query.deadline().saturating_duration_since(Instant::now());
+///     let step = match isys::wait_until_fd_ready(fd, query.interest(), Some(timeout)) {
+///         Ok((false, false)) => query.on_timeout(),
+///         Ok((_, true)) => query.on_writable(),
+///         _ => query.on_readable(),
+///     };
+///     if let Step::Done(result) = step {
+///         break result?;
+///     }
+/// };
+/// assert_eq!(response.answers().len(), 1);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct DnsQuery {
     plan: Plan,

@@ -11,6 +11,15 @@ use std::str::FromStr;
 pub const CLASS_IN: u16 = 1;
 
 /// A record type (IOLib's `:type` keyword of `dns-query`).
+///
+/// ```
+/// use sockets::dns::RecordType;
+///
+/// assert_eq!(":mx".parse::<RecordType>()?, RecordType::MX);
+/// assert_eq!(RecordType::from_code(28), RecordType::AAAA);
+/// assert_eq!(RecordType::AAAA.code(), 28);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordType {
     /// IPv4 address (1).
@@ -129,6 +138,15 @@ pub struct Soa {
 }
 
 /// A record's data, typed by its record type.
+///
+/// See [`Resolver::query`](crate::dns::Resolver::query) for records in an answer.
+///
+/// ```
+/// use sockets::dns::{RecordData, RecordType};
+///
+/// let mx = RecordData::Mx { preference: 10, exchange: "mail.example.com".into() };
+/// assert_eq!(mx.record_type(), RecordType::MX);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RecordData {
     /// An IPv4 address.
@@ -357,6 +375,12 @@ impl RecordData {
 
 /// A character string in zone-file form: quoted, with `"` and `\` escaped and bytes outside
 /// printable ASCII as `\DDD`.
+///
+/// ```
+/// use sockets::dns::quote_string;
+///
+/// assert_eq!(quote_string(b"say \"hi\"\n"), r#""say \"hi\"\010""#);
+/// ```
 pub fn quote_string(s: &[u8]) -> String {
     let mut out = String::from("\"");
     for &b in s {
