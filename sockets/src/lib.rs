@@ -92,12 +92,13 @@ pub use address::*;
 pub use base_socket::{BaseSocket, Family, SocketKind};
 pub use budget::InputBudget;
 pub use buffer::{DEFAULT_BUFFER_SIZE, DEFAULT_MAX_LINE_LENGTH};
-pub use builder::{make_socket, AddressFamily, Connect, Host, Ipv6Mode, MakeSocket, Protocol};
+pub use builder::{make_socket, MakeSocket};
 pub use datagram::DatagramSocket;
 pub use error::{Error, ErrorScope, Result};
 pub use fd_stream::FdStream;
 pub use format::{Encoding, ExternalFormat, LineEnd};
 pub use isys::{Errno, MsgFlags};
+pub use keywords::{AddressFamily, Connect, Host, Ipv6Mode, Protocol};
 pub use lookup::{
     list_network_interfaces, lookup_hostname, lookup_interface, lookup_protocol, lookup_service,
     HostLookup, Service,

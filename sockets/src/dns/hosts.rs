@@ -2,7 +2,7 @@
 //! up by name (IOLib's hosts database) and by address (for reverse lookups).
 
 use crate::address::{ensure_address, Address};
-use crate::builder::Ipv6Mode;
+use crate::keywords::Ipv6Mode;
 
 /// One line of a hosts file.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use super::query::Response;
 use super::record::{RecordData, RecordType};
 use super::resolver::{default_resolver, QueryOptions, Resolver};
 use crate::address::{ensure_address, Address, IPV4_LOOPBACK, IPV6_LOOPBACK};
-use crate::builder::Ipv6Mode;
 use crate::error::{Error, Result};
+use crate::keywords::Ipv6Mode;
 use crate::lookup::HostLookup;
 use std::net::SocketAddr;
 
