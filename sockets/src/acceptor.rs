@@ -15,6 +15,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// The first back-off after a shortage; each further one doubles, up to [`MAX_BACKOFF`].
+///
+/// ```
+/// use sockets::*;
+///
+/// assert!(MIN_BACKOFF < MAX_BACKOFF);
+/// ```
 pub const MIN_BACKOFF: Duration = Duration::from_millis(10);
 /// The longest back-off.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
@@ -145,6 +151,16 @@ impl Acceptor {
 
     /// The listening socket, to change what accepted sockets inherit (say
     /// [`PassiveSocket::set_input_budget`]).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").build_passive()?;
+    /// let mut acceptor = Acceptor::new(listener);
+    /// acceptor.listener_mut().set_input_budget(Some(InputBudget::new(1 << 20)));
+    /// assert!(acceptor.listener().input_budget().is_some());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn listener_mut(&mut self) -> &mut PassiveSocket {
         &mut self.listener
     }

@@ -80,10 +80,28 @@ pub const IPV6_UNSPECIFIED: Ipv6Address = Ipv6Address([0; 8]);
 /// `::1` (IOLib's `+ipv6-loopback+`).
 pub const IPV6_LOOPBACK: Ipv6Address = Ipv6Address([0, 0, 0, 0, 0, 0, 0, 1]);
 /// `0.0.0.0` as an [`Address`] (IOLib's `+ipv4-unspecified+` for `bind-address`).
+///
+/// ```
+/// use sockets::*;
+///
+/// let udp = DatagramSocket::new(Family::Ipv4)?;
+/// udp.bind_address(ANY_IPV4, 0, true)?; // every local address
+/// assert!(udp.local_host()?.is_unspecified());
+/// assert_eq!(IPV4_LOOPBACK.to_string(), "127.0.0.1");
+/// assert_eq!(IPV6_LOOPBACK.to_string(), "::1");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub const ANY_IPV4: Address = Address::Ipv4(IPV4_UNSPECIFIED);
 
 impl Ipv4Address {
     /// From a 32-bit integer in host order (IOLib's `integer-to-vector`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(Ipv4Address::from_integer(0x7f00_0001), IPV4_LOOPBACK);
+    /// assert_eq!(IPV4_LOOPBACK.to_vector(), [127, 0, 0, 1]);
+    /// ```
     pub fn from_integer(n: u32) -> Self {
         Ipv4Address(n.to_be_bytes())
     }
@@ -96,6 +114,12 @@ impl Ipv4Address {
         self.0
     }
     /// Dotted-quad text (IOLib's `vector-to-dotted`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(Ipv4Address([10, 0, 0, 1]).to_dotted(), "10.0.0.1");
+    /// ```
     pub fn to_dotted(self) -> String {
         self.to_string()
     }
@@ -157,6 +181,12 @@ impl Ipv4Address {
         self == IPV4_UNSPECIFIED
     }
     /// The IPv4-mapped IPv6 address `::ffff:a.b.c.d` (IOLib's `map-ipv4-address-to-ipv6`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(IPV4_LOOPBACK.to_ipv6_mapped().to_string(), "::ffff:127.0.0.1");
+    /// ```
     pub fn to_ipv6_mapped(self) -> Ipv6Address {
         Ipv6Address::from(Ipv4Addr::from(self.0).to_ipv6_mapped())
     }
@@ -164,6 +194,13 @@ impl Ipv4Address {
 
 impl Ipv6Address {
     /// From a 128-bit integer.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(Ipv6Address::from_integer(1), IPV6_LOOPBACK);
+    /// assert_eq!(IPV6_LOOPBACK.to_integer(), 1);
+    /// ```
     pub fn from_integer(n: u128) -> Self {
         Ipv6Address::from(Ipv6Addr::from(n))
     }
@@ -212,6 +249,12 @@ impl Ipv6Address {
         self.0[..5] == [0; 5] && self.0[5] == 0xffff
     }
     /// The IPv4 address of an IPv4-mapped address (IOLib's `map-ipv6-address-to-ipv4`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(IPV6_LOOPBACK.to_ipv4(), None); // not a mapped address
+    /// ```
     pub fn to_ipv4(self) -> Option<Ipv4Address> {
         Ipv6Addr::from(self)
             .to_ipv4_mapped()
@@ -221,6 +264,8 @@ impl Ipv6Address {
 
 impl LocalAddress {
     /// A filesystem path.
+    ///
+    /// See [`AddressFamily`](crate::AddressFamily) for a listener on a path.
     pub fn path(p: impl AsRef<Path>) -> Self {
         use std::os::unix::ffi::OsStrExt;
         LocalAddress {
@@ -229,6 +274,18 @@ impl LocalAddress {
         }
     }
     /// A Linux abstract name.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// # #[cfg(any(target_os = "linux", target_os = "android"))] {
+    /// let name = LocalAddress::abstract_name(format!("doc-{}", std::process::id()));
+    /// let server = make_socket().family(AddressFamily::Local).connect(Connect::Passive)
+    ///     .local_filename(name.clone()).build_passive()?;
+    /// assert_eq!(server.local_filename()?, name); // no file appears anywhere
+    /// # }
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn abstract_name(name: impl AsRef<[u8]>) -> Self {
         LocalAddress {
             name: name.as_ref().to_vec(),
@@ -351,6 +408,13 @@ impl fmt::Display for Address {
 
 impl Address {
     /// The `std::net` address, for IP addresses.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(Address::Ipv4(IPV4_LOOPBACK).to_ip(), Some(std::net::Ipv4Addr::LOCALHOST.into()));
+    /// assert_eq!(Address::Local(LocalAddress::path("/tmp/s")).to_ip(), None);
+    /// ```
     pub fn to_ip(&self) -> Option<IpAddr> {
         match self {
             Address::Ipv4(a) => Some(IpAddr::V4((*a).into())),
@@ -359,6 +423,14 @@ impl Address {
         }
     }
     /// Loopback (`127/8`, `::1`, or an IPv4-mapped loopback).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert!(Address::Ipv6(IPV4_LOOPBACK.to_ipv6_mapped()).is_loopback());
+    /// assert!(ensure_address("224.0.0.1")?.is_multicast());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn is_loopback(&self) -> bool {
         match self {
             Address::Ipv4(a) => a.is_loopback(),

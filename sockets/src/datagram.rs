@@ -47,6 +47,8 @@ impl DatagramSocket {
     /// # Errors
     /// The `socket(2)` failure: `EMFILE`/`ENFILE` when out of fds,
     /// [`Error::AddressFamilyNotSupported`].
+    ///
+    /// See [`bind_address`](Self::bind_address) for an example.
     pub fn new(family: Family) -> Result<Self> {
         Ok(DatagramSocket {
             base: Base::create(family, SocketKind::Datagram)?,
@@ -117,6 +119,8 @@ impl DatagramSocket {
     }
 
     /// Whether a default peer is set.
+    ///
+    /// See [`connect`](Self::connect) for an example.
     pub fn socket_connected_p(&self) -> bool {
         self.base.fd().is_ok_and(|fd| isys::getpeername(fd).is_ok())
     }
@@ -133,6 +137,18 @@ impl DatagramSocket {
     ///
     /// # Errors
     /// The `close(2)` failure (rare); the fd is released all the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let mut udp = DatagramSocket::new(Family::Ipv4)?;
+    /// udp.close()?;
+    /// udp.close()?; // harmless
+    /// assert!(!udp.is_open());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn close(&mut self) -> Result<()> {
         self.base.close()
     }

@@ -316,11 +316,15 @@ impl Error {
     }
 
     /// Whether this failure concerns one peer only ([`ErrorScope::Peer`]).
+    ///
+    /// See [`scope`](Self::scope) for an example.
     pub fn is_per_peer(&self) -> bool {
         self.scope() == ErrorScope::Peer
     }
 
     /// Whether this failure is a passing shortage worth retrying ([`ErrorScope::Transient`]).
+    ///
+    /// See [`scope`](Self::scope) for an example.
     pub fn is_transient(&self) -> bool {
         self.scope() == ErrorScope::Transient
     }

@@ -114,6 +114,8 @@ impl FdStream {
     ///
     /// # Errors
     /// The `fcntl(2)` failure (an fd that is not open).
+    ///
+    /// See [`FdStream`] for an example over a pipe.
     pub fn new(fd: OwnedFd, format: ExternalFormat) -> Result<Self> {
         let was_nonblocking = isys::is_nonblocking(&fd).ctx("fcntl")?;
         isys::set_nonblocking(&fd, true).ctx("fcntl")?;
@@ -189,6 +191,17 @@ impl FdStream {
     }
 
     /// The fd number, `None` once closed (IOLib's `fd-of`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (r, _w) = isys::pipe(false)?;
+    /// let mut input = FdStream::new(r, ExternalFormat::UTF8_LF)?;
+    /// assert!(input.fd_number().is_some() && input.is_open());
+    /// input.close_abort();
+    /// assert_eq!(input.fd_number(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fd_number(&self) -> Option<RawFd> {
         self.io.fd.as_ref().map(|f| f.as_raw_fd())
     }
@@ -203,6 +216,8 @@ impl FdStream {
     ///
     /// # Errors
     /// [`finish_output`](Self::finish_output)'s errors, then the `close(2)` failure.
+    ///
+    /// See [`FdStream`] for an example: closing the write end gives the reader end of file.
     pub fn close(&mut self) -> Result<()> {
         if !self.is_open() {
             return Ok(());

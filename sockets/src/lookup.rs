@@ -30,6 +30,8 @@ pub struct HostLookup {
 impl HostLookup {
     /// The first IPv4 address found (the main one, then the others): what an IPv4 socket
     /// connects to.
+    ///
+    /// See [`lookup_hostname`] for an example.
     pub fn first_ipv4(&self) -> Option<Address> {
         std::iter::once(&self.address)
             .chain(&self.other_addresses)

@@ -192,11 +192,15 @@ impl PassiveSocket {
     }
 
     /// The budget handed to accepted sockets, if any.
+    ///
+    /// See [`set_input_budget`](Self::set_input_budget) for an example.
     pub fn input_budget(&self) -> Option<&InputBudget> {
         self.settings.input_budget.as_ref()
     }
 
     /// The external format handed to accepted sockets.
+    ///
+    /// See [`MakeSocket::external_format`](crate::MakeSocket::external_format) for an example.
     pub fn external_format(&self) -> ExternalFormat {
         self.format
     }

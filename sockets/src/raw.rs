@@ -89,6 +89,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidAddress`] for an address of another family; the `bind(2)` failure.
+    ///
+    /// See [`new`](Self::new) for a raw socket (compiled only: it needs root).
     pub fn bind_address(&self, addr: impl Into<Address>) -> Result<()> {
         self.base.bind(&addr.into(), 0, false)
     }
@@ -98,6 +100,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `getsockopt(2)` failure (an IPv6 or netlink socket has no such option).
+    ///
+    /// See [`new`](Self::new) for an example (compiled only: it needs root).
     pub fn include_headers(&self) -> Result<bool> {
         let v: i32 = isys::getsockopt(self.base.fd()?, libc::IPPROTO_IP, libc::IP_HDRINCL)
             .ctx("getsockopt")?;
@@ -108,6 +112,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `setsockopt(2)` failure (an IPv6 or netlink socket has no such option).
+    ///
+    /// See [`MakeSocket::include_headers`](crate::MakeSocket::include_headers) for an example (compiled only: it needs root).
     pub fn set_include_headers(&self, on: bool) -> Result<()> {
         isys::setsockopt(
             self.base.fd()?,
@@ -152,6 +158,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `recvfrom(2)` failure.
+    ///
+    /// See [`send_to`](Self::send_to) for an example (compiled only: it needs root).
     pub fn receive_from(
         &self,
         buf: &mut [u8],
@@ -166,6 +174,19 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `close(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// # #[cfg(any(target_os = "linux", target_os = "android"))] {
+    /// let mut nl = make_socket().family(AddressFamily::Netlink).protocol("route").build_raw()?;
+    /// nl.close()?;
+    /// assert!(!nl.is_open());
+    /// # }
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn close(&mut self) -> Result<()> {
         self.base.close()
     }
@@ -185,6 +206,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `bind(2)` failure.
+    ///
+    /// See [`NetlinkAddress`] for an example.
     pub fn bind_netlink(&self, addr: NetlinkAddress) -> Result<()> {
         self.expect_netlink()?;
         let sa = isys::SockAddr::netlink(addr.port, addr.multicast_groups);
@@ -195,6 +218,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `getsockname(2)` failure.
+    ///
+    /// See [`NetlinkAddress`] for an example.
     pub fn netlink_local_name(&self) -> Result<NetlinkAddress> {
         self.expect_netlink()?;
         let sa = isys::getsockname(self.base.fd()?).ctx("getsockname")?;
@@ -250,6 +275,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `recvfrom(2)` failure.
+    ///
+    /// See [`send_to_netlink`](Self::send_to_netlink) for an example.
     pub fn receive_from_netlink(
         &self,
         buf: &mut [u8],

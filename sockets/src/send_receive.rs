@@ -75,6 +75,19 @@ impl ActiveSocket {
     /// # Errors
     /// [`Error::InvalidArgument`] when `start..end` is not within `buf`; otherwise as
     /// [`send_to`](Self::send_to).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// a.send_to_range(b"..abc..", 2, Some(5), MsgFlags::empty())?;
+    /// let mut buf = [0; 8];
+    /// let n = b.receive_from_range(&mut buf, 4, None, MsgFlags::empty())?;
+    /// assert_eq!(&buf[4..4 + n], b"abc");
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn send_to_range(
         &self,
         buf: &[u8],
@@ -122,6 +135,8 @@ impl ActiveSocket {
     /// # Errors
     /// [`Error::InvalidArgument`] when `start..end` is not within `buf`; otherwise as
     /// [`receive_from`](Self::receive_from).
+    ///
+    /// See [`send_to_range`](Self::send_to_range) for an example.
     pub fn receive_from_range(
         &mut self,
         buf: &mut [u8],

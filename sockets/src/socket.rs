@@ -40,6 +40,16 @@ impl Socket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for any other kind of socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").build()?;
+    /// assert!(matches!(server.into_active(), Err(Error::InvalidArgument(_)))); // it is passive
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn into_active(self) -> Result<ActiveSocket> {
         match self {
             Socket::Active(s) => Ok(s),
@@ -52,6 +62,8 @@ impl Socket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for any other kind of socket.
+    ///
+    /// See [`make_socket_from_fd`] for a `Socket` of a kind known only at run time.
     pub fn into_passive(self) -> Result<PassiveSocket> {
         match self {
             Socket::Passive(s) => Ok(s),
@@ -64,6 +76,8 @@ impl Socket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for any other kind of socket.
+    ///
+    /// See [`Socket`] for an example.
     pub fn into_datagram(self) -> Result<DatagramSocket> {
         match self {
             Socket::Datagram(s) => Ok(s),
@@ -79,6 +93,8 @@ impl Socket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for any other kind of socket.
+    ///
+    /// See [`RawSocket`] for an example (raw IP needs root).
     pub fn into_raw(self) -> Result<RawSocket> {
         match self {
             Socket::Raw(s) => Ok(s),

@@ -15,6 +15,18 @@ macro_rules! line_stream_methods {
                 self.buf.format
             }
             /// Changes the external format (applies to bytes not yet decoded).
+            ///
+            /// ```
+            /// use sockets::*;
+            ///
+            /// let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+            /// b.set_external_format(ExternalFormat::parse("latin-1")?);
+            /// a.write_bytes(b"\xe9t\xe9\n")?;
+            /// a.finish_output()?;
+            /// assert_eq!(b.read_line()?, "été");
+            /// assert_eq!(b.external_format().encoding, Encoding::Latin1);
+            /// # Ok::<(), sockets::Error>(())
+            /// ```
             pub fn set_external_format(&mut self, format: $crate::ExternalFormat) {
                 self.buf.format = format;
             }
@@ -54,6 +66,22 @@ macro_rules! line_stream_methods {
                 self.buf.read_timeout = t;
             }
             /// How long a write waits for room (`None` = forever, the default).
+            ///
+            /// ```
+            /// use sockets::*;
+            ///
+            /// let (mut a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+            /// a.set_write_timeout(Some(std::time::Duration::from_millis(10)));
+            /// // Nobody reads: the kernel buffers fill, then the write times out.
+            /// let chunk = vec![b'x'; 64 * 1024];
+            /// let error = loop {
+            ///     if let Err(e) = a.write_bytes(&chunk).and_then(|()| a.finish_output()) {
+            ///         break e;
+            ///     }
+            /// };
+            /// assert!(matches!(error, Error::Timeout(_)));
+            /// # Ok::<(), sockets::Error>(())
+            /// ```
             pub fn set_write_timeout(&mut self, t: Option<std::time::Duration>) {
                 self.buf.write_timeout = t;
             }
@@ -65,6 +93,8 @@ macro_rules! line_stream_methods {
             /// bounds the buffer) for the input this stream buffers beyond its base buffer
             /// size, that is while an unfinished line fills it. What is charged now moves to
             /// the new budget. See [`InputBudget`](crate::InputBudget).
+            ///
+            /// See [`InputBudget::new`](crate::InputBudget::new) for an example.
             pub fn set_input_budget(&mut self, budget: Option<$crate::InputBudget>) {
                 self.buf.set_input_budget(budget);
             }
@@ -165,6 +195,8 @@ macro_rules! line_stream_methods {
             }
 
             /// Whether a complete line is already buffered (no syscall).
+            ///
+            /// See [`read_line_no_hang`](Self::read_line_no_hang) for an example.
             pub fn has_buffered_line(&self) -> bool {
                 self.buf.has_buffered_line()
             }
@@ -196,6 +228,17 @@ macro_rules! line_stream_methods {
             }
 
             /// Bytes already read from the fd and not yet consumed.
+            ///
+            /// ```
+            /// use sockets::*;
+            ///
+            /// let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+            /// a.write_str("one\ntwo\n")?;
+            /// a.finish_output()?;
+            /// assert_eq!(b.read_line()?, "one");
+            /// assert_eq!(b.buffered_input(), b"two\n"); // read from the fd with the first line
+            /// # Ok::<(), sockets::Error>(())
+            /// ```
             pub fn buffered_input(&self) -> &[u8] {
                 self.buf.buffered_input()
             }
@@ -208,6 +251,19 @@ macro_rules! line_stream_methods {
             /// [`Error::Encoding`](crate::Error::Encoding) for a character the encoding cannot
             /// write (nothing of `text` is buffered), [`Error::Closed`](crate::Error::Closed),
             /// and [`finish_output`](Self::finish_output)'s errors when the buffer fills.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use sockets::*;
+            ///
+            /// let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+            /// a.write_str("no line end yet")?;
+            /// a.newline()?;
+            /// a.finish_output()?;
+            /// assert_eq!(b.read_line()?, "no line end yet");
+            /// # Ok::<(), sockets::Error>(())
+            /// ```
             pub fn write_str(&mut self, text: &str) -> $crate::Result<()> {
                 self.buf.write_str(&self.$io, text)
             }
@@ -242,6 +298,8 @@ macro_rules! line_stream_methods {
             ///
             /// # Errors
             /// As [`write_str`](Self::write_str).
+            ///
+            /// See [`write_str`](Self::write_str) for an example.
             pub fn newline(&mut self) -> $crate::Result<()> {
                 self.buf.newline(&self.$io)
             }
@@ -253,6 +311,8 @@ macro_rules! line_stream_methods {
             ///
             /// # Errors
             /// As [`write_str`](Self::write_str).
+            ///
+            /// See [`finish_output`](Self::finish_output) for an example.
             pub fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> $crate::Result<()> {
                 self.buf.write_fmt(&self.$io, args)
             }
@@ -334,6 +394,8 @@ macro_rules! line_stream_methods {
             }
 
             /// Bytes written and not yet sent.
+            ///
+            /// See [`write_line`](Self::write_line) for an example.
             pub fn buffered_output(&self) -> usize {
                 self.buf.buffered_output()
             }
