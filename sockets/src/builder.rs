@@ -574,6 +574,8 @@ impl MakeSocket {
     /// [`Error::InvalidArgument`] when the keywords describe another kind of socket; otherwise
     /// as [`build`](Self::build).
     ///
+    /// # Examples
+    ///
     /// See [`make_socket`] for an example.
     pub fn build_active(self) -> Result<ActiveSocket> {
         if self.connect != Connect::Active || self.kind != SocketKind::Stream {
@@ -589,6 +591,8 @@ impl MakeSocket {
     /// # Errors
     /// As [`build`](Self::build).
     ///
+    /// # Examples
+    ///
     /// See [`make_socket`] for an example.
     pub fn build_passive(self) -> Result<PassiveSocket> {
         self.connect(Connect::Passive).build()?.into_passive()
@@ -599,6 +603,8 @@ impl MakeSocket {
     /// # Errors
     /// As [`build`](Self::build).
     ///
+    /// # Examples
+    ///
     /// See [`RawSocket`] for an example (raw IP needs root) and [`multicast_groups`](Self::multicast_groups) for a netlink one.
     pub fn build_raw(self) -> Result<RawSocket> {
         self.kind(SocketKind::Raw).build()?.into_raw()
@@ -608,6 +614,8 @@ impl MakeSocket {
     ///
     /// # Errors
     /// As [`build`](Self::build).
+    ///
+    /// # Examples
     ///
     /// See [`DatagramSocket`] for an example.
     pub fn build_datagram(self) -> Result<DatagramSocket> {

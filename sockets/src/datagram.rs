@@ -48,6 +48,8 @@ impl DatagramSocket {
     /// The `socket(2)` failure: `EMFILE`/`ENFILE` when out of fds,
     /// [`Error::AddressFamilyNotSupported`].
     ///
+    /// # Examples
+    ///
     /// See [`bind_address`](Self::bind_address) for an example.
     pub fn new(family: Family) -> Result<Self> {
         Ok(DatagramSocket {

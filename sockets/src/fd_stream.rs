@@ -115,6 +115,8 @@ impl FdStream {
     /// # Errors
     /// The `fcntl(2)` failure (an fd that is not open).
     ///
+    /// # Examples
+    ///
     /// See [`FdStream`] for an example over a pipe.
     pub fn new(fd: OwnedFd, format: ExternalFormat) -> Result<Self> {
         let was_nonblocking = isys::is_nonblocking(&fd).ctx("fcntl")?;
@@ -216,6 +218,8 @@ impl FdStream {
     ///
     /// # Errors
     /// [`finish_output`](Self::finish_output)'s errors, then the `close(2)` failure.
+    ///
+    /// # Examples
     ///
     /// See [`FdStream`] for an example: closing the write end gives the reader end of file.
     pub fn close(&mut self) -> Result<()> {

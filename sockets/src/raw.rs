@@ -101,6 +101,8 @@ impl RawSocket {
     /// # Errors
     /// The `getsockopt(2)` failure (an IPv6 or netlink socket has no such option).
     ///
+    /// # Examples
+    ///
     /// See [`new`](Self::new) for an example (compiled only: it needs root).
     pub fn include_headers(&self) -> Result<bool> {
         let v: i32 = isys::getsockopt(self.base.fd()?, libc::IPPROTO_IP, libc::IP_HDRINCL)
@@ -112,6 +114,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `setsockopt(2)` failure (an IPv6 or netlink socket has no such option).
+    ///
+    /// # Examples
     ///
     /// See [`MakeSocket::include_headers`](crate::MakeSocket::include_headers) for an example (compiled only: it needs root).
     pub fn set_include_headers(&self, on: bool) -> Result<()> {
@@ -158,6 +162,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `recvfrom(2)` failure.
+    ///
+    /// # Examples
     ///
     /// See [`send_to`](Self::send_to) for an example (compiled only: it needs root).
     pub fn receive_from(
@@ -207,6 +213,8 @@ impl RawSocket {
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `bind(2)` failure.
     ///
+    /// # Examples
+    ///
     /// See [`NetlinkAddress`] for an example.
     pub fn bind_netlink(&self, addr: NetlinkAddress) -> Result<()> {
         self.expect_netlink()?;
@@ -218,6 +226,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `getsockname(2)` failure.
+    ///
+    /// # Examples
     ///
     /// See [`NetlinkAddress`] for an example.
     pub fn netlink_local_name(&self) -> Result<NetlinkAddress> {
@@ -275,6 +285,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `recvfrom(2)` failure.
+    ///
+    /// # Examples
     ///
     /// See [`send_to_netlink`](Self::send_to_netlink) for an example.
     pub fn receive_from_netlink(

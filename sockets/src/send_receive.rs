@@ -136,6 +136,8 @@ impl ActiveSocket {
     /// [`Error::InvalidArgument`] when `start..end` is not within `buf`; otherwise as
     /// [`receive_from`](Self::receive_from).
     ///
+    /// # Examples
+    ///
     /// See [`send_to_range`](Self::send_to_range) for an example.
     pub fn receive_from_range(
         &mut self,

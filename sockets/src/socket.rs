@@ -77,6 +77,8 @@ impl Socket {
     /// # Errors
     /// [`Error::InvalidArgument`] for any other kind of socket.
     ///
+    /// # Examples
+    ///
     /// See [`Socket`] for an example.
     pub fn into_datagram(self) -> Result<DatagramSocket> {
         match self {
@@ -93,6 +95,8 @@ impl Socket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for any other kind of socket.
+    ///
+    /// # Examples
     ///
     /// See [`RawSocket`] for an example (raw IP needs root).
     pub fn into_raw(self) -> Result<RawSocket> {

@@ -299,6 +299,8 @@ macro_rules! line_stream_methods {
             /// # Errors
             /// As [`write_str`](Self::write_str).
             ///
+            /// # Examples
+            ///
             /// See [`write_str`](Self::write_str) for an example.
             pub fn newline(&mut self) -> $crate::Result<()> {
                 self.buf.newline(&self.$io)
@@ -311,6 +313,8 @@ macro_rules! line_stream_methods {
             ///
             /// # Errors
             /// As [`write_str`](Self::write_str).
+            ///
+            /// # Examples
             ///
             /// See [`finish_output`](Self::finish_output) for an example.
             pub fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> $crate::Result<()> {
