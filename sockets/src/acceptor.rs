@@ -35,7 +35,8 @@ const LOG_INTERVAL: Duration = Duration::from_secs(1);
 /// ```
 /// use sockets::*;
 ///
-/// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+/// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+///     .build_passive()?;
 /// let mut acceptor = Acceptor::new(listener);
 /// assert!(matches!(acceptor.accept()?, AcceptOutcome::WouldBlock));
 /// # Ok::<(), sockets::Error>(())
@@ -85,7 +86,8 @@ pub enum AcceptOutcome {
 ///     .local_host("127.0.0.1")
 ///     .local_port(0)
 ///     .build_passive()?;
-/// # let _client = make_socket().remote_host("127.0.0.1").remote_port(listener.local_port()?).build_active()?;
+/// # let _client = make_socket().remote_host("127.0.0.1").remote_port(listener.local_port()?)
+/// #     .build_active()?;
 /// let mut acceptor = Acceptor::new(listener);
 /// loop {
 ///     match acceptor.accept_blocking(Wait::Forever)? {
@@ -126,7 +128,8 @@ impl Acceptor {
     /// use sockets::*;
     /// use std::time::Duration;
     ///
-    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// let acceptor = Acceptor::new(listener);
     /// assert!(acceptor.has_reserve());
     /// assert_eq!(acceptor.current_backoff(), Duration::ZERO);
@@ -155,7 +158,8 @@ impl Acceptor {
     /// ```
     /// use sockets::*;
     ///
-    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").build_passive()?;
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .build_passive()?;
     /// let mut acceptor = Acceptor::new(listener);
     /// acceptor.listener_mut().set_input_budget(Some(InputBudget::new(1 << 20)));
     /// assert!(acceptor.listener().input_budget().is_some());
@@ -193,8 +197,10 @@ impl Acceptor {
     /// ```
     /// use sockets::*;
     ///
-    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
-    /// let _client = make_socket().remote_host("127.0.0.1").remote_port(listener.local_port()?).build_active()?;
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// let _client = make_socket().remote_host("127.0.0.1").remote_port(listener.local_port()?)
+    ///     .build_active()?;
     /// let mut acceptor = Acceptor::new(listener);
     /// acceptor.listener().wait_readable(None)?; // the connection is pending
     /// assert!(matches!(acceptor.accept()?, AcceptOutcome::Client(_)));
@@ -304,7 +310,8 @@ impl Acceptor {
     /// use sockets::*;
     /// use std::time::Duration;
     ///
-    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// let mut acceptor = Acceptor::new(listener);
     /// let outcome = acceptor.accept_blocking(Duration::from_millis(10))?;
     /// assert!(matches!(outcome, AcceptOutcome::WouldBlock)); // nobody came
@@ -345,7 +352,8 @@ impl Acceptor {
     /// ```
     /// use sockets::*;
     ///
-    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// let mut acceptor = Acceptor::new(listener);
     /// assert!(acceptor.should_log());
     /// assert!(!acceptor.should_log()); // within the same second

@@ -71,7 +71,8 @@ impl ActiveSocket {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// let mut client = ActiveSocket::new(Family::Ipv4, ExternalFormat::UTF8_LF)?;
     /// assert!(client.connect(IPV4_LOOPBACK, server.local_port()?, Wait::Forever)?);
     /// # Ok::<(), sockets::Error>(())
@@ -126,7 +127,8 @@ impl ActiveSocket {
     /// let port = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
     ///     .build_passive()?.local_port()?;
     /// let mut client = ActiveSocket::new(Family::Ipv4, ExternalFormat::UTF8_LF)?;
-    /// let refused = client.connect(IPV4_LOOPBACK, port, Wait::For(std::time::Duration::from_secs(5)));
+    /// let wait = Wait::For(std::time::Duration::from_secs(5));
+    /// let refused = client.connect(IPV4_LOOPBACK, port, wait);
     /// assert!(matches!(refused, Err(Error::ConnectionRefused)));
     /// # Ok::<(), sockets::Error>(())
     /// ```
@@ -201,14 +203,16 @@ impl ActiveSocket {
     ///
     /// # Errors
     /// [`Error::NotConnected`] before a connection, [`Error::Closed`] after `close`,
-    /// [`Error::InvalidArgument`] on a local socket (use [`remote_filename`](Self::remote_filename)).
+    /// [`Error::InvalidArgument`] on a local socket (use
+    /// [`remote_filename`](Self::remote_filename)).
     ///
     /// # Examples
     ///
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// let port = server.local_port()?;
     /// let client = make_socket().remote_host("127.0.0.1").remote_port(port).build_active()?;
     /// assert_eq!(client.remote_name()?, (Address::Ipv4(IPV4_LOOPBACK), port));

@@ -412,7 +412,8 @@ impl Address {
     /// ```
     /// use sockets::*;
     ///
-    /// assert_eq!(Address::Ipv4(IPV4_LOOPBACK).to_ip(), Some(std::net::Ipv4Addr::LOCALHOST.into()));
+    /// assert_eq!(Address::Ipv4(IPV4_LOOPBACK).to_ip(),
+    ///     Some(std::net::Ipv4Addr::LOCALHOST.into()));
     /// assert_eq!(Address::Local(LocalAddress::path("/tmp/s")).to_ip(), None);
     /// ```
     pub fn to_ip(&self) -> Option<IpAddr> {

@@ -229,10 +229,12 @@ pub(crate) fn address_of(sa: &SockAddr) -> Result<(Address, u16)> {
 /// ```
 /// use sockets::*;
 ///
-/// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+/// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+///     .build_passive()?;
 /// assert!(server.is_open());
 /// assert_eq!(server.local_host()?, Address::Ipv4(IPV4_LOOPBACK));
-/// assert_eq!(server.socket_option(OptionName::AcceptConnections)?, SocketOption::AcceptConnections(true));
+/// assert_eq!(server.socket_option(OptionName::AcceptConnections)?,
+///     SocketOption::AcceptConnections(true));
 /// # Ok::<(), sockets::Error>(())
 /// ```
 pub trait BaseSocket: AsFd {
@@ -280,7 +282,8 @@ pub trait BaseSocket: AsFd {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// let (address, port) = server.local_name()?;
     /// assert_eq!(address, Address::Ipv4(IPV4_LOOPBACK));
     /// assert_ne!(port, 0); // port 0 asked the kernel for a free one
@@ -344,7 +347,8 @@ pub trait BaseSocket: AsFd {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// # if cfg!(any(target_os = "linux", target_os = "android", target_os = "freebsd")) {
     /// assert_eq!(server.socket_protocol()?, 6); // TCP
     /// # }
@@ -391,7 +395,8 @@ pub trait BaseSocket: AsFd {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// server.set_socket_option(SocketOption::KeepAlive(true))?;
     /// assert_eq!(server.socket_option(OptionName::KeepAlive)?, SocketOption::KeepAlive(true));
     /// # Ok::<(), sockets::Error>(())

@@ -138,7 +138,8 @@ impl MakeSocket {
     ///
     /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
     ///     .external_format(ExternalFormat::UTF8_CRLF).build_passive()?;
-    /// assert_eq!(server.external_format(), ExternalFormat::UTF8_CRLF); // and its accepted sockets'
+    /// assert_eq!(server.external_format(),
+    ///     ExternalFormat::UTF8_CRLF); // and its accepted sockets'
     /// # Ok::<(), sockets::Error>(())
     /// ```
     pub fn external_format(mut self, f: ExternalFormat) -> Self {
@@ -178,8 +179,10 @@ impl MakeSocket {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").build_passive()?;
-    /// let client = make_socket().remote_host("localhost").remote_port(server.local_port()?).build_active()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .build_passive()?;
+    /// let client = make_socket().remote_host("localhost").remote_port(server.local_port()?)
+    ///     .build_active()?;
     /// assert!(client.remote_host()?.is_loopback());
     /// # Ok::<(), sockets::Error>(())
     /// ```
@@ -214,8 +217,10 @@ impl MakeSocket {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").reuse_address(false).build_passive()?;
-    /// assert_eq!(server.socket_option(OptionName::ReuseAddress)?, SocketOption::ReuseAddress(false));
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .reuse_address(false).build_passive()?;
+    /// assert_eq!(server.socket_option(OptionName::ReuseAddress)?,
+    ///     SocketOption::ReuseAddress(false));
     /// # Ok::<(), sockets::Error>(())
     /// ```
     pub fn reuse_address(mut self, on: bool) -> Self {
@@ -227,8 +232,10 @@ impl MakeSocket {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").backlog(1024).build_passive()?;
-    /// assert!(server.socket_option(OptionName::AcceptConnections)? == SocketOption::AcceptConnections(true));
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").backlog(1024)
+    ///     .build_passive()?;
+    /// let listening = server.socket_option(OptionName::AcceptConnections)?;
+    /// assert_eq!(listening, SocketOption::AcceptConnections(true));
     /// # Ok::<(), sockets::Error>(())
     /// ```
     pub fn backlog(mut self, n: i32) -> Self {
@@ -240,7 +247,8 @@ impl MakeSocket {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .build_passive()?;
     /// let client = make_socket().remote_host("127.0.0.1").remote_port(server.local_port()?)
     ///     .nodelay(true).keepalive(true).build_active()?;
     /// assert_eq!(client.socket_option(OptionName::TcpNodelay)?, SocketOption::TcpNodelay(true));
@@ -270,7 +278,8 @@ impl MakeSocket {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").output_buffer_size(64 * 1024).build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .output_buffer_size(64 * 1024).build_passive()?;
     /// # drop(server);
     /// # Ok::<(), sockets::Error>(())
     /// ```
@@ -293,7 +302,8 @@ impl MakeSocket {
     /// use sockets::*;
     ///
     /// let budget = InputBudget::new(64 << 20);
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").input_budget(budget.clone()).build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .input_budget(budget.clone()).build_passive()?;
     /// assert!(server.input_budget().is_some_and(|b| b.same_as(&budget)));
     /// # Ok::<(), sockets::Error>(())
     /// ```
@@ -317,7 +327,8 @@ impl MakeSocket {
     /// ```no_run
     /// use sockets::*;
     ///
-    /// let raw = make_socket().kind(SocketKind::Raw).protocol("udp").include_headers(true).build_raw()?;
+    /// let raw = make_socket().kind(SocketKind::Raw).protocol("udp").include_headers(true)
+    ///     .build_raw()?;
     /// assert!(raw.include_headers()?);
     /// # Ok::<(), sockets::Error>(())
     /// ```
@@ -605,7 +616,8 @@ impl MakeSocket {
     ///
     /// # Examples
     ///
-    /// See [`RawSocket`] for an example (raw IP needs root) and [`multicast_groups`](Self::multicast_groups) for a netlink one.
+    /// See [`RawSocket`] for an example (raw IP needs root) and
+    /// [`multicast_groups`](Self::multicast_groups) for a netlink one.
     pub fn build_raw(self) -> Result<RawSocket> {
         self.kind(SocketKind::Raw).build()?.into_raw()
     }

@@ -195,7 +195,8 @@ impl Error {
     /// ```
     /// use sockets::{Errno, Error};
     ///
-    /// assert!(matches!(Error::from_errno("connect", Errno::ECONNREFUSED), Error::ConnectionRefused));
+    /// let refused = Error::from_errno("connect", Errno::ECONNREFUSED);
+    /// assert!(matches!(refused, Error::ConnectionRefused));
     /// assert!(matches!(Error::from_errno("read", Errno::EIO), Error::Sys { call: "read", .. }));
     /// ```
     pub fn from_errno(call: &'static str, errno: Errno) -> Error {

@@ -159,7 +159,8 @@ impl ExternalFormat {
     /// use sockets::{Error, ExternalFormat};
     ///
     /// assert_eq!(ExternalFormat::UTF8_LF.decode("žluť".as_bytes(), 1)?, "žluť");
-    /// assert!(matches!(ExternalFormat::UTF8_LF.decode(b"\xff", 3), Err(Error::Encoding { line: 3, .. })));
+    /// let bad = ExternalFormat::UTF8_LF.decode(b"\xff", 3);
+    /// assert!(matches!(bad, Err(Error::Encoding { line: 3, .. })));
     /// # Ok::<(), sockets::Error>(())
     /// ```
     pub fn decode(&self, bytes: &[u8], line: u64) -> Result<String> {

@@ -20,7 +20,8 @@ use crate::format::ExternalFormat;
 /// # let _ = std::fs::remove_file(&path);
 /// let server = make_socket().family(AddressFamily::Local).connect(Connect::Passive)
 ///     .local_filename(LocalAddress::path(&path)).build_passive()?;
-/// let client = make_socket().family(AddressFamily::Local).remote_filename(LocalAddress::path(&path))
+/// let client = make_socket().family(AddressFamily::Local)
+///     .remote_filename(LocalAddress::path(&path))
 ///     .build_active()?;
 /// assert_eq!(client.family(), Family::Local);
 /// # drop((server, client)); std::fs::remove_dir_all(&dir)?;
@@ -37,7 +38,8 @@ pub enum AddressFamily {
     Ipv4,
     /// `:ipv6`: IPv6 (dual-stack unless [`MakeSocket::ipv6`] is [`Ipv6Mode::Only`]).
     Ipv6,
-    /// `:netlink`: a Linux netlink socket, a [`RawSocket`](crate::RawSocket); its `:protocol` is a `NETLINK_*`
+    /// `:netlink`: a Linux netlink socket, a [`RawSocket`](crate::RawSocket); its `:protocol` is a
+    /// `NETLINK_*`
     /// number (or `"route"`, `"kobject-uevent"`, `"generic"`).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     Netlink,
@@ -132,8 +134,10 @@ pub enum Ipv6Mode {
 /// ```
 /// use sockets::*;
 ///
-/// let by_name = make_socket().kind(SocketKind::Datagram).local_host("localhost").build_datagram()?;
-/// let by_address = make_socket().kind(SocketKind::Datagram).local_host(IPV4_LOOPBACK).build_datagram()?;
+/// let by_name = make_socket().kind(SocketKind::Datagram).local_host("localhost")
+///     .build_datagram()?;
+/// let by_address = make_socket().kind(SocketKind::Datagram).local_host(IPV4_LOOPBACK)
+///     .build_datagram()?;
 /// assert_eq!(by_name.local_host()?, by_address.local_host()?);
 /// # Ok::<(), sockets::Error>(())
 /// ```

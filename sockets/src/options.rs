@@ -11,7 +11,8 @@ use std::time::Duration;
 /// use sockets::*;
 ///
 /// let (a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
-/// assert!(matches!(a.socket_option(OptionName::ReceiveBuffer)?, SocketOption::ReceiveBuffer(n) if n > 0));
+/// let size = a.socket_option(OptionName::ReceiveBuffer)?;
+/// assert!(matches!(size, SocketOption::ReceiveBuffer(n) if n > 0));
 /// # Ok::<(), sockets::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,7 +88,8 @@ pub enum OptionName {
 ///
 /// let (a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
 /// a.set_socket_option(SocketOption::Linger(Some(Duration::from_secs(1))))?;
-/// assert_eq!(a.socket_option(OptionName::Linger)?, SocketOption::Linger(Some(Duration::from_secs(1))));
+/// assert_eq!(a.socket_option(OptionName::Linger)?,
+///     SocketOption::Linger(Some(Duration::from_secs(1))));
 /// # Ok::<(), sockets::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,8 +22,10 @@ pub const DEFAULT_BACKLOG: i32 = 5;
 /// ```
 /// use sockets::*;
 ///
-/// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
-/// let _client = make_socket().remote_host("127.0.0.1").remote_port(server.local_port()?).build_active()?;
+/// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+///     .build_passive()?;
+/// let _client = make_socket().remote_host("127.0.0.1").remote_port(server.local_port()?)
+///     .build_active()?;
 /// let conn = server.accept_connection(Wait::Forever)?.expect("a pending connection");
 /// assert!(conn.socket_connected_p());
 /// # Ok::<(), sockets::Error>(())
@@ -119,7 +121,8 @@ impl PassiveSocket {
     /// use sockets::*;
     /// use std::time::Duration;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// assert!(server.accept_connection(Wait::No)?.is_none());
     /// assert!(server.accept_connection(Wait::For(Duration::from_millis(10)))?.is_none());
     /// # Ok::<(), sockets::Error>(())
@@ -165,7 +168,8 @@ impl PassiveSocket {
     /// ```
     /// use sockets::*;
     ///
-    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0).build_passive()?;
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
     /// let mut server = server;
     /// server.close()?;
     /// assert!(matches!(server.accept_connection(Wait::No), Err(Error::Closed)));

@@ -117,7 +117,8 @@ impl RawSocket {
     ///
     /// # Examples
     ///
-    /// See [`MakeSocket::include_headers`](crate::MakeSocket::include_headers) for an example (compiled only: it needs root).
+    /// See [`MakeSocket::include_headers`](crate::MakeSocket::include_headers) for an example
+    /// (compiled only: it needs root).
     pub fn set_include_headers(&self, on: bool) -> Result<()> {
         isys::setsockopt(
             self.base.fd()?,

@@ -270,7 +270,8 @@ macro_rules! line_stream_methods {
 
             /// Writes `text` and a line end (IOLib's `write-line`).
             ///
-            /// Blocks only when the output buffer is full, as [`finish_output`](Self::finish_output)
+            /// Blocks only when the output buffer is full, as
+            /// [`finish_output`](Self::finish_output)
             /// does.
             ///
             /// IOLib: `write-line`; see docs/PORTING.md, "Sockets".

@@ -260,7 +260,8 @@ impl Resolver {
     /// std::fs::create_dir_all(&dir)?;
     /// std::fs::write(dir.join("hosts"), "192.0.2.7 printer printer.lan\n")?;
     /// let resolver = Resolver::new(dir.join("resolv.conf"), dir.join("hosts"));
-    /// let found = resolver.lookup_address(&sockets::ensure_address("192.0.2.7")?, &LookupOptions::new())?;
+    /// let found = resolver
+    ///     .lookup_address(&sockets::ensure_address("192.0.2.7")?, &LookupOptions::new())?;
     /// assert_eq!(found.canonical_name, "printer");
     /// # std::fs::remove_dir_all(&dir)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -62,7 +62,8 @@ pub(crate) fn candidate_names(name: &str, search: &[String], ndots: u32) -> Resu
 /// use sockets::dns::reverse_name;
 /// use sockets::ensure_address;
 ///
-/// assert_eq!(reverse_name(&ensure_address("192.0.2.1")?).as_deref(), Some("1.2.0.192.in-addr.arpa"));
+/// assert_eq!(reverse_name(&ensure_address("192.0.2.1")?).as_deref(),
+///     Some("1.2.0.192.in-addr.arpa"));
 /// # Ok::<(), sockets::Error>(())
 /// ```
 pub fn reverse_name(address: &Address) -> Option<String> {

@@ -75,7 +75,8 @@ enum Failure {
 /// use std::time::Instant;
 /// # use sockets::{make_socket, BaseSocket, Ipv4Address, MsgFlags, SocketKind};
 /// # fn one_shot_server() -> sockets::Result<std::net::SocketAddr> {
-/// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build_datagram()?;
+/// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1")
+/// #         .build_datagram()?;
 /// #     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], udp.local_port()?));
 /// #     std::thread::spawn(move || -> sockets::Result<()> {
 /// #         let mut buf = [0; 1500];
@@ -92,7 +93,8 @@ enum Failure {
 /// #     });
 /// #     Ok(addr)
 /// # }
-/// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts").with_nameservers([one_shot_server()?]);
+/// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts")
+///     .with_nameservers([one_shot_server()?]);
 /// let mut query = resolver.start_query("printer.example", RecordType::A, &QueryOptions::new())?;
 /// let response = loop {
 ///     let fd = query.fd().expect("a socket while pending");

@@ -157,7 +157,8 @@ impl Resolver {
     /// use sockets::dns::*;
     ///
     /// let servers = parse_nameservers(&["127.0.0.1:5353"])?;
-    /// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts").with_nameservers(servers.clone());
+    /// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts")
+    ///     .with_nameservers(servers.clone());
     /// assert_eq!(resolver.nameservers(&QueryOptions::new()), servers);
     /// # Ok::<(), sockets::Error>(())
     /// ```
@@ -229,7 +230,8 @@ impl Resolver {
     ///
     /// The query never blocks: an event loop registers [`DnsQuery::fd`] for
     /// [`DnsQuery::interest`], calls [`DnsQuery::on_readable`]/[`DnsQuery::on_writable`] when it is
-    /// ready and [`DnsQuery::on_timeout`] at [`DnsQuery::deadline`]. [`DnsQuery::wait`] does this with
+    /// ready and [`DnsQuery::on_timeout`] at [`DnsQuery::deadline`]. [`DnsQuery::wait`] does this
+    /// with
     /// `poll(2)`.
     ///
     /// # Examples
@@ -238,7 +240,8 @@ impl Resolver {
     /// use sockets::dns::*;
     /// # use sockets::{make_socket, BaseSocket, Ipv4Address, MsgFlags, SocketKind};
     /// # fn one_shot_server() -> sockets::Result<std::net::SocketAddr> {
-    /// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build_datagram()?;
+    /// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1")
+    /// #         .build_datagram()?;
     /// #     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], udp.local_port()?));
     /// #     std::thread::spawn(move || -> sockets::Result<()> {
     /// #         let mut buf = [0; 1500];
@@ -255,7 +258,8 @@ impl Resolver {
     /// #     });
     /// #     Ok(addr)
     /// # }
-    /// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts").with_nameservers([one_shot_server()?]);
+    /// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts")
+    ///     .with_nameservers([one_shot_server()?]);
     /// let query = resolver.start_query("printer.example", RecordType::A, &QueryOptions::new())?;
     /// let response = query.wait()?; // or drive it from an event loop
     /// assert_eq!(response.answers().len(), 1);
@@ -291,7 +295,8 @@ impl Resolver {
     /// use sockets::dns::*;
     /// # use sockets::{make_socket, BaseSocket, Ipv4Address, MsgFlags, SocketKind};
     /// # fn one_shot_server() -> sockets::Result<std::net::SocketAddr> {
-    /// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build_datagram()?;
+    /// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1")
+    /// #         .build_datagram()?;
     /// #     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], udp.local_port()?));
     /// #     std::thread::spawn(move || -> sockets::Result<()> {
     /// #         let mut buf = [0; 1500];
@@ -308,7 +313,8 @@ impl Resolver {
     /// #     });
     /// #     Ok(addr)
     /// # }
-    /// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts").with_nameservers([one_shot_server()?]);
+    /// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts")
+    ///     .with_nameservers([one_shot_server()?]);
     /// let response = resolver.query("printer.example", RecordType::A, &QueryOptions::new())?;
     /// let record = &response.answers()[0];
     /// assert_eq!(record.data, RecordData::A("192.0.2.1".parse::<std::net::Ipv4Addr>()?.into()));
@@ -370,7 +376,8 @@ pub fn dns_query(name: &str, qtype: RecordType) -> Result<Response> {
 /// use std::time::Duration;
 /// # use sockets::{make_socket, BaseSocket, Ipv4Address, MsgFlags, SocketKind};
 /// # fn one_shot_server() -> sockets::Result<std::net::SocketAddr> {
-/// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build_datagram()?;
+/// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1")
+/// #         .build_datagram()?;
 /// #     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], udp.local_port()?));
 /// #     std::thread::spawn(move || -> sockets::Result<()> {
 /// #         let mut buf = [0; 1500];
