@@ -59,6 +59,8 @@ impl Default for ResolvConf {
 impl ResolvConf {
     /// Parses the text of a `resolv.conf`. Unknown lines and options are ignored, as the C
     /// library does; a bad server address is skipped.
+    ///
+    /// See [`ResolvConf`] for an example.
     pub fn parse(text: &str) -> ResolvConf {
         let mut conf = ResolvConf::default();
         for line in text.lines() {
@@ -105,6 +107,8 @@ impl ResolvConf {
     }
 
     /// The servers to ask: the configured ones, or 127.0.0.1 and ::1 when there are none.
+    ///
+    /// See [`ResolvConf`] for an example.
     pub fn servers(&self) -> Vec<SocketAddr> {
         if self.nameservers.is_empty() {
             vec![

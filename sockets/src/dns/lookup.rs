@@ -38,23 +38,37 @@ pub struct LookupOptions {
 
 impl LookupOptions {
     /// Default options: both families, the configured servers.
+    ///
+    /// See [`LookupOptions`] for an example.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sets IOLib's `:ipv6`.
+    ///
+    /// See [`LookupOptions`] for an example.
     pub fn ipv6(mut self, mode: Ipv6Mode) -> Self {
         self.ipv6 = Some(mode);
         self
     }
 
     /// Sets IOLib's `:ns`.
+    ///
+    /// See [`LookupOptions`] for an example.
     pub fn ns(mut self, servers: impl IntoIterator<Item = SocketAddr>) -> Self {
         self.ns = Some(servers.into_iter().collect());
         self
     }
 
     /// Sets the other query options.
+    ///
+    /// ```
+    /// use sockets::dns::*;
+    /// use std::time::Duration;
+    ///
+    /// let options = LookupOptions::new().query(QueryOptions::new().timeout(Duration::from_secs(1)));
+    /// # drop(options);
+    /// ```
     pub fn query(mut self, options: QueryOptions) -> Self {
         self.query = options;
         self

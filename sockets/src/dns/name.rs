@@ -89,6 +89,8 @@ fn wire_len(labels: &[Vec<u8>]) -> usize {
 }
 
 /// Joins labels into the text form, escaping `.`, `\` and bytes outside printable ASCII.
+///
+/// See [`parse_name`] for an example.
 pub fn format_name(labels: &[Vec<u8>]) -> String {
     if labels.is_empty() {
         return ".".to_string();

@@ -36,11 +36,15 @@ pub struct Response {
 
 impl Response {
     /// The answer section.
+    ///
+    /// See [`Resolver::query`](crate::dns::Resolver::query) for an example.
     pub fn answers(&self) -> &[ResourceRecord] {
         &self.message.answers
     }
 
     /// The response code.
+    ///
+    /// See [`dns_query_with`](crate::dns::dns_query_with) for an example.
     pub fn rcode(&self) -> Rcode {
         self.message.response_code()
     }
@@ -48,6 +52,7 @@ impl Response {
 
 /// What a step of a [`DnsQuery`] came to.
 // `Done` comes once per query; boxing it would only add an allocation.
+/// See [`DnsQuery`] for an example.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Step {
@@ -186,6 +191,8 @@ impl DnsQuery {
     }
 
     /// The socket to watch, `None` once done.
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         if self.done {
             return None;
@@ -204,11 +211,15 @@ impl DnsQuery {
 
     /// What to wait for on [`fd`](Self::fd): `Read`, or `Write` while a TCP connection is
     /// being made or written.
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn interest(&self) -> FdEvent {
         self.tcp.as_ref().map_or(FdEvent::Read, Tcp::interest)
     }
 
     /// When [`on_timeout`](Self::on_timeout) should be called if the fd stays quiet.
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
@@ -225,6 +236,8 @@ impl DnsQuery {
     }
 
     /// Call when the fd is readable (or reports an error).
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn on_readable(&mut self) -> Step {
         self.retired.clear();
         if let Some(r) = self.ready.take() {
@@ -263,11 +276,15 @@ impl DnsQuery {
     }
 
     /// Call when the fd is writable (a TCP connection in progress).
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn on_writable(&mut self) -> Step {
         self.on_readable()
     }
 
     /// Call when [`deadline`](Self::deadline) has passed; earlier calls change nothing.
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn on_timeout(&mut self) -> Step {
         self.retired.clear();
         if let Some(r) = self.ready.take() {
@@ -286,8 +303,14 @@ impl DnsQuery {
 
     /// Drives the query to its end, waiting with `poll(2)`.
     ///
+    /// Blocks until the answer, up to the query's timeout × attempts per server.
+    ///
     /// # Errors
     /// The resolver errors, or a failure of `poll(2)` itself.
+    ///
+    /// # Examples
+    ///
+    /// See [`Resolver::start_query`](crate::dns::Resolver::start_query) for an example.
     pub fn wait(mut self) -> Result<Response> {
         loop {
             let step = match self.fd() {

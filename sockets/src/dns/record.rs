@@ -119,6 +119,14 @@ impl FromStr for RecordType {
 }
 
 /// A start-of-authority record's data.
+///
+/// ```
+/// use sockets::dns::{RecordData, RecordType, Soa};
+///
+/// let soa = Soa { mname: "ns.example.".into(), rname: "admin.example.".into(), serial: 1,
+///     refresh: 3600, retry: 600, expire: 86400, minimum: 60 };
+/// assert_eq!(RecordData::Soa(soa).record_type(), RecordType::SOA);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Soa {
     /// The primary name server.
@@ -468,6 +476,8 @@ impl fmt::Display for RecordData {
 }
 
 /// A resource record of a message's answer, authority or additional section.
+///
+/// See [`Resolver::query`](crate::dns::Resolver::query) for an example.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ResourceRecord {
     /// The owner name.

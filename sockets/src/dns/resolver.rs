@@ -53,41 +53,60 @@ pub struct QueryOptions {
 
 impl QueryOptions {
     /// No options: everything from the configuration.
+    ///
+    /// See [`QueryOptions`] for an example.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sets the servers (IOLib's `:nameservers`).
+    ///
+    /// See [`QueryOptions`] for an example.
     pub fn nameservers(mut self, servers: impl IntoIterator<Item = SocketAddr>) -> Self {
         self.nameservers = Some(servers.into_iter().collect());
         self
     }
 
     /// Sets the search domains (IOLib's `:search`); empty turns searching off.
+    ///
+    /// See [`QueryOptions`] and [`dns_query_with`] for examples.
     pub fn search<S: Into<String>>(mut self, domains: impl IntoIterator<Item = S>) -> Self {
         self.search = Some(domains.into_iter().map(Into::into).collect());
         self
     }
 
     /// Sets the number of rounds (IOLib's `:repeat`).
+    ///
+    /// See [`QueryOptions`] for an example.
     pub fn repeat(mut self, n: u32) -> Self {
         self.repeat = Some(n);
         self
     }
 
     /// Sets the per-server timeout (IOLib's `:timeout`).
+    ///
+    /// See [`QueryOptions`] for an example.
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = Some(t);
         self
     }
 
     /// Queries over TCP.
+    ///
+    /// ```
+    /// use sockets::dns::QueryOptions;
+    ///
+    /// let options = QueryOptions::new().tcp(true).no_edns(true); // IOLib's plain-TCP queries
+    /// # drop(options);
+    /// ```
     pub fn tcp(mut self, on: bool) -> Self {
         self.tcp = on;
         self
     }
 
     /// Leaves out EDNS0.
+    ///
+    /// See [`tcp`](Self::tcp) for an example.
     pub fn no_edns(mut self, on: bool) -> Self {
         self.no_edns = on;
         self
@@ -141,6 +160,8 @@ impl Resolver {
     }
 
     /// A resolver on other files (tests, chroots).
+    ///
+    /// See [`Resolver`] for an example.
     pub fn new(resolv_conf: impl Into<PathBuf>, hosts: impl Into<PathBuf>) -> Resolver {
         Resolver {
             files: Mutex::new(Files {
@@ -186,11 +207,15 @@ impl Resolver {
     }
 
     /// The current hosts file contents (re-read if the file changed).
+    ///
+    /// See [`resolv_conf`](Self::resolv_conf) for an example.
     pub fn hosts(&self) -> Arc<HostsFile> {
         self.files().hosts.get()
     }
 
     /// The paths of the configuration file and the hosts file.
+    ///
+    /// See [`system`](Self::system) for an example.
     pub fn paths(&self) -> (PathBuf, PathBuf) {
         let f = self.files();
         (f.resolv_conf.path().to_owned(), f.hosts.path().to_owned())
@@ -198,6 +223,8 @@ impl Resolver {
 
     /// The servers a query with `options` asks: the options', this resolver's, or the
     /// configuration file's.
+    ///
+    /// See [`with_nameservers`](Self::with_nameservers) for an example.
     pub fn nameservers(&self, options: &QueryOptions) -> Vec<SocketAddr> {
         options
             .nameservers
