@@ -148,6 +148,8 @@ impl Acceptor {
     }
 
     /// The listening socket.
+    ///
+    /// See [`listener_mut`](Self::listener_mut) for an example.
     pub fn listener(&self) -> &PassiveSocket {
         &self.listener
     }
@@ -170,16 +172,22 @@ impl Acceptor {
     }
 
     /// The listening socket; the reserve fd is closed.
+    ///
+    /// See [`new`](Self::new) for an example.
     pub fn into_inner(self) -> PassiveSocket {
         self.listener
     }
 
     /// Whether the reserve fd is open.
+    ///
+    /// See [`new`](Self::new) for an example.
     pub fn has_reserve(&self) -> bool {
         self.reserve.is_some()
     }
 
     /// The back-off the next shortage would start from (zero after a success).
+    ///
+    /// See [`new`](Self::new) for an example.
     pub fn current_backoff(&self) -> Duration {
         self.backoff
     }
@@ -376,6 +384,8 @@ impl Acceptor {
 
     /// How many [`should_log`](Self::should_log) calls answered `false` since the last
     /// `true`, reset by reading it.
+    ///
+    /// See [`should_log`](Self::should_log) for an example.
     pub fn suppressed(&mut self) -> u64 {
         std::mem::take(&mut self.suppressed)
     }

@@ -225,6 +225,10 @@ impl ActiveSocket {
     ///
     /// # Errors
     /// As [`remote_name`](Self::remote_name).
+    ///
+    /// # Examples
+    ///
+    /// See [`remote_name`](Self::remote_name) for an example.
     pub fn remote_host(&self) -> Result<Address> {
         self.remote_name().map(|(a, _)| a)
     }
@@ -232,6 +236,10 @@ impl ActiveSocket {
     ///
     /// # Errors
     /// As [`remote_name`](Self::remote_name).
+    ///
+    /// # Examples
+    ///
+    /// See [`remote_name`](Self::remote_name) for an example.
     pub fn remote_port(&self) -> Result<u16> {
         self.remote_name().map(|(_, p)| p)
     }

@@ -72,12 +72,20 @@ pub enum Address {
 }
 
 /// `0.0.0.0` (IOLib's `+ipv4-unspecified+`).
+///
+/// See [`ANY_IPV4`] for an example.
 pub const IPV4_UNSPECIFIED: Ipv4Address = Ipv4Address([0, 0, 0, 0]);
 /// `127.0.0.1` (IOLib's `+ipv4-loopback+`).
+///
+/// See [`ANY_IPV4`] for an example.
 pub const IPV4_LOOPBACK: Ipv4Address = Ipv4Address([127, 0, 0, 1]);
 /// `::` (IOLib's `+ipv6-unspecified+`).
+///
+/// See [`ANY_IPV4`] for an example.
 pub const IPV6_UNSPECIFIED: Ipv6Address = Ipv6Address([0; 8]);
 /// `::1` (IOLib's `+ipv6-loopback+`).
+///
+/// See [`ANY_IPV4`] for an example.
 pub const IPV6_LOOPBACK: Ipv6Address = Ipv6Address([0, 0, 0, 0, 0, 0, 0, 1]);
 /// `0.0.0.0` as an [`Address`] (IOLib's `+ipv4-unspecified+` for `bind-address`).
 ///
@@ -106,10 +114,14 @@ impl Ipv4Address {
         Ipv4Address(n.to_be_bytes())
     }
     /// To a 32-bit integer in host order.
+    ///
+    /// See [`from_integer`](Self::from_integer) for an example.
     pub fn to_integer(self) -> u32 {
         u32::from_be_bytes(self.0)
     }
     /// The octets.
+    ///
+    /// See [`from_integer`](Self::from_integer) for an example.
     pub fn to_vector(self) -> [u8; 4] {
         self.0
     }
@@ -205,6 +217,8 @@ impl Ipv6Address {
         Ipv6Address::from(Ipv6Addr::from(n))
     }
     /// To a 128-bit integer.
+    ///
+    /// See [`from_integer`](Self::from_integer) for an example.
     pub fn to_integer(self) -> u128 {
         u128::from(Ipv6Addr::from(self))
     }
@@ -245,6 +259,8 @@ impl Ipv6Address {
         self == IPV6_UNSPECIFIED
     }
     /// Whether this is `::ffff:a.b.c.d`.
+    ///
+    /// See [`Ipv6Address`] for an example.
     pub fn is_ipv4_mapped(self) -> bool {
         self.0[..5] == [0; 5] && self.0[5] == 0xffff
     }

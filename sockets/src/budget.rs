@@ -69,16 +69,22 @@ impl InputBudget {
     }
 
     /// The limit in bytes.
+    ///
+    /// See [`same_as`](Self::same_as) for an example.
     pub fn limit(&self) -> usize {
         self.inner.limit
     }
 
     /// Bytes charged right now by the sockets sharing this budget.
+    ///
+    /// See [`InputBudget`] for an example.
     pub fn in_use(&self) -> usize {
         self.inner.used.load(Ordering::Relaxed)
     }
 
     /// Bytes that can still be charged.
+    ///
+    /// See [`same_as`](Self::same_as) for an example.
     pub fn available(&self) -> usize {
         self.limit().saturating_sub(self.in_use())
     }

@@ -209,6 +209,8 @@ impl FdStream {
     }
 
     /// Whether the stream is open.
+    ///
+    /// See [`fd_number`](Self::fd_number) for an example.
     pub fn is_open(&self) -> bool {
         self.io.fd.is_some()
     }
@@ -235,6 +237,8 @@ impl FdStream {
     }
 
     /// Drops buffered output and closes (IOLib's `close :abort t`).
+    ///
+    /// See [`fd_number`](Self::fd_number) for an example.
     pub fn close_abort(&mut self) {
         drop(self.discard());
     }

@@ -66,7 +66,8 @@ impl LookupOptions {
     /// use sockets::dns::*;
     /// use std::time::Duration;
     ///
-    /// let options = LookupOptions::new().query(QueryOptions::new().timeout(Duration::from_secs(1)));
+    /// let query = QueryOptions::new().timeout(Duration::from_secs(1));
+    /// let options = LookupOptions::new().query(query);
     /// # drop(options);
     /// ```
     pub fn query(mut self, options: QueryOptions) -> Self {
