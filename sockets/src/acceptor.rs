@@ -15,6 +15,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// The first back-off after a shortage; each further one doubles, up to [`MAX_BACKOFF`].
+///
+/// ```
+/// use sockets::*;
+///
+/// assert!(MIN_BACKOFF < MAX_BACKOFF);
+/// ```
 pub const MIN_BACKOFF: Duration = Duration::from_millis(10);
 /// The longest back-off.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(1);
@@ -25,6 +31,16 @@ const MAX_RETRIES: usize = 64;
 const LOG_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What one [`Acceptor::accept`] did.
+///
+/// ```
+/// use sockets::*;
+///
+/// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+///     .build_passive()?;
+/// let mut acceptor = Acceptor::new(listener);
+/// assert!(matches!(acceptor.accept()?, AcceptOutcome::WouldBlock));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug)]
 pub enum AcceptOutcome {
     /// A new connection, set up like [`PassiveSocket::accept_connection`]'s (non-blocking,
@@ -63,17 +79,22 @@ pub enum AcceptOutcome {
 /// `EPERM` from a firewall, the network errors Linux passes on from the new socket) and
 /// `EINTR` are retried inside [`accept`](Self::accept); they never reach the caller.
 ///
-/// ```no_run
+/// ```
 /// use sockets::*;
 /// let listener = make_socket()
 ///     .connect(Connect::Passive)
-///     .local_host("0.0.0.0")
-///     .local_port(9999)
+///     .local_host("127.0.0.1")
+///     .local_port(0)
 ///     .build_passive()?;
+/// # let _client = make_socket().remote_host("127.0.0.1").remote_port(listener.local_port()?)
+/// #     .build_active()?;
 /// let mut acceptor = Acceptor::new(listener);
 /// loop {
 ///     match acceptor.accept_blocking(Wait::Forever)? {
-///         AcceptOutcome::Client(client) => { /* hand it to a thread */ drop(client) }
+///         AcceptOutcome::Client(client) => {
+///             drop(client); // a real server hands it to a thread and loops on
+///             break;
+///         }
 ///         AcceptOutcome::Shed { errno } | AcceptOutcome::Backoff { errno, .. } => {
 ///             if acceptor.should_log() {
 ///                 eprintln!("accept: {} ({} more)", errno.desc(), acceptor.suppressed());
@@ -102,6 +123,19 @@ impl Acceptor {
     /// Wraps `listener` and opens the reserve fd. When the reserve cannot be opened now (no
     /// fd left, no `/dev/null`), it is tried again on each shortage; meanwhile `EMFILE` is a
     /// [`AcceptOutcome::Backoff`].
+    ///
+    /// ```
+    /// use sockets::*;
+    /// use std::time::Duration;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// let acceptor = Acceptor::new(listener);
+    /// assert!(acceptor.has_reserve());
+    /// assert_eq!(acceptor.current_backoff(), Duration::ZERO);
+    /// let listener = acceptor.into_inner();
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn new(listener: PassiveSocket) -> Self {
         Acceptor {
             listener,
@@ -114,27 +148,46 @@ impl Acceptor {
     }
 
     /// The listening socket.
+    ///
+    /// See [`listener_mut`](Self::listener_mut) for an example.
     pub fn listener(&self) -> &PassiveSocket {
         &self.listener
     }
 
     /// The listening socket, to change what accepted sockets inherit (say
     /// [`PassiveSocket::set_input_budget`]).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .build_passive()?;
+    /// let mut acceptor = Acceptor::new(listener);
+    /// acceptor.listener_mut().set_input_budget(Some(InputBudget::new(1 << 20)));
+    /// assert!(acceptor.listener().input_budget().is_some());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn listener_mut(&mut self) -> &mut PassiveSocket {
         &mut self.listener
     }
 
     /// The listening socket; the reserve fd is closed.
+    ///
+    /// See [`new`](Self::new) for an example.
     pub fn into_inner(self) -> PassiveSocket {
         self.listener
     }
 
     /// Whether the reserve fd is open.
+    ///
+    /// See [`new`](Self::new) for an example.
     pub fn has_reserve(&self) -> bool {
         self.reserve.is_some()
     }
 
     /// The back-off the next shortage would start from (zero after a success).
+    ///
+    /// See [`new`](Self::new) for an example.
     pub fn current_backoff(&self) -> Duration {
         self.backoff
     }
@@ -146,6 +199,21 @@ impl Acceptor {
     /// [`Error::Closed`]): an [`ErrorScope::Process`](crate::ErrorScope::Process) error.
     /// Shortages are outcomes, not errors, and so is any errno accept(2) is not documented
     /// to return: it is met with a back-off, never a spin.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// let _client = make_socket().remote_host("127.0.0.1").remote_port(listener.local_port()?)
+    ///     .build_active()?;
+    /// let mut acceptor = Acceptor::new(listener);
+    /// acceptor.listener().wait_readable(None)?; // the connection is pending
+    /// assert!(matches!(acceptor.accept()?, AcceptOutcome::Client(_)));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn accept(&mut self) -> Result<AcceptOutcome> {
         if let Some((at, errno)) = self.resume_at {
             let now = Instant::now();
@@ -242,8 +310,24 @@ impl Acceptor {
     /// again; a [`AcceptOutcome::Shed`] is returned at once. [`AcceptOutcome::WouldBlock`]
     /// means nothing came within the wait (at once with [`Wait::No`]).
     ///
+    /// Blocks up to `wait`, plus a back-off's sleep (itself cut short by the wait's deadline).
+    ///
     /// # Errors
     /// As [`accept`](Self::accept), and a failed wait on the listener (`POLLNVAL`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    /// use std::time::Duration;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// let mut acceptor = Acceptor::new(listener);
+    /// let outcome = acceptor.accept_blocking(Duration::from_millis(10))?;
+    /// assert!(matches!(outcome, AcceptOutcome::WouldBlock)); // nobody came
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn accept_blocking(&mut self, wait: impl Into<Wait>) -> Result<AcceptOutcome> {
         let deadline = wait.into().deadline();
         loop {
@@ -275,6 +359,18 @@ impl Acceptor {
     /// Whether to log a shortage now: `true` at most once a second, so a server under
     /// pressure writes one line, not one per connection. Count the calls answered `false`
     /// with [`suppressed`](Self::suppressed).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let listener = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// let mut acceptor = Acceptor::new(listener);
+    /// assert!(acceptor.should_log());
+    /// assert!(!acceptor.should_log()); // within the same second
+    /// assert_eq!(acceptor.suppressed(), 1);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn should_log(&mut self) -> bool {
         let now = Instant::now();
         match self.last_log {
@@ -291,6 +387,8 @@ impl Acceptor {
 
     /// How many [`should_log`](Self::should_log) calls answered `false` since the last
     /// `true`, reset by reading it.
+    ///
+    /// See [`should_log`](Self::should_log) for an example.
     pub fn suppressed(&mut self) -> u64 {
         std::mem::take(&mut self.suppressed)
     }

@@ -22,6 +22,16 @@ use std::time::{Duration, Instant};
 ///
 /// `write!(sock, ...)` formats text through the external format (each `\n` becomes the line
 /// end); [`io::Write`](std::io::Write) writes raw bytes.
+///
+/// ```
+/// use sockets::*;
+///
+/// let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+/// a.write_line("ping")?;
+/// a.finish_output()?;
+/// assert_eq!(b.read_line()?, "ping");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub struct ActiveSocket {
     pub(crate) base: Base,
     /// The stream buffer; its invariants are described at the top of `buffer.rs`.
@@ -51,6 +61,22 @@ impl ActiveSocket {
     }
 
     /// A new unconnected active stream socket of `family` with `format`.
+    ///
+    /// # Errors
+    /// The `socket(2)` failure: `EMFILE`/`ENFILE` when out of fds,
+    /// [`Error::AddressFamilyNotSupported`] for a family the system lacks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// let mut client = ActiveSocket::new(Family::Ipv4, ExternalFormat::UTF8_LF)?;
+    /// assert!(client.connect(IPV4_LOOPBACK, server.local_port()?, Wait::Forever)?);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn new(family: Family, format: ExternalFormat) -> Result<Self> {
         Ok(ActiveSocket::from_parts(
             Base::create(family, SocketKind::Stream)?,
@@ -60,6 +86,21 @@ impl ActiveSocket {
     }
 
     /// Binds the local end before connecting (IOLib's `bind-address` on an active socket).
+    ///
+    /// # Errors
+    /// [`Error::AddressInUse`], [`Error::AddressNotAvailable`] (an address not on this host),
+    /// [`Error::InvalidAddress`] for an address of another family, [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let client = ActiveSocket::new(Family::Ipv4, ExternalFormat::UTF8_LF)?;
+    /// client.bind_address(IPV4_LOOPBACK, 0)?;
+    /// assert_eq!(client.local_host()?, Address::Ipv4(IPV4_LOOPBACK));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn bind_address(&self, addr: impl Into<Address>, port: u16) -> Result<()> {
         self.base.bind(&addr.into(), port, false)
     }
@@ -68,6 +109,29 @@ impl ActiveSocket {
     /// with [`Wait::No`] it returns `Ok(false)` while the connection is in progress; otherwise
     /// it waits (up to the given time; running out is [`Error::ConnectionTimeout`]) and reads
     /// `SO_ERROR` back, so a refused connection is [`Error::ConnectionRefused`].
+    ///
+    /// Blocks up to `wait` (`Wait::Forever`: as long as the kernel tries, about two minutes for
+    /// TCP).
+    ///
+    /// # Errors
+    /// [`Error::ConnectionRefused`], [`Error::ConnectionTimeout`] (the wait ran out, or the
+    /// kernel gave up), [`Error::NetworkUnreachable`], [`Error::HostUnreachable`],
+    /// [`Error::InvalidAddress`] for an address of another family, [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// // Nobody listens on the port this closed listener had.
+    /// let port = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?.local_port()?;
+    /// let mut client = ActiveSocket::new(Family::Ipv4, ExternalFormat::UTF8_LF)?;
+    /// let wait = Wait::For(std::time::Duration::from_secs(5));
+    /// let refused = client.connect(IPV4_LOOPBACK, port, wait);
+    /// assert!(matches!(refused, Err(Error::ConnectionRefused)));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn connect(
         &mut self,
         addr: impl Into<Address>,
@@ -122,23 +186,79 @@ impl ActiveSocket {
     }
 
     /// Whether the socket is connected (IOLib's `socket-connected-p`): `getpeername` succeeds.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// assert!(a.socket_connected_p());
+    /// assert!(!ActiveSocket::new(Family::Ipv4, ExternalFormat::UTF8_LF)?.socket_connected_p());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn socket_connected_p(&self) -> bool {
         self.base.fd().is_ok_and(|fd| isys::getpeername(fd).is_ok())
     }
 
     /// The peer's address and port (IOLib's `remote-name`).
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`] before a connection, [`Error::Closed`] after `close`,
+    /// [`Error::InvalidArgument`] on a local socket (use
+    /// [`remote_filename`](Self::remote_filename)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// let port = server.local_port()?;
+    /// let client = make_socket().remote_host("127.0.0.1").remote_port(port).build_active()?;
+    /// assert_eq!(client.remote_name()?, (Address::Ipv4(IPV4_LOOPBACK), port));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn remote_name(&self) -> Result<(Address, u16)> {
         address_of(&isys::getpeername(self.base.fd()?).ctx("getpeername")?)
     }
     /// The peer's address (IOLib's `remote-host`).
+    ///
+    /// # Errors
+    /// As [`remote_name`](Self::remote_name).
+    ///
+    /// # Examples
+    ///
+    /// See [`remote_name`](Self::remote_name) for an example.
     pub fn remote_host(&self) -> Result<Address> {
         self.remote_name().map(|(a, _)| a)
     }
     /// The peer's port (IOLib's `remote-port`).
+    ///
+    /// # Errors
+    /// As [`remote_name`](Self::remote_name).
+    ///
+    /// # Examples
+    ///
+    /// See [`remote_name`](Self::remote_name) for an example.
     pub fn remote_port(&self) -> Result<u16> {
         self.remote_name().map(|(_, p)| p)
     }
     /// The peer's filename on a local socket (IOLib's `remote-filename`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] on an internet socket, [`Error::NotConnected`],
+    /// [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// // A socket pair's ends have no names.
+    /// assert_eq!(a.remote_filename()?, LocalAddress::path(""));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn remote_filename(&self) -> Result<LocalAddress> {
         match self.remote_host()? {
             Address::Local(l) => Ok(l),
@@ -152,6 +272,25 @@ impl ActiveSocket {
 
     /// Shuts down reading and/or writing (IOLib's `shutdown`). Shutting down writing sends
     /// buffered output first, then FIN: the peer reads end of file after all the data.
+    ///
+    /// Blocks while flushing, up to the write timeout.
+    ///
+    /// # Errors
+    /// [`finish_output`](Self::finish_output)'s errors when writing is shut down,
+    /// [`Error::NotConnected`], [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// a.write_line("last")?;
+    /// a.shutdown(false, true)?;
+    /// assert_eq!(b.read_line()?, "last");
+    /// assert!(matches!(b.read_line(), Err(Error::EndOfFile)));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn shutdown(&mut self, read: bool, write: bool) -> Result<()> {
         let how = match (read, write) {
             (true, true) => isys::Shutdown::Both,
@@ -177,6 +316,24 @@ impl ActiveSocket {
     /// orderly end of file after everything sent here, not a reset: an echo client that
     /// wrote one more line after `quit` reads the server's last answer and then end of file.
     /// [`close_abort`](Self::close_abort) skips both the flush and this.
+    ///
+    /// Blocks while flushing, up to the write timeout.
+    ///
+    /// # Errors
+    /// [`finish_output`](Self::finish_output)'s errors ([`Error::Hangup`],
+    /// [`Error::ConnectionReset`], [`Error::Timeout`]); the socket is closed all the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (mut a, b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// a.close()?;
+    /// a.close()?; // harmless
+    /// assert!(!a.is_open() && b.is_open());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn close(&mut self) -> Result<()> {
         if !self.is_open() {
             return Ok(());
@@ -205,6 +362,16 @@ impl ActiveSocket {
     }
 
     /// Drops buffered output and closes (IOLib's `close :abort t`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (mut a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// a.write_line("never sent")?;
+    /// a.close_abort();
+    /// assert!(!a.is_open());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn close_abort(&mut self) {
         self.buf.obuf.clear();
         self.buf.opos = 0;

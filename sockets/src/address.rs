@@ -7,14 +7,41 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
 /// An IPv4 address as IOLib's 4-octet vector.
+///
+/// ```
+/// use sockets::Ipv4Address;
+///
+/// let a = Ipv4Address::from_dotted("127.1")?;
+/// assert_eq!(a, Ipv4Address([127, 0, 0, 1]));
+/// assert_eq!(a.to_integer(), 0x7f00_0001);
+/// assert!(a.is_loopback());
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ipv4Address(pub [u8; 4]);
 
 /// An IPv6 address as IOLib's 8-word vector.
+///
+/// ```
+/// use sockets::{Ipv4Address, Ipv6Address};
+///
+/// let a = Ipv6Address::from_colon_separated("::ffff:10.0.0.1")?;
+/// assert!(a.is_ipv4_mapped());
+/// assert_eq!(a.to_ipv4(), Some(Ipv4Address([10, 0, 0, 1])));
+/// assert_eq!(a.to_ipv4().unwrap().to_ipv6_mapped(), a);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ipv6Address(pub [u16; 8]);
 
 /// A local (Unix-domain) address: a filesystem path or a Linux abstract name.
+///
+/// ```
+/// use sockets::LocalAddress;
+///
+/// assert_eq!(LocalAddress::path("/tmp/app.sock").to_string(), "/tmp/app.sock");
+/// assert_eq!(LocalAddress::abstract_name("app").to_string(), "@app");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LocalAddress {
     /// The path or the abstract name's bytes.
@@ -24,6 +51,16 @@ pub struct LocalAddress {
 }
 
 /// Any address a socket can have.
+///
+/// ```
+/// use sockets::*;
+///
+/// let a: Address = std::net::Ipv4Addr::LOCALHOST.into();
+/// assert_eq!(a, Address::Ipv4(IPV4_LOOPBACK));
+/// assert_eq!(a.to_string(), "127.0.0.1");
+/// assert!(ensure_address("::")?.is_unspecified());
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Address {
     /// IPv4.
@@ -35,35 +72,85 @@ pub enum Address {
 }
 
 /// `0.0.0.0` (IOLib's `+ipv4-unspecified+`).
+///
+/// See [`ANY_IPV4`] for an example.
 pub const IPV4_UNSPECIFIED: Ipv4Address = Ipv4Address([0, 0, 0, 0]);
 /// `127.0.0.1` (IOLib's `+ipv4-loopback+`).
+///
+/// See [`ANY_IPV4`] for an example.
 pub const IPV4_LOOPBACK: Ipv4Address = Ipv4Address([127, 0, 0, 1]);
 /// `::` (IOLib's `+ipv6-unspecified+`).
+///
+/// See [`ANY_IPV4`] for an example.
 pub const IPV6_UNSPECIFIED: Ipv6Address = Ipv6Address([0; 8]);
 /// `::1` (IOLib's `+ipv6-loopback+`).
+///
+/// See [`ANY_IPV4`] for an example.
 pub const IPV6_LOOPBACK: Ipv6Address = Ipv6Address([0, 0, 0, 0, 0, 0, 0, 1]);
 /// `0.0.0.0` as an [`Address`] (IOLib's `+ipv4-unspecified+` for `bind-address`).
+///
+/// ```
+/// use sockets::*;
+///
+/// let udp = DatagramSocket::new(Family::Ipv4)?;
+/// udp.bind_address(ANY_IPV4, 0, true)?; // every local address
+/// assert!(udp.local_host()?.is_unspecified());
+/// assert_eq!(IPV4_LOOPBACK.to_string(), "127.0.0.1");
+/// assert_eq!(IPV6_LOOPBACK.to_string(), "::1");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub const ANY_IPV4: Address = Address::Ipv4(IPV4_UNSPECIFIED);
 
 impl Ipv4Address {
     /// From a 32-bit integer in host order (IOLib's `integer-to-vector`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(Ipv4Address::from_integer(0x7f00_0001), IPV4_LOOPBACK);
+    /// assert_eq!(IPV4_LOOPBACK.to_vector(), [127, 0, 0, 1]);
+    /// ```
     pub fn from_integer(n: u32) -> Self {
         Ipv4Address(n.to_be_bytes())
     }
     /// To a 32-bit integer in host order.
+    ///
+    /// See [`from_integer`](Self::from_integer) for an example.
     pub fn to_integer(self) -> u32 {
         u32::from_be_bytes(self.0)
     }
     /// The octets.
+    ///
+    /// See [`from_integer`](Self::from_integer) for an example.
     pub fn to_vector(self) -> [u8; 4] {
         self.0
     }
     /// Dotted-quad text (IOLib's `vector-to-dotted`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(Ipv4Address([10, 0, 0, 1]).to_dotted(), "10.0.0.1");
+    /// ```
     pub fn to_dotted(self) -> String {
         self.to_string()
     }
     /// Parses IOLib's dotted forms: 1 to 4 decimal parts, the last filling the remaining
     /// bytes (`"127.1"` is `127.0.0.1`, `"10"` is `0.0.0.10`, `"1.2.3"` is `1.2.0.3`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidAddress`] for text that is not 1 to 4 decimal parts, or a part too large
+    /// for the bytes it fills.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::Ipv4Address;
+    ///
+    /// assert_eq!(Ipv4Address::from_dotted("1.2.3")?.to_dotted(), "1.2.0.3");
+    /// assert!(Ipv4Address::from_dotted("256.1.1.1").is_err());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn from_dotted(s: &str) -> Result<Self> {
         let bad = || Error::InvalidAddress(format!("{s:?} is not a dotted IPv4 address"));
         let parts: Vec<&str> = s.split('.').collect();
@@ -106,6 +193,12 @@ impl Ipv4Address {
         self == IPV4_UNSPECIFIED
     }
     /// The IPv4-mapped IPv6 address `::ffff:a.b.c.d` (IOLib's `map-ipv4-address-to-ipv6`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(IPV4_LOOPBACK.to_ipv6_mapped().to_string(), "::ffff:127.0.0.1");
+    /// ```
     pub fn to_ipv6_mapped(self) -> Ipv6Address {
         Ipv6Address::from(Ipv4Addr::from(self.0).to_ipv6_mapped())
     }
@@ -113,10 +206,19 @@ impl Ipv4Address {
 
 impl Ipv6Address {
     /// From a 128-bit integer.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(Ipv6Address::from_integer(1), IPV6_LOOPBACK);
+    /// assert_eq!(IPV6_LOOPBACK.to_integer(), 1);
+    /// ```
     pub fn from_integer(n: u128) -> Self {
         Ipv6Address::from(Ipv6Addr::from(n))
     }
     /// To a 128-bit integer.
+    ///
+    /// See [`from_integer`](Self::from_integer) for an example.
     pub fn to_integer(self) -> u128 {
         u128::from(Ipv6Addr::from(self))
     }
@@ -126,6 +228,19 @@ impl Ipv6Address {
     }
     /// Parses colon-separated text, with `::` compression and an embedded dotted IPv4 tail
     /// (`::ffff:1.2.3.4`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidAddress`] for text that is not an IPv6 address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::{Ipv6Address, IPV6_LOOPBACK};
+    ///
+    /// assert_eq!(Ipv6Address::from_colon_separated("::1")?, IPV6_LOOPBACK);
+    /// assert!(Ipv6Address::from_colon_separated("1::2::3").is_err());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn from_colon_separated(s: &str) -> Result<Self> {
         s.parse::<Ipv6Addr>()
             .map(Ipv6Address::from)
@@ -144,10 +259,18 @@ impl Ipv6Address {
         self == IPV6_UNSPECIFIED
     }
     /// Whether this is `::ffff:a.b.c.d`.
+    ///
+    /// See [`Ipv6Address`] for an example.
     pub fn is_ipv4_mapped(self) -> bool {
         self.0[..5] == [0; 5] && self.0[5] == 0xffff
     }
     /// The IPv4 address of an IPv4-mapped address (IOLib's `map-ipv6-address-to-ipv4`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(IPV6_LOOPBACK.to_ipv4(), None); // not a mapped address
+    /// ```
     pub fn to_ipv4(self) -> Option<Ipv4Address> {
         Ipv6Addr::from(self)
             .to_ipv4_mapped()
@@ -157,6 +280,8 @@ impl Ipv6Address {
 
 impl LocalAddress {
     /// A filesystem path.
+    ///
+    /// See [`AddressFamily`](crate::AddressFamily) for a listener on a path.
     pub fn path(p: impl AsRef<Path>) -> Self {
         use std::os::unix::ffi::OsStrExt;
         LocalAddress {
@@ -165,6 +290,18 @@ impl LocalAddress {
         }
     }
     /// A Linux abstract name.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// # #[cfg(any(target_os = "linux", target_os = "android"))] {
+    /// let name = LocalAddress::abstract_name(format!("doc-{}", std::process::id()));
+    /// let server = make_socket().family(AddressFamily::Local).connect(Connect::Passive)
+    ///     .local_filename(name.clone()).build_passive()?;
+    /// assert_eq!(server.local_filename()?, name); // no file appears anywhere
+    /// # }
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn abstract_name(name: impl AsRef<[u8]>) -> Self {
         LocalAddress {
             name: name.as_ref().to_vec(),
@@ -287,6 +424,14 @@ impl fmt::Display for Address {
 
 impl Address {
     /// The `std::net` address, for IP addresses.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(Address::Ipv4(IPV4_LOOPBACK).to_ip(),
+    ///     Some(std::net::Ipv4Addr::LOCALHOST.into()));
+    /// assert_eq!(Address::Local(LocalAddress::path("/tmp/s")).to_ip(), None);
+    /// ```
     pub fn to_ip(&self) -> Option<IpAddr> {
         match self {
             Address::Ipv4(a) => Some(IpAddr::V4((*a).into())),
@@ -295,6 +440,14 @@ impl Address {
         }
     }
     /// Loopback (`127/8`, `::1`, or an IPv4-mapped loopback).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert!(Address::Ipv6(IPV4_LOOPBACK.to_ipv6_mapped()).is_loopback());
+    /// assert!(ensure_address("224.0.0.1")?.is_multicast());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn is_loopback(&self) -> bool {
         match self {
             Address::Ipv4(a) => a.is_loopback(),
@@ -321,8 +474,25 @@ impl Address {
 }
 
 /// Parses an address in any of IOLib's textual forms (IOLib's `ensure-address`): dotted IPv4
-/// with 1–4 parts, colon-separated IPv6 (`::` compression, IPv4-mapped tails), or, with
-/// `local` true, a local filename.
+/// with 1–4 parts, or colon-separated IPv6 (`::` compression, IPv4-mapped tails, optionally
+/// in brackets).
+///
+/// IOLib: `ensure-address`; see docs/PORTING.md, "Addresses and names".
+///
+/// # Errors
+/// [`Error::InvalidAddress`] for text that is neither form (host names are not resolved:
+/// use [`lookup_hostname`](crate::lookup_hostname)).
+///
+/// # Examples
+///
+/// ```
+/// use sockets::*;
+///
+/// assert_eq!(ensure_address("127.1")?, Address::Ipv4(IPV4_LOOPBACK));
+/// assert_eq!(ensure_address("[::1]")?, Address::Ipv6(IPV6_LOOPBACK));
+/// assert!(matches!(ensure_address("example.com"), Err(Error::InvalidAddress(_))));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn ensure_address(s: &str) -> Result<Address> {
     if s.contains(':') {
         let inner = s
@@ -336,12 +506,28 @@ pub fn ensure_address(s: &str) -> Result<Address> {
 
 /// An address as text (IOLib's `address-to-string`): dotted, compressed colon-separated, or
 /// the local path (`@name` for abstract names).
+///
+/// ```
+/// use sockets::*;
+///
+/// assert_eq!(address_to_string(&ensure_address("0:0::1")?), "::1");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn address_to_string(a: &Address) -> String {
     a.to_string()
 }
 
 /// IOLib's `address=`: the same family and the same bytes. An IPv4 address and its
 /// IPv4-mapped IPv6 form are equal too.
+///
+/// ```
+/// use sockets::*;
+///
+/// let v4 = Address::Ipv4(IPV4_LOOPBACK);
+/// let mapped = Address::Ipv6(IPV4_LOOPBACK.to_ipv6_mapped());
+/// assert!(address_equal(&v4, &mapped));
+/// assert!(!address_equal(&v4, &Address::Ipv6(IPV6_LOOPBACK)));
+/// ```
 pub fn address_equal(a: &Address, b: &Address) -> bool {
     match (a, b) {
         (Address::Ipv4(x), Address::Ipv6(y)) | (Address::Ipv6(y), Address::Ipv4(x)) => {

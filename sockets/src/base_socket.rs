@@ -15,6 +15,14 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 /// IOLib's `:address-family`.
+///
+/// ```
+/// use sockets::*;
+///
+/// let (a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+/// assert_eq!(a.family(), Family::Local);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Family {
     /// IPv4 (`:internet` without `:ipv6`).
@@ -52,6 +60,14 @@ impl Family {
 }
 
 /// IOLib's `:type`.
+///
+/// ```
+/// use sockets::*;
+///
+/// let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build_datagram()?;
+/// assert_eq!(udp.kind(), SocketKind::Datagram);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SocketKind {
     /// `:stream` (TCP, or a local stream).
@@ -209,6 +225,18 @@ pub(crate) fn address_of(sa: &SockAddr) -> Result<(Address, u16)> {
 /// What every socket can do (IOLib's generic functions on `socket`): names, options, fd,
 /// open state. Implemented by [`ActiveSocket`], [`PassiveSocket`], [`DatagramSocket`] and
 /// [`RawSocket`](crate::RawSocket).
+///
+/// ```
+/// use sockets::*;
+///
+/// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+///     .build_passive()?;
+/// assert!(server.is_open());
+/// assert_eq!(server.local_host()?, Address::Ipv4(IPV4_LOOPBACK));
+/// assert_eq!(server.socket_option(OptionName::AcceptConnections)?,
+///     SocketOption::AcceptConnections(true));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub trait BaseSocket: AsFd {
     #[doc(hidden)]
     fn base(&self) -> &Base;
@@ -230,23 +258,75 @@ pub trait BaseSocket: AsFd {
         self.is_open()
     }
     /// The fd number, `None` once closed (IOLib's `socket-os-fd`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (mut a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// assert!(a.socket_os_fd().is_some());
+    /// a.close()?;
+    /// assert_eq!(a.socket_os_fd(), None);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     fn socket_os_fd(&self) -> Option<RawFd> {
         self.base().fd.as_ref().map(|f| f.as_raw_fd())
     }
     /// The local address and port (IOLib's `local-name`); `getsockname(2)`.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] on a closed socket, [`Error::InvalidArgument`] on a local socket (use
+    /// [`local_filename`](Self::local_filename)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// let (address, port) = server.local_name()?;
+    /// assert_eq!(address, Address::Ipv4(IPV4_LOOPBACK));
+    /// assert_ne!(port, 0); // port 0 asked the kernel for a free one
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     fn local_name(&self) -> Result<(Address, u16)> {
         address_of(&isys::getsockname(self.base().fd()?).ctx("getsockname")?)
     }
     /// The local address (IOLib's `local-host`).
+    ///
+    /// # Errors
+    /// As [`local_name`](Self::local_name).
     fn local_host(&self) -> Result<Address> {
         self.local_name().map(|(a, _)| a)
     }
     /// The local port (IOLib's `local-port`).
+    ///
+    /// # Errors
+    /// As [`local_name`](Self::local_name).
     fn local_port(&self) -> Result<u16> {
         self.local_name().map(|(_, p)| p)
     }
     /// The local socket's filename (IOLib's `local-filename`); `InvalidArgument` on an
     /// internet socket.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] on an internet socket, [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("sockets-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("listener.sock");
+    /// # let _ = std::fs::remove_file(&path);
+    /// let server = make_socket().connect(Connect::Passive).family(AddressFamily::Local)
+    ///     .local_filename(LocalAddress::path(&path)).build_passive()?;
+    /// assert_eq!(server.local_filename()?, LocalAddress::path(&path));
+    /// # drop(server); std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn local_filename(&self) -> Result<LocalAddress> {
         match self.local_host()? {
             Address::Local(l) => Ok(l),
@@ -261,6 +341,19 @@ pub trait BaseSocket: AsFd {
     /// # Errors
     /// [`Error::Closed`] on a closed socket; [`Error::OptionNotSupported`] where the system
     /// has no `SO_PROTOCOL` (macOS, OpenBSD).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// # if cfg!(any(target_os = "linux", target_os = "android", target_os = "freebsd")) {
+    /// assert_eq!(server.socket_protocol()?, 6); // TCP
+    /// # }
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     fn socket_protocol(&self) -> Result<i32> {
         let fd = self.base().fd()?;
         #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
@@ -274,16 +367,66 @@ pub trait BaseSocket: AsFd {
         }
     }
     /// Reads an option (IOLib's `socket-option`).
+    ///
+    /// # Errors
+    /// [`Error::OptionNotSupported`] for an option this system lacks or that does not apply to
+    /// the socket (`ENOPROTOOPT`), [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// assert_eq!(a.socket_option(OptionName::Type)?, SocketOption::Type(isys::libc::SOCK_STREAM));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     fn socket_option(&self, name: OptionName) -> Result<SocketOption> {
         options::get(self.base().fd()?, name)
     }
     /// Sets an option (IOLib's `(setf socket-option)`).
+    ///
+    /// # Errors
+    /// [`Error::OptionNotSupported`] as for [`socket_option`](Self::socket_option), `EINVAL` for
+    /// a value out of range or a read-only option, [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// server.set_socket_option(SocketOption::KeepAlive(true))?;
+    /// assert_eq!(server.socket_option(OptionName::KeepAlive)?, SocketOption::KeepAlive(true));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     fn set_socket_option(&self, option: SocketOption) -> Result<()> {
         options::set(self.base().fd()?, &option)
     }
     /// Waits until the socket is readable; `Ok(false)` on timeout. A pending socket error
     /// (say an ICMP "port unreachable" on a datagram socket) is returned as its condition
     /// (`ConnectionRefused`, ...).
+    ///
+    /// Blocks up to `timeout` (`None`: forever).
+    ///
+    /// # Errors
+    /// The socket's pending error as its condition ([`Error::ConnectionRefused`], ...),
+    /// [`Error::Closed`], [`Error::Poll`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    /// use std::time::Duration;
+    ///
+    /// let (mut a, b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// assert!(!b.wait_readable(Some(Duration::ZERO))?);
+    /// a.write_line("x")?;
+    /// a.finish_output()?;
+    /// assert!(b.wait_readable(Some(Duration::from_secs(5)))?);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     fn wait_readable(&self, timeout: Option<Duration>) -> Result<bool> {
         self.base()
             .wait_ready(FdEvent::Read, timeout)
@@ -291,6 +434,11 @@ pub trait BaseSocket: AsFd {
     }
     /// Waits until the socket is writable; `Ok(false)` on timeout. A pending socket error is
     /// returned as its condition.
+    ///
+    /// Blocks up to `timeout` (`None`: forever).
+    ///
+    /// # Errors
+    /// As [`wait_readable`](Self::wait_readable).
     fn wait_writable(&self, timeout: Option<Duration>) -> Result<bool> {
         self.base()
             .wait_ready(FdEvent::Write, timeout)

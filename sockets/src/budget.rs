@@ -45,6 +45,20 @@ struct Inner {
 
 impl InputBudget {
     /// A budget of `limit` bytes, shared by every clone.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// // Lines longer than the 16 KiB base buffer need budget; this one has 1 KiB.
+    /// let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// b.set_input_budget(Some(InputBudget::new(1024)));
+    /// a.write_line(&"x".repeat(40_000))?;
+    /// a.write_line("next")?;
+    /// a.finish_output()?;
+    /// assert!(matches!(b.read_line(), Err(Error::InputBudgetExceeded { .. })));
+    /// assert_eq!(b.read_line()?, "next");
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn new(limit: usize) -> Self {
         InputBudget {
             inner: Arc::new(Inner {
@@ -55,21 +69,36 @@ impl InputBudget {
     }
 
     /// The limit in bytes.
+    ///
+    /// See [`same_as`](Self::same_as) for an example.
     pub fn limit(&self) -> usize {
         self.inner.limit
     }
 
     /// Bytes charged right now by the sockets sharing this budget.
+    ///
+    /// See [`InputBudget`] for an example.
     pub fn in_use(&self) -> usize {
         self.inner.used.load(Ordering::Relaxed)
     }
 
     /// Bytes that can still be charged.
+    ///
+    /// See [`same_as`](Self::same_as) for an example.
     pub fn available(&self) -> usize {
         self.limit().saturating_sub(self.in_use())
     }
 
     /// Whether `other` is a clone of this budget (the same counter).
+    ///
+    /// ```
+    /// use sockets::InputBudget;
+    ///
+    /// let budget = InputBudget::new(1 << 20);
+    /// assert!(budget.same_as(&budget.clone()));
+    /// assert!(!budget.same_as(&InputBudget::new(1 << 20)));
+    /// assert_eq!(budget.available(), budget.limit());
+    /// ```
     pub fn same_as(&self, other: &InputBudget) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner)
     }

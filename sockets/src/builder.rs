@@ -7,6 +7,7 @@ use crate::buffer::StreamSettings;
 use crate::datagram::DatagramSocket;
 use crate::error::{Error, Result};
 use crate::format::ExternalFormat;
+use crate::keywords::{AddressFamily, Connect, Host, Ipv6Mode, Protocol};
 use crate::lookup::lookup_hostname;
 use crate::options::SocketOption;
 use crate::passive::{PassiveSocket, DEFAULT_BACKLOG};
@@ -15,111 +16,21 @@ use crate::socket::Socket;
 use crate::wait::Wait;
 use isys::libc;
 
-/// IOLib's `:address-family`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum AddressFamily {
-    /// `:internet`: IPv4, or IPv6 with [`MakeSocket::ipv6`].
-    #[default]
-    Internet,
-    /// `:local` (or `:file`): Unix domain.
-    Local,
-    /// `:ipv4`: IPv4, whatever [`MakeSocket::ipv6`] says.
-    Ipv4,
-    /// `:ipv6`: IPv6 (dual-stack unless [`MakeSocket::ipv6`] is [`Ipv6Mode::Only`]).
-    Ipv6,
-    /// `:netlink`: a Linux netlink socket, a [`RawSocket`]; its `:protocol` is a `NETLINK_*`
-    /// number (or `"route"`, `"kobject-uevent"`, `"generic"`).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    Netlink,
-}
-
-/// IOLib's `:protocol`: a number, or a name looked up in `/etc/protocols`
-/// ([`lookup_protocol`](crate::lookup_protocol)) when the socket is made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Protocol {
-    /// A protocol number (`IPPROTO_*`, or `NETLINK_*` on a netlink socket).
-    Number(i32),
-    /// A name such as `"icmp"` or `"ipv6-icmp"`.
-    Name(String),
-}
-
-impl From<i32> for Protocol {
-    fn from(n: i32) -> Self {
-        Protocol::Number(n)
-    }
-}
-impl From<&str> for Protocol {
-    fn from(s: &str) -> Self {
-        match s.trim_start_matches(':').parse() {
-            Ok(n) => Protocol::Number(n),
-            Err(_) => Protocol::Name(s.trim_start_matches(':').to_ascii_lowercase()),
-        }
-    }
-}
-impl From<String> for Protocol {
-    fn from(s: String) -> Self {
-        Protocol::from(s.as_str())
-    }
-}
-
-/// IOLib's `:connect`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Connect {
-    /// `:active`: a client socket.
-    #[default]
-    Active,
-    /// `:passive`: a listening socket.
-    Passive,
-}
-
-/// IOLib's `:ipv6`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Ipv6Mode {
-    /// IPv4 only (`:ipv6 nil`).
-    #[default]
-    No,
-    /// Dual-stack IPv6 (`:ipv6 t`): accepts IPv4 peers as mapped addresses.
-    Yes,
-    /// IPv6 only (`:ipv6 :ipv6`).
-    Only,
-}
-
-/// A host given to the builder: a name to resolve or an address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Host {
-    /// A name or textual address, resolved when the socket is made.
-    Name(String),
-    /// An address.
-    Address(Address),
-}
-
-impl From<&str> for Host {
-    fn from(s: &str) -> Self {
-        Host::Name(s.to_string())
-    }
-}
-impl From<String> for Host {
-    fn from(s: String) -> Self {
-        Host::Name(s)
-    }
-}
-impl From<Address> for Host {
-    fn from(a: Address) -> Self {
-        Host::Address(a)
-    }
-}
-impl From<crate::Ipv4Address> for Host {
-    fn from(a: crate::Ipv4Address) -> Self {
-        Host::Address(Address::Ipv4(a))
-    }
-}
-impl From<std::net::IpAddr> for Host {
-    fn from(a: std::net::IpAddr) -> Self {
-        Host::Address(a.into())
-    }
-}
-
 /// The `make-socket` builder; see [`make_socket`].
+///
+/// ```
+/// use sockets::*;
+/// use std::time::Duration;
+///
+/// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+///     .backlog(128).input_buffer_size(4096).max_line_length(1024).build_passive()?;
+/// let client = make_socket().remote_host("127.0.0.1").remote_port(server.local_port()?)
+///     .nodelay(true).connect_timeout(Duration::from_secs(5)).build_active()?;
+/// let conn = server.accept_connection(Wait::Forever)?.expect("the client");
+/// assert_eq!(conn.max_line_length(), 1024); // accepted sockets inherit the settings
+/// # drop(client);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct MakeSocket {
     family: AddressFamily,
@@ -148,15 +59,24 @@ pub struct MakeSocket {
 /// reuse-address on, backlog 5. Like IOLib, [`MakeSocket::build`] binds, listens and connects
 /// when the corresponding keywords are given.
 ///
-/// ```no_run
-/// use sockets::{make_socket, Connect, ExternalFormat};
+/// IOLib: `make-socket`; see docs/PORTING.md, "Sockets", for every keyword.
+///
+/// ```
+/// use sockets::*;
+///
 /// let server = make_socket()
 ///     .connect(Connect::Passive)
-///     .local_host("0.0.0.0")
+///     .local_host("127.0.0.1")
 ///     .local_port(0)
 ///     .external_format(ExternalFormat::UTF8_CRLF)
-///     .build_passive()
-///     .unwrap();
+///     .build_passive()?;
+/// let client = make_socket()
+///     .connect(Connect::Active)
+///     .remote_host("127.0.0.1")
+///     .remote_port(server.local_port()?)
+///     .build_active()?;
+/// assert!(client.socket_connected_p());
+/// # Ok::<(), sockets::Error>(())
 /// ```
 pub fn make_socket() -> MakeSocket {
     MakeSocket {
@@ -183,107 +103,193 @@ pub fn make_socket() -> MakeSocket {
     }
 }
 
-fn parse_bool(v: &str) -> Result<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "t" | "true" | "yes" | "1" => Ok(true),
-        "nil" | "false" | "no" | "0" => Ok(false),
-        _ => Err(Error::InvalidArgument(format!("{v:?} is not a boolean"))),
-    }
-}
-
-fn parse_num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T> {
-    v.parse()
-        .map_err(|_| Error::InvalidArgument(format!("{k}: {v:?} is not a valid number")))
-}
-
 impl MakeSocket {
     /// `:address-family`.
+    ///
+    /// See [`AddressFamily`] for an example.
     pub fn family(mut self, f: AddressFamily) -> Self {
         self.family = f;
         self
     }
     /// `:type`.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build()?;
+    /// assert!(matches!(udp, Socket::Datagram(_)));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn kind(mut self, k: SocketKind) -> Self {
         self.kind = k;
         self
     }
     /// `:connect`.
+    ///
+    /// See [`Connect`] for an example.
     pub fn connect(mut self, c: Connect) -> Self {
         self.connect = c;
         self
     }
     /// `:external-format`.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .external_format(ExternalFormat::UTF8_CRLF).build_passive()?;
+    /// assert_eq!(server.external_format(),
+    ///     ExternalFormat::UTF8_CRLF); // and its accepted sockets'
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn external_format(mut self, f: ExternalFormat) -> Self {
         self.format = f;
         self
     }
     /// `:ipv6`.
+    ///
+    /// See [`Ipv6Mode`] for an example.
     pub fn ipv6(mut self, m: Ipv6Mode) -> Self {
         self.ipv6 = m;
         self
     }
     /// `:local-host`: bind to this address (a name is resolved).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").local_port(0)
+    ///     .build_datagram()?;
+    /// assert_eq!(udp.local_host()?, Address::Ipv4(IPV4_LOOPBACK));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn local_host(mut self, h: impl Into<Host>) -> Self {
         self.local_host = Some(h.into());
         self
     }
     /// `:local-port`.
+    ///
+    /// See [`local_host`](Self::local_host) for an example; port 0 picks a free port.
     pub fn local_port(mut self, p: u16) -> Self {
         self.local_port = Some(p);
         self
     }
     /// `:remote-host`: connect to this address (a name is resolved).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .build_passive()?;
+    /// let client = make_socket().remote_host("localhost").remote_port(server.local_port()?)
+    ///     .build_active()?;
+    /// assert!(client.remote_host()?.is_loopback());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn remote_host(mut self, h: impl Into<Host>) -> Self {
         self.remote_host = Some(h.into());
         self
     }
     /// `:remote-port`.
+    ///
+    /// See [`remote_host`](Self::remote_host) for an example.
     pub fn remote_port(mut self, p: u16) -> Self {
         self.remote_port = Some(p);
         self
     }
     /// `:local-filename` for local sockets (use [`LocalAddress::abstract_name`] for Linux
     /// abstract names).
+    ///
+    /// See [`AddressFamily`] for an example.
     pub fn local_filename(mut self, f: impl Into<LocalAddress>) -> Self {
         self.local_filename = Some(f.into());
         self
     }
     /// `:remote-filename` for local sockets.
+    ///
+    /// See [`AddressFamily`] for an example.
     pub fn remote_filename(mut self, f: impl Into<LocalAddress>) -> Self {
         self.remote_filename = Some(f.into());
         self
     }
     /// `:reuse-address` (default on).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .reuse_address(false).build_passive()?;
+    /// assert_eq!(server.socket_option(OptionName::ReuseAddress)?,
+    ///     SocketOption::ReuseAddress(false));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn reuse_address(mut self, on: bool) -> Self {
         self.reuse_address = on;
         self
     }
     /// `:backlog` (default 5).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").backlog(1024)
+    ///     .build_passive()?;
+    /// let listening = server.socket_option(OptionName::AcceptConnections)?;
+    /// assert_eq!(listening, SocketOption::AcceptConnections(true));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn backlog(mut self, n: i32) -> Self {
         self.backlog = n;
         self
     }
     /// `:nodelay` (`TCP_NODELAY`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .build_passive()?;
+    /// let client = make_socket().remote_host("127.0.0.1").remote_port(server.local_port()?)
+    ///     .nodelay(true).keepalive(true).build_active()?;
+    /// assert_eq!(client.socket_option(OptionName::TcpNodelay)?, SocketOption::TcpNodelay(true));
+    /// assert_eq!(client.socket_option(OptionName::KeepAlive)?, SocketOption::KeepAlive(true));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn nodelay(mut self, on: bool) -> Self {
         self.nodelay = Some(on);
         self
     }
     /// `:keepalive` (`SO_KEEPALIVE`).
+    ///
+    /// See [`nodelay`](Self::nodelay) for an example.
     pub fn keepalive(mut self, on: bool) -> Self {
         self.keepalive = Some(on);
         self
     }
     /// `:input-buffer-size`.
+    ///
+    /// See [`MakeSocket`] for an example.
     pub fn input_buffer_size(mut self, n: usize) -> Self {
         self.settings.input_buffer_size = n.max(1);
         self
     }
     /// `:output-buffer-size`.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .output_buffer_size(64 * 1024).build_passive()?;
+    /// # drop(server);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn output_buffer_size(mut self, n: usize) -> Self {
         self.settings.output_buffer_size = n.max(1);
         self
     }
     /// The maximum line length for `read_line` (beyond IOLib).
+    ///
+    /// See [`MakeSocket`] for an example.
     pub fn max_line_length(mut self, n: usize) -> Self {
         self.settings.max_line_length = n.max(1);
         self
@@ -291,111 +297,69 @@ impl MakeSocket {
     /// The [`InputBudget`](crate::InputBudget) the socket's input buffer growth is charged
     /// to; on a passive socket, shared by every socket it accepts (beyond IOLib). Default:
     /// none, only the maximum line length bounds a buffer.
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let budget = InputBudget::new(64 << 20);
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1")
+    ///     .input_budget(budget.clone()).build_passive()?;
+    /// assert!(server.input_budget().is_some_and(|b| b.same_as(&budget)));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn input_budget(mut self, budget: crate::InputBudget) -> Self {
         self.settings.input_budget = Some(budget);
         self
     }
     /// `:protocol`: a number or a name from `/etc/protocols` (`"icmp"`, `"tcp"`, ...); the
     /// default 0 is the family and type's usual protocol.
+    ///
+    /// See [`Protocol`] for an example.
     pub fn protocol(mut self, p: impl Into<Protocol>) -> Self {
         self.protocol = p.into();
         self
     }
     /// `:include-headers` on a raw IPv4 socket (`IP_HDRINCL`): the program writes the IP
     /// header of what it sends.
+    ///
+    /// Compiled, not run: raw sockets need root or `CAP_NET_RAW`.
+    ///
+    /// ```no_run
+    /// use sockets::*;
+    ///
+    /// let raw = make_socket().kind(SocketKind::Raw).protocol("udp").include_headers(true)
+    ///     .build_raw()?;
+    /// assert!(raw.include_headers()?);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn include_headers(mut self, on: bool) -> Self {
         self.include_headers = Some(on);
         self
     }
     /// `:multicast-groups` on a netlink socket: the group mask it binds to (binding happens
     /// when this is non-zero).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// # #[cfg(any(target_os = "linux", target_os = "android"))] {
+    /// // RTMGRP_LINK: hear about network links coming and going (needs no privilege).
+    /// let nl = make_socket().family(AddressFamily::Netlink).protocol("route").multicast_groups(1)
+    ///     .build_raw()?;
+    /// assert_eq!(nl.netlink_local_name()?.multicast_groups, 1);
+    /// # }
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn multicast_groups(mut self, groups: u32) -> Self {
         self.multicast_groups = groups;
         self
     }
     /// How long the connect waits (default forever; beyond IOLib's `make-socket`).
+    ///
+    /// See [`MakeSocket`] for an example.
     pub fn connect_timeout(mut self, wait: impl Into<Wait>) -> Self {
         self.wait = wait.into();
         self
-    }
-
-    /// Applies one IOLib keyword given as text, as a port of `(make-socket :key value ...)`
-    /// would: `"address-family"`, `"type"`, `"connect"`, `"external-format"`, `"ipv6"`,
-    /// `"local-host"`, `"local-port"`, `"remote-host"`, `"remote-port"`, `"local-filename"`,
-    /// `"remote-filename"`, `"reuse-address"`, `"backlog"`, `"nodelay"`, `"keepalive"`,
-    /// `"input-buffer-size"`, `"output-buffer-size"`, `"protocol"`, `"include-headers"`,
-    /// `"multicast-groups"` (a leading `:` is allowed).
-    ///
-    /// # Errors
-    /// An unknown keyword or a bad value is [`Error::InvalidArgument`].
-    pub fn keyword(self, key: &str, value: &str) -> Result<Self> {
-        let k = key.trim_start_matches(':').to_ascii_lowercase();
-        let v = value.trim_start_matches(':');
-        let bad = || Error::InvalidArgument(format!(":{k} does not take {value:?}"));
-        Ok(match k.as_str() {
-            "address-family" => self.family(match v {
-                "internet" => AddressFamily::Internet,
-                "local" | "file" => AddressFamily::Local,
-                "ipv4" => AddressFamily::Ipv4,
-                "ipv6" => AddressFamily::Ipv6,
-                #[cfg(any(target_os = "linux", target_os = "android"))]
-                "netlink" => AddressFamily::Netlink,
-                _ => return Err(bad()),
-            }),
-            "type" => self.kind(match v {
-                "stream" => SocketKind::Stream,
-                "datagram" => SocketKind::Datagram,
-                "raw" => SocketKind::Raw,
-                _ => return Err(bad()),
-            }),
-            "connect" => self.connect(match v {
-                "active" => Connect::Active,
-                "passive" => Connect::Passive,
-                _ => return Err(bad()),
-            }),
-            "external-format" => self.external_format(ExternalFormat::parse(v)?),
-            "ipv6" => self.ipv6(match v {
-                "ipv6" => Ipv6Mode::Only,
-                other => {
-                    if parse_bool(other)? {
-                        Ipv6Mode::Yes
-                    } else {
-                        Ipv6Mode::No
-                    }
-                }
-            }),
-            "local-host" => self.local_host(v),
-            "local-port" => self.local_port(parse_num(&k, v)?),
-            "remote-host" => self.remote_host(v),
-            "remote-port" => self.remote_port(parse_num(&k, v)?),
-            "local-filename" => self.local_filename(LocalAddress::path(v)),
-            "remote-filename" => self.remote_filename(LocalAddress::path(v)),
-            "reuse-address" => self.reuse_address(parse_bool(v)?),
-            "backlog" => self.backlog(parse_num(&k, v)?),
-            "nodelay" => self.nodelay(parse_bool(v)?),
-            "keepalive" => self.keepalive(parse_bool(v)?),
-            "input-buffer-size" => self.input_buffer_size(parse_num(&k, v)?),
-            "output-buffer-size" => self.output_buffer_size(parse_num(&k, v)?),
-            "protocol" => self.protocol(v),
-            "include-headers" => self.include_headers(parse_bool(v)?),
-            "multicast-groups" => self.multicast_groups(parse_num(&k, v)?),
-            _ => {
-                return Err(Error::InvalidArgument(format!(
-                    "unknown make-socket keyword :{k}"
-                )))
-            }
-        })
-    }
-
-    /// Applies several keywords (see [`keyword`](Self::keyword)).
-    pub fn keywords<'a>(
-        mut self,
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self> {
-        for (k, v) in pairs {
-            self = self.keyword(k, v)?;
-        }
-        Ok(self)
     }
 
     fn concrete_family(&self) -> Family {
@@ -484,6 +448,33 @@ impl MakeSocket {
 
     /// Creates the socket and, like IOLib, binds when a local address is given, listens when
     /// passive and bound, connects when a remote address is given.
+    ///
+    /// Connecting blocks up to [`connect_timeout`](Self::connect_timeout) (default: forever);
+    /// resolving a host name blocks while the resolver asks (see
+    /// [`lookup_hostname`](crate::lookup_hostname)).
+    ///
+    /// IOLib: `make-socket`; see docs/PORTING.md, "Sockets".
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for inconsistent keywords (a remote host without a port, a
+    /// local filename on an internet socket, ...), [`Error::UnknownProtocol`],
+    /// [`Error::Resolver`]/[`Error::InvalidAddress`] for a host that does not resolve (or has no
+    /// address of the socket's family), and the failures of the steps it takes: `socket(2)`
+    /// (`EMFILE`, [`Error::AddressFamilyNotSupported`]), [`bind`](PassiveSocket::bind_address)
+    /// ([`Error::AddressInUse`]), [`connect`](ActiveSocket::connect)
+    /// ([`Error::ConnectionRefused`], [`Error::ConnectionTimeout`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// match make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build()? {
+    ///     Socket::Datagram(udp) => assert_ne!(udp.local_port()?, 0),
+    ///     other => panic!("not a datagram socket: {other:?}"),
+    /// }
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn build(self) -> Result<Socket> {
         self.validate()?;
         let family = self.concrete_family();
@@ -589,6 +580,14 @@ impl MakeSocket {
     }
 
     /// [`build`](Self::build), expecting an active stream socket.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the keywords describe another kind of socket; otherwise
+    /// as [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// See [`make_socket`] for an example.
     pub fn build_active(self) -> Result<ActiveSocket> {
         if self.connect != Connect::Active || self.kind != SocketKind::Stream {
             return Err(Error::InvalidArgument(
@@ -599,6 +598,13 @@ impl MakeSocket {
     }
 
     /// [`build`](Self::build), expecting a passive socket (sets `:connect :passive`).
+    ///
+    /// # Errors
+    /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// See [`make_socket`] for an example.
     pub fn build_passive(self) -> Result<PassiveSocket> {
         self.connect(Connect::Passive).build()?.into_passive()
     }
@@ -607,11 +613,23 @@ impl MakeSocket {
     ///
     /// # Errors
     /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// See [`RawSocket`] for an example (raw IP needs root) and
+    /// [`multicast_groups`](Self::multicast_groups) for a netlink one.
     pub fn build_raw(self) -> Result<RawSocket> {
         self.kind(SocketKind::Raw).build()?.into_raw()
     }
 
     /// [`build`](Self::build), expecting a datagram socket (sets `:type :datagram`).
+    ///
+    /// # Errors
+    /// As [`build`](Self::build).
+    ///
+    /// # Examples
+    ///
+    /// See [`DatagramSocket`] for an example.
     pub fn build_datagram(self) -> Result<DatagramSocket> {
         self.kind(SocketKind::Datagram).build()?.into_datagram()
     }

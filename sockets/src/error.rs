@@ -11,6 +11,18 @@ pub type Result<T> = std::result::Result<T, Error>;
 ///
 /// Every variant that came from a syscall can say its errno with [`Error::errno`], so IOLib
 /// handlers on `isys:ewouldblock` or `isys:epipe` port as matches on the errno.
+///
+/// ```
+/// use sockets::*;
+///
+/// let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+/// a.close()?;
+/// match b.read_line() {
+///     Err(Error::EndOfFile) => {} // IOLib's `end-of-file`
+///     other => panic!("expected end of file, got {other:?}"),
+/// }
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -179,6 +191,14 @@ pub enum Error {
 
 impl Error {
     /// Maps `errno` from syscall `call` to IOLib's condition.
+    ///
+    /// ```
+    /// use sockets::{Errno, Error};
+    ///
+    /// let refused = Error::from_errno("connect", Errno::ECONNREFUSED);
+    /// assert!(matches!(refused, Error::ConnectionRefused));
+    /// assert!(matches!(Error::from_errno("read", Errno::EIO), Error::Sys { call: "read", .. }));
+    /// ```
     pub fn from_errno(call: &'static str, errno: Errno) -> Error {
         match errno {
             Errno::ECONNREFUSED => Error::ConnectionRefused,
@@ -205,6 +225,13 @@ impl Error {
     }
 
     /// The errno behind this error, when it came from (or maps to) one.
+    ///
+    /// ```
+    /// use sockets::{Errno, Error};
+    ///
+    /// assert_eq!(Error::Hangup.errno(), Some(Errno::EPIPE));
+    /// assert_eq!(Error::EndOfFile.errno(), None);
+    /// ```
     pub fn errno(&self) -> Option<Errno> {
         Some(match self {
             Error::ConnectionRefused => Errno::ECONNREFUSED,
@@ -235,6 +262,15 @@ impl Error {
     }
 
     /// Whether this is `EWOULDBLOCK`/`EAGAIN` (IOLib's `isys:ewouldblock`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (_a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// let mut buf = [0; 8];
+    /// assert!(b.receive_from(&mut buf, MsgFlags::empty()).unwrap_err().is_would_block());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn is_would_block(&self) -> bool {
         self.errno() == Some(Errno::EWOULDBLOCK)
     }
@@ -243,6 +279,15 @@ impl Error {
     /// [`ErrorScope`] for the table). A server closes the peer's connection on
     /// [`ErrorScope::Peer`], tries again later on [`ErrorScope::Transient`], and stops (or
     /// reports loudly) only on [`ErrorScope::Process`].
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// assert_eq!(Error::ConnectionReset.scope(), ErrorScope::Peer);
+    /// assert_eq!(Error::NoBufferSpace.scope(), ErrorScope::Transient);
+    /// assert_eq!(Error::Closed.scope(), ErrorScope::Process);
+    /// assert!(Error::EndOfFile.is_per_peer() && Error::NoBufferSpace.is_transient());
+    /// ```
     pub fn scope(&self) -> ErrorScope {
         match self {
             Error::ConnectionRefused
@@ -272,11 +317,15 @@ impl Error {
     }
 
     /// Whether this failure concerns one peer only ([`ErrorScope::Peer`]).
+    ///
+    /// See [`scope`](Self::scope) for an example.
     pub fn is_per_peer(&self) -> bool {
         self.scope() == ErrorScope::Peer
     }
 
     /// Whether this failure is a passing shortage worth retrying ([`ErrorScope::Transient`]).
+    ///
+    /// See [`scope`](Self::scope) for an example.
     pub fn is_transient(&self) -> bool {
         self.scope() == ErrorScope::Transient
     }
@@ -290,6 +339,16 @@ impl Error {
 /// | [`Peer`](ErrorScope::Peer) | `ConnectionReset` (`ECONNRESET`), `ConnectionAborted` (`ECONNABORTED`), `ConnectionTimeout` (`ETIMEDOUT`), `EndOfFile`, `Hangup` (`EPIPE`), `LineTooLong`, `InputBudgetExceeded`, `Encoding`, `NotConnected` (`ENOTCONN`), `EndpointShutdown` (`ESHUTDOWN`), `NetworkReset` (`ENETRESET`), `HostUnreachable`/`NetworkUnreachable`/`HostDown`/`NetworkDown` on a connected peer, `ConnectionRefused` (a datagram peer's ICMP answer), `Timeout` of a read or write, a `POLLERR` on the peer's fd | closes that connection, logs one line, goes on |
 /// | [`Transient`](ErrorScope::Transient) | `EINTR`, `EAGAIN`/`EWOULDBLOCK`, `ENOBUFS` (`NoBufferSpace`), `ENOMEM` | tries again shortly (the blocking operations of this crate already do, within their deadline) |
 /// | [`Process`](ErrorScope::Process) | everything else: `EBADF`, `EINVAL`, `EMFILE`/`ENFILE` (on accept: handled by [`Acceptor`](crate::Acceptor)), `EADDRINUSE`, `Closed`, `InvalidArgument`, resolver errors, ... | reports it; a bug or a setup problem, not a client's doing |
+///
+/// ```
+/// use sockets::*;
+///
+/// let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+/// a.close()?;
+/// let e = b.read_line().unwrap_err();
+/// assert_eq!(e.scope(), ErrorScope::Peer); // close this connection, keep serving others
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorScope {
     /// One connection failed, or one peer misbehaved: close it, keep serving the others.
@@ -302,6 +361,14 @@ pub enum ErrorScope {
 
 impl ErrorScope {
     /// The scope of a bare errno, by the table on [`ErrorScope`].
+    ///
+    /// ```
+    /// use sockets::{Errno, ErrorScope};
+    ///
+    /// assert_eq!(ErrorScope::of_errno(Errno::ECONNRESET), ErrorScope::Peer);
+    /// assert_eq!(ErrorScope::of_errno(Errno::EAGAIN), ErrorScope::Transient);
+    /// assert_eq!(ErrorScope::of_errno(Errno::EMFILE), ErrorScope::Process);
+    /// ```
     pub fn of_errno(errno: Errno) -> ErrorScope {
         match errno {
             Errno::ECONNREFUSED

@@ -114,6 +114,10 @@ impl FdStream {
     ///
     /// # Errors
     /// The `fcntl(2)` failure (an fd that is not open).
+    ///
+    /// # Examples
+    ///
+    /// See [`FdStream`] for an example over a pipe.
     pub fn new(fd: OwnedFd, format: ExternalFormat) -> Result<Self> {
         let was_nonblocking = isys::is_nonblocking(&fd).ctx("fcntl")?;
         isys::set_nonblocking(&fd, true).ctx("fcntl")?;
@@ -130,6 +134,16 @@ impl FdStream {
     ///
     /// # Errors
     /// The `dup(2)` or `fcntl(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::{ExternalFormat, FdStream};
+    ///
+    /// let input = FdStream::stdin(ExternalFormat::UTF8_LF)?; // a dup: closing it leaves fd 0 open
+    /// assert!(input.is_open());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn stdin(format: ExternalFormat) -> Result<Self> {
         FdStream::new(isys::dup(std::io::stdin().as_fd()).ctx("dup")?, format)
     }
@@ -138,6 +152,17 @@ impl FdStream {
     ///
     /// # Errors
     /// The `dup(2)` or `fcntl(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::{ExternalFormat, FdStream};
+    ///
+    /// let mut out = FdStream::stdout(ExternalFormat::UTF8_LF)?;
+    /// out.write_line("hello from an fd stream")?;
+    /// out.finish_output()?;
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn stdout(format: ExternalFormat) -> Result<Self> {
         FdStream::new(isys::dup(std::io::stdout().as_fd()).ctx("dup")?, format)
     }
@@ -146,6 +171,21 @@ impl FdStream {
     ///
     /// # Errors
     /// The `open(2)` failure, as [`Error::Sys`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::{Error, ExternalFormat, FdStream};
+    ///
+    /// let path = std::env::temp_dir().join(format!("fd-stream-doc-{}.txt", std::process::id()));
+    /// std::fs::write(&path, "first\nsecond\n")?;
+    /// let mut file = FdStream::open(&path, ExternalFormat::UTF8_LF)?;
+    /// assert_eq!(file.read_line()?, "first");
+    /// assert_eq!(file.read_line()?, "second");
+    /// assert!(matches!(file.read_line(), Err(Error::EndOfFile)));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open(path: impl AsRef<std::path::Path>, format: ExternalFormat) -> Result<Self> {
         let file = std::fs::File::open(path)
             .map_err(|e| Error::from_errno("open", isys::errno_from_io(&e)))?;
@@ -153,11 +193,24 @@ impl FdStream {
     }
 
     /// The fd number, `None` once closed (IOLib's `fd-of`).
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (r, _w) = isys::pipe(false)?;
+    /// let mut input = FdStream::new(r, ExternalFormat::UTF8_LF)?;
+    /// assert!(input.fd_number().is_some() && input.is_open());
+    /// input.close_abort();
+    /// assert_eq!(input.fd_number(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn fd_number(&self) -> Option<RawFd> {
         self.io.fd.as_ref().map(|f| f.as_raw_fd())
     }
 
     /// Whether the stream is open.
+    ///
+    /// See [`fd_number`](Self::fd_number) for an example.
     pub fn is_open(&self) -> bool {
         self.io.fd.is_some()
     }
@@ -167,6 +220,10 @@ impl FdStream {
     ///
     /// # Errors
     /// [`finish_output`](Self::finish_output)'s errors, then the `close(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// See [`FdStream`] for an example: closing the write end gives the reader end of file.
     pub fn close(&mut self) -> Result<()> {
         if !self.is_open() {
             return Ok(());
@@ -180,6 +237,8 @@ impl FdStream {
     }
 
     /// Drops buffered output and closes (IOLib's `close :abort t`).
+    ///
+    /// See [`fd_number`](Self::fd_number) for an example.
     pub fn close_abort(&mut self) {
         drop(self.discard());
     }
@@ -189,6 +248,19 @@ impl FdStream {
     ///
     /// # Errors
     /// [`finish_output`](Self::finish_output)'s errors (the stream is then still open).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::{ExternalFormat, FdStream};
+    ///
+    /// let (_r, w) = isys::pipe(false)?;
+    /// let mut out = FdStream::new(w, ExternalFormat::UTF8_LF)?;
+    /// out.write_line("sent before the fd is given back")?;
+    /// let w = out.into_fd()?;
+    /// # drop(w);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn into_fd(mut self) -> Result<OwnedFd> {
         self.finish_output()?;
         self.discard().ok_or(Error::Closed)

@@ -3,6 +3,15 @@
 use crate::error::{Error, Result};
 
 /// A character encoding.
+///
+/// ```
+/// use sockets::{Encoding, ExternalFormat, LineEnd};
+///
+/// let latin1 = ExternalFormat::new(Encoding::Latin1, LineEnd::Lf);
+/// assert_eq!(latin1.decode(&[0x63, 0x61, 0x66, 0xe9], 1)?, "café");
+/// assert_eq!(Encoding::Latin1.name(), "Latin-1");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Encoding {
     /// UTF-8 (IOLib `:utf-8`).
@@ -26,6 +35,12 @@ impl Encoding {
 }
 
 /// A line-end style (IOLib `:eol-style`).
+///
+/// ```
+/// use sockets::LineEnd;
+///
+/// assert_eq!(LineEnd::Crlf.bytes(), b"\r\n");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum LineEnd {
     /// `\n` (IOLib `:lf`).
@@ -58,6 +73,19 @@ impl LineEnd {
 
 /// An external format: encoding plus line end. IOLib's `'(:utf-8 :eol-style :crlf)` is
 /// `ExternalFormat::new(Encoding::Utf8, LineEnd::Crlf)`.
+///
+/// ```
+/// use sockets::*;
+///
+/// let (mut a, mut b) = make_socket_pair(ExternalFormat::parse("latin-1:crlf")?)?;
+/// writeln!(a, "café")?;
+/// a.finish_output()?;
+/// let mut raw = [0; 8];
+/// let n = b.receive_from(&mut raw, MsgFlags::PEEK)?;
+/// assert_eq!(&raw[..n], b"caf\xe9\r\n");
+/// assert_eq!(b.read_line()?, "café");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ExternalFormat {
     /// The encoding.
@@ -79,6 +107,20 @@ impl ExternalFormat {
 
     /// Parses IOLib-style names: `"utf-8"`, `"latin-1"`/`"iso-8859-1"`, `"ascii"`, optionally
     /// followed by `:lf`, `:crlf` or `:cr` (e.g. `"utf-8:crlf"`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the unknown encoding or line end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::{Encoding, ExternalFormat, LineEnd};
+    ///
+    /// assert_eq!(ExternalFormat::parse(":utf-8:crlf")?, ExternalFormat::UTF8_CRLF);
+    /// assert_eq!(ExternalFormat::parse("ascii")?.line_end, LineEnd::Lf);
+    /// assert!(ExternalFormat::parse("ebcdic").is_err());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn parse(s: &str) -> Result<Self> {
         let lower = s.trim_start_matches(':').to_ascii_lowercase();
         let (enc, eol) = lower.split_once(':').unwrap_or((lower.as_str(), "lf"));
@@ -106,6 +148,21 @@ impl ExternalFormat {
     }
 
     /// Decodes one line's bytes (without its line end). `line` is for error messages.
+    ///
+    /// # Errors
+    /// [`Error::Encoding`] with the line number and byte offset of the first byte the encoding
+    /// refuses (invalid UTF-8, a byte above 127 in ASCII).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::{Error, ExternalFormat};
+    ///
+    /// assert_eq!(ExternalFormat::UTF8_LF.decode("žluť".as_bytes(), 1)?, "žluť");
+    /// let bad = ExternalFormat::UTF8_LF.decode(b"\xff", 3);
+    /// assert!(matches!(bad, Err(Error::Encoding { line: 3, .. })));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn decode(&self, bytes: &[u8], line: u64) -> Result<String> {
         let err = |offset: usize, detail: String| Error::Encoding {
             encoding: self.encoding.name(),
@@ -138,6 +195,21 @@ impl ExternalFormat {
 
     /// Appends `text` to `out`, encoded, with each `\n` written as this format's line end.
     /// `line` is the 1-based output line for error messages. On error nothing is appended.
+    ///
+    /// # Errors
+    /// [`Error::Encoding`] for a character the encoding cannot write (`é` in ASCII, `€` in
+    /// Latin-1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::ExternalFormat;
+    ///
+    /// let mut out = Vec::new();
+    /// ExternalFormat::UTF8_CRLF.encode_into("a\nb", &mut out, 1)?;
+    /// assert_eq!(out, b"a\r\nb");
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn encode_into(&self, text: &str, out: &mut Vec<u8>, line: u64) -> Result<()> {
         let start = out.len();
         let eol = self.line_end.bytes();

@@ -9,27 +9,36 @@
 //! ```
 //! use sockets::*;
 //!
-//! // A daytime-style exchange on loopback, port 0.
-//! let server = make_socket()
-//!     .connect(Connect::Passive)
-//!     .local_host("127.0.0.1")
-//!     .local_port(0)
-//!     .external_format(ExternalFormat::UTF8_CRLF)
-//!     .build_passive()?;
-//! let port = server.local_port()?;
+//! // An echo over loopback: a listener on a free port, a client, one line each way.
+//! let server = make_socket().connect(Connect::Passive)
+//!     .local_host("127.0.0.1").local_port(0).build_passive()?;
 //! let mut client = make_socket()
-//!     .remote_host("127.0.0.1")
-//!     .remote_port(port)
-//!     .external_format(ExternalFormat::UTF8_CRLF)
-//!     .build_active()?;
-//! let mut conn = server.accept_connection(Wait::Forever)?.expect("a client");
-//! writeln!(conn, "2/27/2010 13:51:48")?;
-//! conn.finish_output()?;
-//! assert_eq!(client.read_line()?, "2/27/2010 13:51:48");
+//!     .remote_host("127.0.0.1").remote_port(server.local_port()?).build_active()?;
+//! let mut conn = server.accept_connection(Wait::Forever)?.expect("the client");
+//!
+//! client.write_line("hello")?;
+//! client.finish_output()?;
+//! let line = conn.read_line()?;
+//! writeln!(conn, "echo: {line}")?;
 //! conn.close()?;
+//! assert_eq!(client.read_line()?, "echo: hello");
 //! assert!(matches!(client.read_line(), Err(Error::EndOfFile)));
 //! # Ok::<(), sockets::Error>(())
 //! ```
+//!
+//! ## Porting from IOLib
+//! Every IOLib name has a row in the workspace's `docs/PORTING.md` (`make-socket` →
+//! [`make_socket`], `accept-connection` → [`PassiveSocket::accept_connection`], `read-line`
+//! → [`ActiveSocket::read_line`], `socket-option` → [`BaseSocket::socket_option`],
+//! `lookup-hostname` → [`lookup_hostname`], `dns-query` → [`dns::dns_query`], ...), and each
+//! item's documentation names the IOLib function it ports. Keywords given as data go through
+//! [`MakeSocket::keyword`].
+//!
+//! ## Blocking and errors
+//! Operations that wait say so and for how long: reads up to the read timeout
+//! ([`ActiveSocket::set_read_timeout`]), writes up to the write timeout, accepts and
+//! connects up to their [`Wait`]. Each fallible function's `# Errors` section lists the
+//! [`Error`] variants (or errnos, through [`Error::errno`]) it returns and when.
 //!
 //! ## Line-oriented I/O
 //! [`ActiveSocket::read_line`] returns a line without its end; the external format decides
@@ -65,6 +74,7 @@ pub mod dns;
 mod error;
 mod fd_stream;
 mod format;
+mod keywords;
 mod lookup;
 mod options;
 mod output;
@@ -82,12 +92,13 @@ pub use address::*;
 pub use base_socket::{BaseSocket, Family, SocketKind};
 pub use budget::InputBudget;
 pub use buffer::{DEFAULT_BUFFER_SIZE, DEFAULT_MAX_LINE_LENGTH};
-pub use builder::{make_socket, AddressFamily, Connect, Host, Ipv6Mode, MakeSocket, Protocol};
+pub use builder::{make_socket, MakeSocket};
 pub use datagram::DatagramSocket;
 pub use error::{Error, ErrorScope, Result};
 pub use fd_stream::FdStream;
 pub use format::{Encoding, ExternalFormat, LineEnd};
 pub use isys::{Errno, MsgFlags};
+pub use keywords::{AddressFamily, Connect, Host, Ipv6Mode, Protocol};
 pub use lookup::{
     list_network_interfaces, lookup_hostname, lookup_interface, lookup_protocol, lookup_service,
     HostLookup, Service,

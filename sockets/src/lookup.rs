@@ -7,6 +7,14 @@ use crate::address::Address;
 use crate::error::{Error, Result};
 
 /// What [`lookup_hostname`] found.
+///
+/// ```
+/// use sockets::*;
+///
+/// let found = lookup_hostname("localhost")?; // from /etc/hosts
+/// assert!(found.address.is_loopback());
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostLookup {
     /// The first address (IPv4 preferred, as IOLib does).
@@ -22,6 +30,8 @@ pub struct HostLookup {
 impl HostLookup {
     /// The first IPv4 address found (the main one, then the others): what an IPv4 socket
     /// connects to.
+    ///
+    /// See [`lookup_hostname`] for an example.
     pub fn first_ipv4(&self) -> Option<Address> {
         std::iter::once(&self.address)
             .chain(&self.other_addresses)
@@ -39,6 +49,24 @@ impl HostLookup {
 /// [`dns::lookup_hostname_with`](crate::dns::lookup_hostname_with) for IOLib's `:ipv6` and
 /// `:ns` keywords and the distinct conditions ([`Error::ResolverNoName`],
 /// [`Error::ResolverAgain`], [`Error::ResolverFail`], [`Error::ResolverTimeout`]).
+///
+/// Blocks while the DNS servers are asked: up to `resolv.conf`'s `timeout` times `attempts`
+/// per server (5 s and 2 by default).
+///
+/// IOLib: `lookup-hostname`; see docs/PORTING.md, "Addresses and names".
+///
+/// # Errors
+/// [`Error::Resolver`] for every resolver failure (no such name, no answer, no server).
+///
+/// # Examples
+///
+/// ```
+/// use sockets::*;
+///
+/// let found = lookup_hostname("localhost")?;
+/// assert_eq!(found.first_ipv4(), Some(Address::Ipv4(IPV4_LOOPBACK)));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn lookup_hostname(name: &str) -> Result<HostLookup> {
     crate::dns::lookup_hostname_with(name, &crate::dns::LookupOptions::default()).map_err(|e| {
         match e {
@@ -56,6 +84,15 @@ pub fn lookup_hostname(name: &str) -> Result<HostLookup> {
 }
 
 /// A service from `/etc/services`.
+///
+/// ```
+/// use sockets::*;
+///
+/// # if !std::path::Path::new("/etc/services").exists() { return Ok(()); } // minimal containers
+/// let http = lookup_service("http", "tcp")?;
+/// assert_eq!((http.port, http.protocol.as_str()), (80, "tcp"));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
     /// The official name.
@@ -68,6 +105,21 @@ pub struct Service {
 
 /// Looks up a service by name or number for `protocol` (`"tcp"`, `"udp"`, or `""` for any),
 /// in `/etc/services` (IOLib's `lookup-service`).
+///
+/// # Errors
+/// [`Error::UnknownService`] when `/etc/services` has no such service for `protocol` (or
+/// cannot be read).
+///
+/// # Examples
+///
+/// ```
+/// use sockets::*;
+///
+/// # if !std::path::Path::new("/etc/services").exists() { return Ok(()); } // minimal containers
+/// assert_eq!(lookup_service("22", "tcp")?.name, "ssh");
+/// assert!(matches!(lookup_service("no-such-service", ""), Err(Error::UnknownService(_))));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn lookup_service(service: &str, protocol: &str) -> Result<Service> {
     let text = std::fs::read_to_string("/etc/services").unwrap_or_default();
     find_service(&text, service, protocol).ok_or_else(|| Error::UnknownService(service.into()))
@@ -107,6 +159,20 @@ fn find_service(text: &str, service: &str, protocol: &str) -> Option<Service> {
 
 /// Looks up a protocol by name or number in `/etc/protocols` (IOLib's `lookup-protocol`):
 /// `(name, number)`.
+///
+/// # Errors
+/// [`Error::UnknownProtocol`] when `/etc/protocols` has no such protocol (or cannot be read).
+///
+/// # Examples
+///
+/// ```
+/// use sockets::*;
+///
+/// # if !std::path::Path::new("/etc/protocols").exists() { return Ok(()); } // minimal containers
+/// assert_eq!(lookup_protocol("icmp")?, ("icmp".to_string(), 1));
+/// assert_eq!(lookup_protocol("17")?.0, "udp");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn lookup_protocol(protocol: &str) -> Result<(String, i32)> {
     let text = std::fs::read_to_string("/etc/protocols").unwrap_or_default();
     let number: Option<i32> = protocol.parse().ok();
@@ -131,6 +197,19 @@ pub fn lookup_protocol(protocol: &str) -> Result<(String, i32)> {
 }
 
 /// Every network interface as `(index, name)` (IOLib's `list-network-interfaces`).
+///
+/// # Errors
+/// The `if_nameindex(3)` failure (`ENOBUFS`, rare).
+///
+/// # Examples
+///
+/// ```
+/// use sockets::*;
+///
+/// let interfaces = list_network_interfaces()?;
+/// assert!(interfaces.iter().any(|(_, name)| name == "lo" || name == "lo0"));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn list_network_interfaces() -> Result<Vec<(u32, String)>> {
     isys::if_nameindex().map_err(|e| Error::from_errno("if_nameindex", e))
 }
@@ -140,6 +219,18 @@ pub fn list_network_interfaces() -> Result<Vec<(u32, String)>> {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] naming the interface when there is none by that name or index.
+///
+/// # Examples
+///
+/// ```
+/// use sockets::*;
+///
+/// let lo = if cfg!(target_os = "linux") { "lo" } else { "lo0" };
+/// let (name, index) = lookup_interface(lo)?;
+/// assert_eq!(lookup_interface(&index.to_string())?, (name, index));
+/// assert!(lookup_interface("no-such-interface").is_err());
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn lookup_interface(name_or_index: &str) -> Result<(String, u32)> {
     let missing = || Error::InvalidArgument(format!("no network interface {name_or_index:?}"));
     match name_or_index.parse::<u32>() {

@@ -6,6 +6,15 @@ use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 /// The name of a socket option, for [`BaseSocket::socket_option`](crate::BaseSocket::socket_option).
+///
+/// ```
+/// use sockets::*;
+///
+/// let (a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+/// let size = a.socket_option(OptionName::ReceiveBuffer)?;
+/// assert!(matches!(size, SocketOption::ReceiveBuffer(n) if n > 0));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum OptionName {
@@ -72,6 +81,17 @@ pub enum OptionName {
 /// A socket option with its value, for
 /// [`BaseSocket::set_socket_option`](crate::BaseSocket::set_socket_option) and as the result of
 /// [`BaseSocket::socket_option`](crate::BaseSocket::socket_option).
+///
+/// ```
+/// use sockets::*;
+/// use std::time::Duration;
+///
+/// let (a, _b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+/// a.set_socket_option(SocketOption::Linger(Some(Duration::from_secs(1))))?;
+/// assert_eq!(a.socket_option(OptionName::Linger)?,
+///     SocketOption::Linger(Some(Duration::from_secs(1))));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SocketOption {
@@ -206,6 +226,12 @@ fn linux_spec(_name: OptionName) -> Option<(i32, i32, Kind, bool)> {
 
 impl SocketOption {
     /// The option's name.
+    ///
+    /// ```
+    /// use sockets::{OptionName, SocketOption};
+    ///
+    /// assert_eq!(SocketOption::TcpNodelay(true).name(), OptionName::TcpNodelay);
+    /// ```
     pub fn name(&self) -> OptionName {
         use OptionName as N;
         use SocketOption as O;

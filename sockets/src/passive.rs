@@ -18,6 +18,18 @@ use std::os::fd::OwnedFd;
 pub const DEFAULT_BACKLOG: i32 = 5;
 
 /// A listening stream socket (IOLib's `passive-socket`): bind, listen, accept.
+///
+/// ```
+/// use sockets::*;
+///
+/// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+///     .build_passive()?;
+/// let _client = make_socket().remote_host("127.0.0.1").remote_port(server.local_port()?)
+///     .build_active()?;
+/// let conn = server.accept_connection(Wait::Forever)?.expect("a pending connection");
+/// assert!(conn.socket_connected_p());
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub struct PassiveSocket {
     pub(crate) base: Base,
     pub(crate) format: ExternalFormat,
@@ -47,6 +59,22 @@ impl PassiveSocket {
     }
 
     /// A new unbound passive stream socket of `family`.
+    ///
+    /// # Errors
+    /// The `socket(2)` failure: `EMFILE`/`ENFILE` when out of fds,
+    /// [`Error::AddressFamilyNotSupported`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = PassiveSocket::new(Family::Ipv4)?;
+    /// server.bind_address(IPV4_LOOPBACK, 0)?;
+    /// server.listen_on(DEFAULT_BACKLOG)?;
+    /// assert_ne!(server.local_port()?, 0);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn new(family: Family) -> Result<Self> {
         Ok(PassiveSocket::from_base(
             Base::create(family, SocketKind::Stream)?,
@@ -56,11 +84,21 @@ impl PassiveSocket {
 
     /// Binds to `addr`:`port` (IOLib's `bind-address`), setting `SO_REUSEADDR` first unless
     /// `reuse_address` was turned off. Port 0 picks a free port.
+    ///
+    /// # Errors
+    /// [`Error::AddressInUse`] when another socket holds the port, [`Error::AddressNotAvailable`]
+    /// for an address not on this host, [`Error::InvalidAddress`] for an address of another
+    /// family, `EACCES` for a privileged port, [`Error::Closed`]. See [`new`](Self::new) for an
+    /// example.
     pub fn bind_address(&self, addr: impl Into<Address>, port: u16) -> Result<()> {
         self.base.bind(&addr.into(), port, self.reuse_address)
     }
 
     /// Starts listening (IOLib's `listen-on`).
+    ///
+    /// # Errors
+    /// `EINVAL`/`EOPNOTSUPP` from `listen(2)` when the socket cannot listen, [`Error::Closed`].
+    /// See [`new`](Self::new) for an example.
     pub fn listen_on(&self, backlog: i32) -> Result<()> {
         isys::listen(self.base.fd()?, backlog).ctx("listen")
     }
@@ -69,6 +107,26 @@ impl PassiveSocket {
     /// times out, `Ok(None)` if nothing is pending; also `Ok(None)` when the peer vanished
     /// between its SYN and the accept. The new socket is non-blocking and inherits this
     /// socket's external format and buffer settings.
+    ///
+    /// Blocks up to `wait`: [`Wait::Forever`] until a client comes, [`Wait::For`] at most that
+    /// long, [`Wait::No`] not at all.
+    ///
+    /// # Errors
+    /// `EMFILE`/`ENFILE` when out of fds and `ENOBUFS`/`ENOMEM` ([`Error::scope`] says these pass;
+    /// an [`Acceptor`](crate::Acceptor) handles them), [`Error::Closed`], [`Error::Poll`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    /// use std::time::Duration;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// assert!(server.accept_connection(Wait::No)?.is_none());
+    /// assert!(server.accept_connection(Wait::For(Duration::from_millis(10)))?.is_none());
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn accept_connection(&self, wait: impl Into<Wait>) -> Result<Option<ActiveSocket>> {
         let wait = wait.into();
         let deadline = wait.deadline();
@@ -101,6 +159,22 @@ impl PassiveSocket {
     }
 
     /// Closes the socket; harmless when already closed.
+    ///
+    /// # Errors
+    /// The `close(2)` failure (rare: `EIO`); the fd is released all the same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+    ///     .build_passive()?;
+    /// let mut server = server;
+    /// server.close()?;
+    /// assert!(matches!(server.accept_connection(Wait::No), Err(Error::Closed)));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn close(&mut self) -> Result<()> {
         self.base.close()
     }
@@ -108,16 +182,29 @@ impl PassiveSocket {
     /// Shares `budget` with every socket accepted from now on (or none): the input those
     /// sockets buffer beyond their base buffer size, while unfinished lines fill them, is
     /// bounded by it all together. See [`InputBudget`].
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let mut server = PassiveSocket::new(Family::Ipv4)?;
+    /// server.set_input_budget(Some(InputBudget::new(64 << 20)));
+    /// assert_eq!(server.input_budget().map(InputBudget::limit), Some(64 << 20));
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn set_input_budget(&mut self, budget: Option<InputBudget>) {
         self.settings.input_budget = budget;
     }
 
     /// The budget handed to accepted sockets, if any.
+    ///
+    /// See [`set_input_budget`](Self::set_input_budget) for an example.
     pub fn input_budget(&self) -> Option<&InputBudget> {
         self.settings.input_budget.as_ref()
     }
 
     /// The external format handed to accepted sockets.
+    ///
+    /// See [`MakeSocket::external_format`](crate::MakeSocket::external_format) for an example.
     pub fn external_format(&self) -> ExternalFormat {
         self.format
     }

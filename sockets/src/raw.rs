@@ -15,6 +15,8 @@ use std::fmt;
 /// Making one usually needs root (or `CAP_NET_RAW`): without it the error's errno is `EPERM`
 /// (or `EACCES`).
 ///
+/// Compiled, not run: raw sockets need root or `CAP_NET_RAW`, which tests do not have.
+///
 /// ```no_run
 /// use sockets::*;
 /// // IOLib: (make-socket :type :raw :protocol :icmp)
@@ -38,6 +40,17 @@ impl fmt::Debug for RawSocket {
 
 /// A netlink address (IOLib's `netlink-address`): a port id (0 is the kernel) and a mask of
 /// multicast groups.
+///
+/// Netlink needs no privilege, so this runs (on Linux):
+///
+/// ```
+/// use sockets::*;
+///
+/// let nl = make_socket().family(AddressFamily::Netlink).protocol("route").build_raw()?;
+/// nl.bind_netlink(NetlinkAddress::default())?; // port 0: the kernel picks one
+/// assert_ne!(nl.netlink_local_name()?.port, 0);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct NetlinkAddress {
@@ -54,6 +67,18 @@ impl RawSocket {
     /// # Errors
     /// The `socket(2)` failure: `EPERM`/`EACCES` without the privilege raw sockets need,
     /// `EPROTONOSUPPORT` for an unknown protocol.
+    ///
+    /// # Examples
+    ///
+    /// Compiled, not run: it needs root or `CAP_NET_RAW`.
+    ///
+    /// ```no_run
+    /// use sockets::*;
+    ///
+    /// let icmp = RawSocket::new(Family::Ipv4, lookup_protocol("icmp")?.1)?;
+    /// assert!(!icmp.include_headers()?);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn new(family: Family, protocol: i32) -> Result<Self> {
         Ok(RawSocket {
             base: Base::create_with(family, SocketKind::Raw, protocol)?,
@@ -64,6 +89,8 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidAddress`] for an address of another family; the `bind(2)` failure.
+    ///
+    /// See [`new`](Self::new) for a raw socket (compiled only: it needs root).
     pub fn bind_address(&self, addr: impl Into<Address>) -> Result<()> {
         self.base.bind(&addr.into(), 0, false)
     }
@@ -73,6 +100,10 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `getsockopt(2)` failure (an IPv6 or netlink socket has no such option).
+    ///
+    /// # Examples
+    ///
+    /// See [`new`](Self::new) for an example (compiled only: it needs root).
     pub fn include_headers(&self) -> Result<bool> {
         let v: i32 = isys::getsockopt(self.base.fd()?, libc::IPPROTO_IP, libc::IP_HDRINCL)
             .ctx("getsockopt")?;
@@ -83,6 +114,11 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `setsockopt(2)` failure (an IPv6 or netlink socket has no such option).
+    ///
+    /// # Examples
+    ///
+    /// See [`MakeSocket::include_headers`](crate::MakeSocket::include_headers) for an example
+    /// (compiled only: it needs root).
     pub fn set_include_headers(&self, on: bool) -> Result<()> {
         isys::setsockopt(
             self.base.fd()?,
@@ -98,6 +134,23 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidAddress`] for an address of another family; the `sendto(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// A ping of the loopback address; compiled, not run: it needs root or `CAP_NET_RAW`.
+    ///
+    /// ```no_run
+    /// use sockets::*;
+    ///
+    /// let icmp = make_socket().kind(SocketKind::Raw).protocol("icmp").build_raw()?;
+    /// let echo_request = [8, 0, 0xf7, 0xff, 0, 0, 0, 0]; // type 8, checksum over the rest
+    /// icmp.send_to(&echo_request, IPV4_LOOPBACK, MsgFlags::empty())?;
+    /// icmp.wait_readable(None)?;
+    /// let mut packet = [0; 1500];
+    /// let (n, from) = icmp.receive_from(&mut packet, MsgFlags::empty())?;
+    /// println!("{n} bytes from {from:?}; ICMP type {}", packet[20]); // after the IP header
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn send_to(&self, buf: &[u8], to: impl Into<Address>, flags: MsgFlags) -> Result<usize> {
         let fd = self.base.fd()?;
         let sa = self.base.sockaddr(&to.into(), 0)?;
@@ -110,6 +163,10 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `recvfrom(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// See [`send_to`](Self::send_to) for an example (compiled only: it needs root).
     pub fn receive_from(
         &self,
         buf: &mut [u8],
@@ -124,6 +181,19 @@ impl RawSocket {
     ///
     /// # Errors
     /// The `close(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// # #[cfg(any(target_os = "linux", target_os = "android"))] {
+    /// let mut nl = make_socket().family(AddressFamily::Netlink).protocol("route").build_raw()?;
+    /// nl.close()?;
+    /// assert!(!nl.is_open());
+    /// # }
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn close(&mut self) -> Result<()> {
         self.base.close()
     }
@@ -143,6 +213,10 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `bind(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// See [`NetlinkAddress`] for an example.
     pub fn bind_netlink(&self, addr: NetlinkAddress) -> Result<()> {
         self.expect_netlink()?;
         let sa = isys::SockAddr::netlink(addr.port, addr.multicast_groups);
@@ -153,6 +227,10 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `getsockname(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// See [`NetlinkAddress`] for an example.
     pub fn netlink_local_name(&self) -> Result<NetlinkAddress> {
         self.expect_netlink()?;
         let sa = isys::getsockname(self.base.fd()?).ctx("getsockname")?;
@@ -169,6 +247,28 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `sendto(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// Asks the kernel for its network links (`RTM_GETLINK`, a dump) and reads the first reply:
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let nl = make_socket().family(AddressFamily::Netlink).protocol("route").build_raw()?;
+    /// let mut request = Vec::new();
+    /// request.extend(20u32.to_ne_bytes()); // nlmsg_len: header (16) + rtgenmsg (4)
+    /// request.extend(18u16.to_ne_bytes()); // nlmsg_type: RTM_GETLINK
+    /// request.extend(0x301u16.to_ne_bytes()); // nlmsg_flags: NLM_F_REQUEST | NLM_F_DUMP
+    /// request.extend([0; 8]); // sequence number, port id
+    /// request.extend([0; 4]); // rtgenmsg: AF_UNSPEC, padding
+    /// nl.send_to_netlink(&request, NetlinkAddress::default(), MsgFlags::empty())?;
+    /// nl.wait_readable(None)?;
+    /// let mut reply = vec![0; 32 * 1024];
+    /// let (n, from) = nl.receive_from_netlink(&mut reply, MsgFlags::empty())?;
+    /// assert!(n >= 16 && from.port == 0); // from the kernel
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn send_to_netlink(
         &self,
         buf: &[u8],
@@ -186,6 +286,10 @@ impl RawSocket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] on a non-netlink socket; the `recvfrom(2)` failure.
+    ///
+    /// # Examples
+    ///
+    /// See [`send_to_netlink`](Self::send_to_netlink) for an example.
     pub fn receive_from_netlink(
         &self,
         buf: &mut [u8],

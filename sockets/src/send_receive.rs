@@ -39,6 +39,22 @@ impl ActiveSocket {
     /// The fd is non-blocking: a full socket buffer is an error whose errno is `EWOULDBLOCK`
     /// ([`Error::is_would_block`]); a closed peer is [`Error::Hangup`] (`EPIPE`). `EINTR` is
     /// retried.
+    ///
+    /// # Errors
+    /// An error whose [`errno`](Error::errno) is `EWOULDBLOCK` when the socket buffer is full,
+    /// [`Error::Hangup`], [`Error::ConnectionReset`], [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// assert_eq!(a.send_to(b"raw bytes", MsgFlags::empty())?, 9);
+    /// let mut buf = [0; 16];
+    /// assert_eq!(b.receive_from(&mut buf, MsgFlags::empty())?, 9);
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     #[inline]
     pub fn send_to(&self, buf: &[u8], flags: MsgFlags) -> Result<usize> {
         let Some(fd) = self.base.fd.as_ref() else {
@@ -55,6 +71,23 @@ impl ActiveSocket {
 
     /// [`send_to`](Self::send_to) on `buf[start..end]` (`end` `None` = the end), IOLib's
     /// `:start`/`:end`. A bad range is [`Error::InvalidArgument`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `start..end` is not within `buf`; otherwise as
+    /// [`send_to`](Self::send_to).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let (a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// a.send_to_range(b"..abc..", 2, Some(5), MsgFlags::empty())?;
+    /// let mut buf = [0; 8];
+    /// let n = b.receive_from_range(&mut buf, 4, None, MsgFlags::empty())?;
+    /// assert_eq!(&buf[4..4 + n], b"abc");
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn send_to_range(
         &self,
         buf: &[u8],
@@ -69,6 +102,11 @@ impl ActiveSocket {
     /// One `recv(2)` into `buf`, bypassing line decoding (IOLib's `receive-from` on a stream);
     /// bytes already buffered by line reads come first. `Ok(0)` is end of file. Non-blocking:
     /// nothing available is an `EWOULDBLOCK` error. `EINTR` is retried.
+    ///
+    /// # Errors
+    /// An error whose [`errno`](Error::errno) is `EWOULDBLOCK` when nothing is there yet (wait
+    /// with [`wait_readable`](crate::BaseSocket::wait_readable)), [`Error::ConnectionReset`],
+    /// [`Error::Closed`]. See [`send_to`](Self::send_to) for an example.
     #[inline]
     pub fn receive_from(&mut self, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
         let have = self.buf.iend - self.buf.ipos;
@@ -93,6 +131,14 @@ impl ActiveSocket {
     }
 
     /// [`receive_from`](Self::receive_from) into `buf[start..end]`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `start..end` is not within `buf`; otherwise as
+    /// [`receive_from`](Self::receive_from).
+    ///
+    /// # Examples
+    ///
+    /// See [`send_to_range`](Self::send_to_range) for an example.
     pub fn receive_from_range(
         &mut self,
         buf: &mut [u8],
@@ -105,6 +151,26 @@ impl ActiveSocket {
     }
 
     /// Sends `fd` over a local socket with `SCM_RIGHTS` (IOLib's `send-file-descriptor`).
+    ///
+    /// Blocks while the socket buffer is full, up to the write timeout.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] on a socket that is not local, [`Error::Hangup`] when the
+    /// peer is gone, [`Error::Timeout`] when the write timeout runs out, [`Error::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    /// use std::os::fd::AsFd;
+    ///
+    /// let (a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF)?;
+    /// let file = std::fs::File::open("/dev/null")?;
+    /// a.send_file_descriptor(file.as_fd())?;
+    /// let received = b.receive_file_descriptor()?;
+    /// # drop(received);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send_file_descriptor(&self, fd: BorrowedFd<'_>) -> Result<()> {
         if self.base.family != Family::Local {
             return Err(Error::InvalidArgument(
@@ -130,6 +196,14 @@ impl ActiveSocket {
     /// Receives an fd sent with [`send_file_descriptor`](Self::send_file_descriptor)
     /// (IOLib's `receive-file-descriptor`); waits like a read. [`Error::EndOfFile`] if the
     /// peer closed first.
+    ///
+    /// Blocks up to the read timeout.
+    ///
+    /// # Errors
+    /// [`Error::EndOfFile`] when the peer closed first, [`Error::Timeout`] when the read timeout
+    /// runs out, [`Error::InvalidArgument`] on a socket that is not local or when the message
+    /// carried no fd, [`Error::Closed`].
+    /// See [`send_file_descriptor`](Self::send_file_descriptor) for an example.
     pub fn receive_file_descriptor(&mut self) -> Result<OwnedFd> {
         if self.base.family != Family::Local {
             return Err(Error::InvalidArgument(
@@ -162,6 +236,12 @@ impl ActiveSocket {
 impl DatagramSocket {
     /// Sends one datagram (IOLib's `send-to`): to `to` when given, else to the connected
     /// peer. Non-blocking: `EWOULDBLOCK` when the buffer is full. `EINTR` is retried.
+    ///
+    /// # Errors
+    /// An error whose [`errno`](Error::errno) is `EWOULDBLOCK` when the buffer is full,
+    /// `EMSGSIZE` for a datagram too large, [`Error::NotConnected`] (`EDESTADDRREQ` too) with no
+    /// `to` and no default peer, [`Error::InvalidAddress`] for an address of another family,
+    /// [`Error::Closed`]. See [`DatagramSocket`] for an example.
     pub fn send_to(
         &self,
         buf: &[u8],
@@ -181,6 +261,11 @@ impl DatagramSocket {
     /// Receives one datagram (IOLib's `receive-from`): the byte count and the sender.
     /// Non-blocking: `EWOULDBLOCK` when none is waiting (see
     /// [`wait_readable`](crate::BaseSocket::wait_readable)). `EINTR` is retried.
+    ///
+    /// # Errors
+    /// An error whose [`errno`](Error::errno) is `EWOULDBLOCK` when no datagram is waiting,
+    /// [`Error::ConnectionRefused`] when an earlier datagram to the default peer met a closed
+    /// port, [`Error::Closed`]. See [`DatagramSocket`] for an example.
     pub fn receive_from(
         &self,
         buf: &mut [u8],

@@ -14,6 +14,15 @@ use isys::libc;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 /// Any socket [`make_socket`](crate::make_socket) can build.
+///
+/// ```
+/// use sockets::*;
+///
+/// let socket = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1").build()?;
+/// assert!(matches!(socket, Socket::Datagram(_)));
+/// let udp = socket.into_datagram()?;
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug)]
 pub enum Socket {
     /// A connected or connectable stream socket.
@@ -28,6 +37,19 @@ pub enum Socket {
 
 impl Socket {
     /// The active stream socket, or `InvalidArgument`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for any other kind of socket.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::*;
+    ///
+    /// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").build()?;
+    /// assert!(matches!(server.into_active(), Err(Error::InvalidArgument(_)))); // it is passive
+    /// # Ok::<(), sockets::Error>(())
+    /// ```
     pub fn into_active(self) -> Result<ActiveSocket> {
         match self {
             Socket::Active(s) => Ok(s),
@@ -37,6 +59,11 @@ impl Socket {
         }
     }
     /// The passive socket, or `InvalidArgument`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for any other kind of socket.
+    ///
+    /// See [`make_socket_from_fd`] for a `Socket` of a kind known only at run time.
     pub fn into_passive(self) -> Result<PassiveSocket> {
         match self {
             Socket::Passive(s) => Ok(s),
@@ -46,6 +73,13 @@ impl Socket {
         }
     }
     /// The datagram socket, or `InvalidArgument`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for any other kind of socket.
+    ///
+    /// # Examples
+    ///
+    /// See [`Socket`] for an example.
     pub fn into_datagram(self) -> Result<DatagramSocket> {
         match self {
             Socket::Datagram(s) => Ok(s),
@@ -61,6 +95,10 @@ impl Socket {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for any other kind of socket.
+    ///
+    /// # Examples
+    ///
+    /// See [`RawSocket`] for an example (raw IP needs root).
     pub fn into_raw(self) -> Result<RawSocket> {
         match self {
             Socket::Raw(s) => Ok(s),
@@ -94,6 +132,21 @@ impl BaseSocket for Socket {
 }
 
 /// A connected pair of local stream sockets (IOLib's `make-socket-pair`).
+///
+/// # Errors
+/// The `socketpair(2)` failure: `EMFILE`/`ENFILE` when out of fds.
+///
+/// # Examples
+///
+/// ```
+/// use sockets::*;
+///
+/// let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_CRLF)?;
+/// writeln!(a, "hello")?;
+/// a.finish_output()?;
+/// assert_eq!(b.read_line()?, "hello");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn make_socket_pair(format: ExternalFormat) -> Result<(ActiveSocket, ActiveSocket)> {
     let (a, b) = isys::socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, true).ctx("socketpair")?;
     let mk = |fd| {
@@ -108,6 +161,23 @@ pub fn make_socket_pair(format: ExternalFormat) -> Result<(ActiveSocket, ActiveS
 
 /// Wraps an existing socket fd (IOLib's `make-socket-from-fd`): its type, listening state and
 /// family are read from the kernel; the fd is made non-blocking.
+///
+/// # Errors
+/// `ENOTSOCK` (from `getsockopt`) when `fd` is not a socket,
+/// [`Error::AddressFamilyNotSupported`] for a family this crate does not know,
+/// [`Error::InvalidArgument`] for a socket type other than stream, datagram or raw.
+///
+/// # Examples
+///
+/// ```
+/// use sockets::*;
+/// use std::os::fd::OwnedFd;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let socket = make_socket_from_fd(OwnedFd::from(listener), ExternalFormat::UTF8_LF)?;
+/// assert!(matches!(socket, Socket::Passive(_)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn make_socket_from_fd(fd: OwnedFd, format: ExternalFormat) -> Result<Socket> {
     let ty: i32 = isys::getsockopt(&fd, libc::SOL_SOCKET, libc::SO_TYPE).ctx("getsockopt")?;
     let family = isys::getsockname(&fd)

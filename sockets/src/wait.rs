@@ -10,6 +10,18 @@ use isys::{FdEvent, FdWaitError};
 use std::time::{Duration, Instant};
 
 /// How long a "blocking" operation waits (IOLib's `:wait`).
+///
+/// ```
+/// use sockets::*;
+/// use std::time::Duration;
+///
+/// let server = make_socket().connect(Connect::Passive).local_host("127.0.0.1").local_port(0)
+///     .build_passive()?;
+/// assert!(server.accept_connection(Wait::No)?.is_none()); // nobody yet
+/// assert!(server.accept_connection(Wait::For(Duration::from_millis(5)))?.is_none());
+/// assert_eq!(Wait::from(true), Wait::Forever); // IOLib's `:wait t`
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Wait {
     /// Do not wait (`:wait nil`).

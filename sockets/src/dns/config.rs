@@ -12,6 +12,17 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_ATTEMPTS: u32 = 2;
 
 /// The resolver configuration from a `resolv.conf` file.
+///
+/// ```
+/// use sockets::dns::ResolvConf;
+/// use std::time::Duration;
+///
+/// let conf = ResolvConf::parse("nameserver 192.0.2.53\nsearch lan\noptions timeout:2 ndots:2\n");
+/// assert_eq!(conf.nameservers[0].to_string(), "192.0.2.53:53");
+/// assert_eq!(conf.search, ["lan"]);
+/// assert_eq!((conf.timeout, conf.ndots), (Duration::from_secs(2), 2));
+/// assert_eq!(ResolvConf::parse("").servers().len(), 2); // 127.0.0.1 and ::1
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvConf {
     /// `nameserver` lines, in order (port 53). Empty means the local server, 127.0.0.1.
@@ -48,6 +59,8 @@ impl Default for ResolvConf {
 impl ResolvConf {
     /// Parses the text of a `resolv.conf`. Unknown lines and options are ignored, as the C
     /// library does; a bad server address is skipped.
+    ///
+    /// See [`ResolvConf`] for an example.
     pub fn parse(text: &str) -> ResolvConf {
         let mut conf = ResolvConf::default();
         for line in text.lines() {
@@ -94,6 +107,8 @@ impl ResolvConf {
     }
 
     /// The servers to ask: the configured ones, or 127.0.0.1 and ::1 when there are none.
+    ///
+    /// See [`ResolvConf`] for an example.
     pub fn servers(&self) -> Vec<SocketAddr> {
         if self.nameservers.is_empty() {
             vec![
@@ -108,6 +123,14 @@ impl ResolvConf {
 
 /// Parses a server as `resolv.conf` and IOLib's `:nameservers` write it: an address (port 53),
 /// `ADDR:PORT` for IPv4, `[ADDR]:PORT` for IPv6. An IPv6 zone (`%eth0`) is dropped.
+///
+/// ```
+/// use sockets::dns::parse_server;
+///
+/// assert_eq!(parse_server("192.0.2.1:5353").map(|a| a.port()), Some(5353));
+/// assert_eq!(parse_server("fe80::1%eth0").map(|a| a.port()), Some(53));
+/// assert_eq!(parse_server("dns.example"), None);
+/// ```
 pub fn parse_server(s: &str) -> Option<SocketAddr> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Some(a);

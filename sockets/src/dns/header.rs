@@ -4,6 +4,13 @@
 use std::fmt;
 
 /// A response code, with the extended bits of EDNS0 folded in.
+///
+/// ```
+/// use sockets::dns::Rcode;
+///
+/// assert_eq!(Rcode::from_code(3), Rcode::NxDomain);
+/// assert_eq!(Rcode::NxDomain.to_string(), "NXDOMAIN");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rcode {
     /// 0: no error.
@@ -24,6 +31,12 @@ pub enum Rcode {
 
 impl Rcode {
     /// The code's number.
+    ///
+    /// ```
+    /// use sockets::dns::Rcode;
+    ///
+    /// assert_eq!(Rcode::ServFail.code(), 2);
+    /// ```
     pub fn code(self) -> u16 {
         match self {
             Rcode::NoError => 0,
@@ -65,6 +78,13 @@ impl fmt::Display for Rcode {
 }
 
 /// The header's flag bits (besides the opcode and response code).
+///
+/// ```
+/// use sockets::dns::{Message, RecordType};
+///
+/// let query = Message::query(1, "example.com", RecordType::A, false);
+/// assert!(query.flags.recursion_desired && !query.flags.response);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Flags {
     /// QR: this is a response.

@@ -2,9 +2,11 @@
 //! up by name (IOLib's hosts database) and by address (for reverse lookups).
 
 use crate::address::{ensure_address, Address};
-use crate::builder::Ipv6Mode;
+use crate::keywords::Ipv6Mode;
 
 /// One line of a hosts file.
+///
+/// See [`HostsFile`] for an example.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostsEntry {
     /// The address.
@@ -16,6 +18,19 @@ pub struct HostsEntry {
 }
 
 /// The parsed hosts file.
+///
+/// ```
+/// use sockets::dns::HostsFile;
+/// use sockets::{ensure_address, Ipv6Mode};
+///
+/// let hosts = HostsFile::parse("# comment\n192.0.2.7 printer printer.lan\n2001:db8::7 printer\n");
+/// let found = hosts.lookup_name("PRINTER.", Ipv6Mode::Yes).expect("listed");
+/// assert_eq!(found.addresses.len(), 2);
+/// assert_eq!(found.aliases, ["printer.lan"]);
+/// let entry = hosts.lookup_address(&ensure_address("192.0.2.7")?).expect("listed");
+/// assert_eq!(entry.canonical_name, "printer");
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostsFile {
     /// The entries, in file order.
@@ -24,6 +39,8 @@ pub struct HostsFile {
 
 /// What a hosts file says about a name: its addresses (file order), canonical name and
 /// aliases.
+///
+/// See [`HostsFile`] for an example.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostsMatch {
     /// The addresses of every line naming the host, without duplicates.
@@ -37,6 +54,8 @@ pub struct HostsMatch {
 impl HostsFile {
     /// Parses hosts-file text: `ADDRESS NAME [ALIAS...]` per line, `#` comments. Lines whose
     /// address does not parse are skipped.
+    ///
+    /// See [`HostsFile`] for an example.
     pub fn parse(text: &str) -> HostsFile {
         let entries = text
             .lines()
@@ -58,6 +77,8 @@ impl HostsFile {
     /// Looks `name` up (case-insensitively, a trailing dot ignored), keeping the addresses
     /// `ipv6` allows: IPv4 only for [`Ipv6Mode::No`], IPv6 only for [`Ipv6Mode::Only`], both
     /// for [`Ipv6Mode::Yes`]. `None` when no line names the host with such an address.
+    ///
+    /// See [`HostsFile`] for an example.
     pub fn lookup_name(&self, name: &str, ipv6: Ipv6Mode) -> Option<HostsMatch> {
         let name = name.strip_suffix('.').unwrap_or(name);
         let mut found: Option<HostsMatch> = None;
@@ -93,6 +114,8 @@ impl HostsFile {
     }
 
     /// The first entry for `address` (an IPv4-mapped IPv6 address matches its IPv4 form).
+    ///
+    /// See [`HostsFile`] for an example.
     pub fn lookup_address(&self, address: &Address) -> Option<&HostsEntry> {
         self.entries
             .iter()

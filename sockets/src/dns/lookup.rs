@@ -9,12 +9,22 @@ use super::query::Response;
 use super::record::{RecordData, RecordType};
 use super::resolver::{default_resolver, QueryOptions, Resolver};
 use crate::address::{ensure_address, Address, IPV4_LOOPBACK, IPV6_LOOPBACK};
-use crate::builder::Ipv6Mode;
 use crate::error::{Error, Result};
+use crate::keywords::Ipv6Mode;
 use crate::lookup::HostLookup;
 use std::net::SocketAddr;
 
 /// `lookup-hostname`'s keywords.
+///
+/// ```
+/// use sockets::dns::*;
+/// use sockets::Ipv6Mode;
+///
+/// // IOLib: (lookup-hostname host :ipv6 nil :ns '("10.0.0.1"))
+/// let options = LookupOptions::new().ipv6(Ipv6Mode::No).ns(parse_nameservers(&["10.0.0.1"])?);
+/// # drop(options);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LookupOptions {
     /// IOLib's `:ipv6`: [`Ipv6Mode::No`] IPv4 only (`nil`), [`Ipv6Mode::Only`] IPv6 only
@@ -28,23 +38,38 @@ pub struct LookupOptions {
 
 impl LookupOptions {
     /// Default options: both families, the configured servers.
+    ///
+    /// See [`LookupOptions`] for an example.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Sets IOLib's `:ipv6`.
+    ///
+    /// See [`LookupOptions`] for an example.
     pub fn ipv6(mut self, mode: Ipv6Mode) -> Self {
         self.ipv6 = Some(mode);
         self
     }
 
     /// Sets IOLib's `:ns`.
+    ///
+    /// See [`LookupOptions`] for an example.
     pub fn ns(mut self, servers: impl IntoIterator<Item = SocketAddr>) -> Self {
         self.ns = Some(servers.into_iter().collect());
         self
     }
 
     /// Sets the other query options.
+    ///
+    /// ```
+    /// use sockets::dns::*;
+    /// use std::time::Duration;
+    ///
+    /// let query = QueryOptions::new().timeout(Duration::from_secs(1));
+    /// let options = LookupOptions::new().query(query);
+    /// # drop(options);
+    /// ```
     pub fn query(mut self, options: QueryOptions) -> Self {
         self.query = options;
         self
@@ -151,6 +176,12 @@ impl Resolver {
     /// [`Error::ResolverNoName`] when the name does not exist or has no address of the
     /// families asked for; [`Error::ResolverAgain`], [`Error::ResolverFail`],
     /// [`Error::ResolverTimeout`] as from [`Resolver::query`].
+    ///
+    /// Blocks as [`Resolver::query`] does when the name is not in the hosts file.
+    ///
+    /// # Examples
+    ///
+    /// See [`Resolver`].
     pub fn lookup_hostname(&self, name: &str, options: &LookupOptions) -> Result<HostLookup> {
         if let Ok(address) = ensure_address(name) {
             return Ok(self
@@ -229,9 +260,27 @@ impl Resolver {
     /// file's name for it, else the PTR records of its `in-addr.arpa`/`ip6.arpa` name (the
     /// first is the canonical name, the others aliases).
     ///
+    /// Blocks as [`Resolver::query`] does when the address is not in the hosts file.
+    ///
     /// # Errors
     /// [`Error::ResolverNoName`] when no name is known; the other resolver errors as from
     /// [`Resolver::query`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::dns::*;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("lookup-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("hosts"), "192.0.2.7 printer printer.lan\n")?;
+    /// let resolver = Resolver::new(dir.join("resolv.conf"), dir.join("hosts"));
+    /// let found = resolver
+    ///     .lookup_address(&sockets::ensure_address("192.0.2.7")?, &LookupOptions::new())?;
+    /// assert_eq!(found.canonical_name, "printer");
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn lookup_address(&self, address: &Address, options: &LookupOptions) -> Result<HostLookup> {
         if let Some(e) = self.hosts().lookup_address(address) {
             return Ok(HostLookup {
@@ -263,16 +312,43 @@ impl Resolver {
 
 /// IOLib's `lookup-hostname` with its keywords, on the default resolver.
 ///
+/// Blocks as [`Resolver::query`] does when the name is not in the hosts file.
+///
+/// IOLib: `lookup-hostname`; see docs/PORTING.md, "Addresses and names".
+///
 /// # Errors
 /// As [`Resolver::lookup_hostname`].
+///
+/// # Examples
+///
+/// ```
+/// use sockets::dns::*;
+/// use sockets::Ipv6Mode;
+///
+/// let found = lookup_hostname_with("localhost", &LookupOptions::new().ipv6(Ipv6Mode::No))?;
+/// assert!(found.address.is_loopback());
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn lookup_hostname_with(name: &str, options: &LookupOptions) -> Result<HostLookup> {
     default_resolver().lookup_hostname(name, options)
 }
 
 /// The reverse lookup of `address` on the default resolver.
 ///
+/// Blocks as [`Resolver::query`] does when the address is not in the hosts file.
+///
 /// # Errors
 /// As [`Resolver::lookup_address`].
+///
+/// # Examples
+///
+/// ```
+/// use sockets::*;
+///
+/// let found = dns::lookup_address(&Address::Ipv4(IPV4_LOOPBACK))?; // from /etc/hosts
+/// assert!(!found.canonical_name.is_empty());
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn lookup_address(address: &Address) -> Result<HostLookup> {
     default_resolver().lookup_address(address, &LookupOptions::default())
 }

@@ -12,6 +12,14 @@ use super::wire::{Reader, WireError, Writer};
 pub const EDNS_UDP_PAYLOAD: u16 = 1232;
 
 /// A question: the name, type and class asked for.
+///
+/// ```
+/// use sockets::dns::{Message, RecordType};
+///
+/// let a = Message::query(1, "Example.com", RecordType::A, false);
+/// let b = Message::query(2, "example.com.", RecordType::A, true);
+/// assert!(a.questions[0].matches(&b.questions[0]));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Question {
     /// The name, in text form.
@@ -32,6 +40,13 @@ impl Question {
 }
 
 /// EDNS0 (RFC 6891): the OPT pseudo-record's fields.
+///
+/// ```
+/// use sockets::dns::{Message, RecordType, EDNS_UDP_PAYLOAD};
+///
+/// let query = Message::query(1, "example.com", RecordType::A, true);
+/// assert_eq!(query.edns.map(|e| e.udp_payload_size), Some(EDNS_UDP_PAYLOAD));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Edns {
     /// The largest UDP payload the sender can receive.
@@ -56,6 +71,16 @@ impl Default for Edns {
 }
 
 /// A DNS message: a query or a response.
+///
+/// ```
+/// use sockets::dns::*;
+///
+/// let query = Message::query(0x1234, "example.com", RecordType::AAAA, true);
+/// let bytes = query.encode()?;
+/// assert_eq!(&bytes[..2], &[0x12, 0x34]); // the id
+/// assert_eq!(Message::decode(&bytes)?, query);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Message {
     /// The id that pairs a response with its query.
@@ -79,6 +104,8 @@ pub struct Message {
 impl Message {
     /// A standard recursive query for `name`'s `qtype` records in class IN, with EDNS0
     /// advertising [`EDNS_UDP_PAYLOAD`] when `edns`.
+    ///
+    /// See [`Message`] for an example.
     pub fn query(id: u16, name: &str, qtype: RecordType, edns: bool) -> Message {
         Message {
             id,
@@ -97,6 +124,14 @@ impl Message {
     }
 
     /// The response code as an [`Rcode`].
+    ///
+    /// ```
+    /// use sockets::dns::{Message, Rcode, RecordType};
+    ///
+    /// let mut reply = Message::query(1, "nowhere.example", RecordType::A, false);
+    /// reply.rcode = 3;
+    /// assert_eq!(reply.response_code(), Rcode::NxDomain);
+    /// ```
     pub fn response_code(&self) -> Rcode {
         Rcode::from_code(self.rcode)
     }
@@ -106,6 +141,10 @@ impl Message {
     /// # Errors
     /// [`WireError::BadName`] for a name that is not one, [`WireError::StringTooLong`],
     /// [`WireError::MessageTooLarge`].
+    ///
+    /// # Examples
+    ///
+    /// See [`Message`].
     pub fn encode(&self) -> Result<Vec<u8>, WireError> {
         let mut w = Writer::default();
         w.u16(self.id);
@@ -184,6 +223,14 @@ impl Message {
     ///
     /// # Errors
     /// A [`WireError`] naming what is malformed; never a panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use sockets::dns::{Message, WireError};
+    ///
+    /// assert!(matches!(Message::decode(&[0; 5]), Err(WireError::Truncated { .. })));
+    /// ```
     pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
         let mut r = Reader::new(bytes);
         let id = r.u16("header")?;

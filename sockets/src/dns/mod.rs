@@ -2,6 +2,23 @@
 //! with TCP fallback, `/etc/resolv.conf` and `/etc/hosts` reloaded when they change, and
 //! `lookup_hostname` on top.
 //!
+//! A [`Resolver`] on files of its own answers from its hosts file without any network:
+//!
+//! ```
+//! use sockets::dns::*;
+//!
+//! let dir = std::env::temp_dir().join(format!("dns-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! std::fs::write(dir.join("hosts"), "192.0.2.7 printer\n")?;
+//! let resolver = Resolver::new(dir.join("no-resolv.conf"), dir.join("hosts"));
+//! let found = resolver.lookup_hostname("printer", &LookupOptions::new())?;
+//! assert_eq!(found.address.to_string(), "192.0.2.7");
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Asking the system's servers (compiled, not run: it needs the internet):
+//!
 //! ```no_run
 //! use sockets::dns::{dns_query, RecordData, RecordType};
 //!

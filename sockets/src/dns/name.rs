@@ -17,6 +17,18 @@ pub const MAX_POINTER_HOPS: usize = 32;
 /// # Errors
 /// [`WireError::BadName`] for empty labels, bad escapes, labels over 63 bytes or names over
 /// 255 bytes on the wire.
+///
+/// # Examples
+///
+/// ```
+/// use sockets::dns::{format_name, parse_name};
+///
+/// let labels = parse_name("www.Example.com.")?;
+/// assert_eq!(labels, [b"www".to_vec(), b"Example".to_vec(), b"com".to_vec()]);
+/// assert_eq!(format_name(&labels), "www.Example.com");
+/// assert!(parse_name(&"x".repeat(64)).is_err()); // a label is at most 63 bytes
+/// # Ok::<(), sockets::dns::WireError>(())
+/// ```
 pub fn parse_name(text: &str) -> Result<Vec<Vec<u8>>, WireError> {
     let bad = |reason| WireError::BadName {
         name: text.to_string(),
@@ -77,6 +89,8 @@ fn wire_len(labels: &[Vec<u8>]) -> usize {
 }
 
 /// Joins labels into the text form, escaping `.`, `\` and bytes outside printable ASCII.
+///
+/// See [`parse_name`] for an example.
 pub fn format_name(labels: &[Vec<u8>]) -> String {
     if labels.is_empty() {
         return ".".to_string();
@@ -101,6 +115,12 @@ pub fn format_name(labels: &[Vec<u8>]) -> String {
 }
 
 /// Whether two text names are the same name (ASCII case-insensitive, trailing dot ignored).
+///
+/// ```
+/// use sockets::dns::names_equal;
+///
+/// assert!(names_equal("Example.COM.", "example.com"));
+/// ```
 pub fn names_equal(a: &str, b: &str) -> bool {
     match (parse_name(a), parse_name(b)) {
         (Ok(x), Ok(y)) => {

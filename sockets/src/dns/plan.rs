@@ -57,6 +57,15 @@ pub(crate) fn candidate_names(name: &str, search: &[String], ndots: u32) -> Resu
 
 /// The PTR name of an address: `4.3.2.1.in-addr.arpa` for 1.2.3.4, nibbles under `ip6.arpa`
 /// for IPv6 (an IPv4-mapped address uses its IPv4 form). `None` for local addresses.
+///
+/// ```
+/// use sockets::dns::reverse_name;
+/// use sockets::ensure_address;
+///
+/// assert_eq!(reverse_name(&ensure_address("192.0.2.1")?).as_deref(),
+///     Some("1.2.0.192.in-addr.arpa"));
+/// # Ok::<(), sockets::Error>(())
+/// ```
 pub fn reverse_name(address: &Address) -> Option<String> {
     match address {
         Address::Ipv4(a) => {

@@ -18,6 +18,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// A server's answer to a query.
+///
+/// See [`Resolver::query`](crate::dns::Resolver::query) for an example.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// The name the answer is for (the asked name with a search domain, if one was used).
@@ -34,11 +36,15 @@ pub struct Response {
 
 impl Response {
     /// The answer section.
+    ///
+    /// See [`Resolver::query`](crate::dns::Resolver::query) for an example.
     pub fn answers(&self) -> &[ResourceRecord] {
         &self.message.answers
     }
 
     /// The response code.
+    ///
+    /// See [`dns_query_with`](crate::dns::dns_query_with) for an example.
     pub fn rcode(&self) -> Rcode {
         self.message.response_code()
     }
@@ -46,6 +52,7 @@ impl Response {
 
 /// What a step of a [`DnsQuery`] came to.
 // `Done` comes once per query; boxing it would only add an allocation.
+/// See [`DnsQuery`] for an example.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Step {
@@ -65,6 +72,50 @@ enum Failure {
 }
 
 /// A query in flight. Dropping it closes its sockets.
+///
+/// An event loop drives it by hand; this loop does what such a loop would:
+///
+/// ```
+/// use sockets::dns::*;
+/// use std::time::Instant;
+/// # use sockets::{make_socket, BaseSocket, Ipv4Address, MsgFlags, SocketKind};
+/// # fn one_shot_server() -> sockets::Result<std::net::SocketAddr> {
+/// #     let udp = make_socket().kind(SocketKind::Datagram).local_host("127.0.0.1")
+/// #         .build_datagram()?;
+/// #     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], udp.local_port()?));
+/// #     std::thread::spawn(move || -> sockets::Result<()> {
+/// #         let mut buf = [0; 1500];
+/// #         udp.wait_readable(None)?;
+/// #         let (n, from) = udp.receive_from(&mut buf, MsgFlags::empty())?;
+/// #         let mut reply = Message::decode(&buf[..n])?;
+/// #         reply.flags.response = true;
+/// #         let name = reply.questions[0].name.clone();
+/// #         let data = RecordData::A(Ipv4Address([192, 0, 2, 1]));
+/// #         reply.answers.push(ResourceRecord { name, class: CLASS_IN, ttl: 60, data });
+/// #         let (host, port) = from.expect("a sender");
+/// #         udp.send_to(&reply.encode()?, Some((&host, port)), MsgFlags::empty())?;
+/// #         Ok(())
+/// #     });
+/// #     Ok(addr)
+/// # }
+/// let resolver = Resolver::new("/nonexistent/resolv.conf", "/nonexistent/hosts")
+///     .with_nameservers([one_shot_server()?]);
+/// let mut query = resolver.start_query("printer.example", RecordType::A, &QueryOptions::new())?;
+/// let response = loop {
+///     let fd = query.fd().expect("a socket while pending");
+///     let timeout = query.deadline().saturating_duration_since(Instant::now());
+///     let step = match isys::wait_until_fd_ready(fd, query.interest(), Some(timeout)) {
+///         Ok((false, false)) => query.on_timeout(),
+///         Ok((_, true)) => query.on_writable(),
+///         _ => query.on_readable(),
+///     };
+///     if let Step::Done(result) = step {
+///         break result?;
+///     }
+/// };
+/// assert_eq!(response.answers().len(), 1);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct DnsQuery {
     plan: Plan,
@@ -140,6 +191,8 @@ impl DnsQuery {
     }
 
     /// The socket to watch, `None` once done.
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         if self.done {
             return None;
@@ -158,11 +211,15 @@ impl DnsQuery {
 
     /// What to wait for on [`fd`](Self::fd): `Read`, or `Write` while a TCP connection is
     /// being made or written.
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn interest(&self) -> FdEvent {
         self.tcp.as_ref().map_or(FdEvent::Read, Tcp::interest)
     }
 
     /// When [`on_timeout`](Self::on_timeout) should be called if the fd stays quiet.
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn deadline(&self) -> Instant {
         self.deadline
     }
@@ -179,6 +236,8 @@ impl DnsQuery {
     }
 
     /// Call when the fd is readable (or reports an error).
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn on_readable(&mut self) -> Step {
         self.retired.clear();
         if let Some(r) = self.ready.take() {
@@ -217,11 +276,15 @@ impl DnsQuery {
     }
 
     /// Call when the fd is writable (a TCP connection in progress).
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn on_writable(&mut self) -> Step {
         self.on_readable()
     }
 
     /// Call when [`deadline`](Self::deadline) has passed; earlier calls change nothing.
+    ///
+    /// See [`DnsQuery`] for an example.
     pub fn on_timeout(&mut self) -> Step {
         self.retired.clear();
         if let Some(r) = self.ready.take() {
@@ -240,8 +303,14 @@ impl DnsQuery {
 
     /// Drives the query to its end, waiting with `poll(2)`.
     ///
+    /// Blocks until the answer, up to the query's timeout × attempts per server.
+    ///
     /// # Errors
     /// The resolver errors, or a failure of `poll(2)` itself.
+    ///
+    /// # Examples
+    ///
+    /// See [`Resolver::start_query`](crate::dns::Resolver::start_query) for an example.
     pub fn wait(mut self) -> Result<Response> {
         loop {
             let step = match self.fd() {

@@ -11,6 +11,15 @@ use std::str::FromStr;
 pub const CLASS_IN: u16 = 1;
 
 /// A record type (IOLib's `:type` keyword of `dns-query`).
+///
+/// ```
+/// use sockets::dns::RecordType;
+///
+/// assert_eq!(":mx".parse::<RecordType>()?, RecordType::MX);
+/// assert_eq!(RecordType::from_code(28), RecordType::AAAA);
+/// assert_eq!(RecordType::AAAA.code(), 28);
+/// # Ok::<(), sockets::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordType {
     /// IPv4 address (1).
@@ -110,6 +119,14 @@ impl FromStr for RecordType {
 }
 
 /// A start-of-authority record's data.
+///
+/// ```
+/// use sockets::dns::{RecordData, RecordType, Soa};
+///
+/// let soa = Soa { mname: "ns.example.".into(), rname: "admin.example.".into(), serial: 1,
+///     refresh: 3600, retry: 600, expire: 86400, minimum: 60 };
+/// assert_eq!(RecordData::Soa(soa).record_type(), RecordType::SOA);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Soa {
     /// The primary name server.
@@ -129,6 +146,15 @@ pub struct Soa {
 }
 
 /// A record's data, typed by its record type.
+///
+/// See [`Resolver::query`](crate::dns::Resolver::query) for records in an answer.
+///
+/// ```
+/// use sockets::dns::{RecordData, RecordType};
+///
+/// let mx = RecordData::Mx { preference: 10, exchange: "mail.example.com".into() };
+/// assert_eq!(mx.record_type(), RecordType::MX);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RecordData {
     /// An IPv4 address.
@@ -357,6 +383,12 @@ impl RecordData {
 
 /// A character string in zone-file form: quoted, with `"` and `\` escaped and bytes outside
 /// printable ASCII as `\DDD`.
+///
+/// ```
+/// use sockets::dns::quote_string;
+///
+/// assert_eq!(quote_string(b"say \"hi\"\n"), r#""say \"hi\"\010""#);
+/// ```
 pub fn quote_string(s: &[u8]) -> String {
     let mut out = String::from("\"");
     for &b in s {
@@ -444,6 +476,8 @@ impl fmt::Display for RecordData {
 }
 
 /// A resource record of a message's answer, authority or additional section.
+///
+/// See [`Resolver::query`](crate::dns::Resolver::query) for an example.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ResourceRecord {
     /// The owner name.

@@ -6,6 +6,14 @@ use std::collections::HashMap;
 
 /// Why a DNS message could not be decoded or encoded. Decoding never panics: every malformed
 /// input is one of these.
+///
+/// ```
+/// use sockets::dns::{Message, WireError};
+/// use sockets::Error;
+///
+/// let e: Error = Message::decode(b"\x00\x01").unwrap_err().into();
+/// assert!(matches!(e, Error::Dns(WireError::Truncated { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WireError {
