@@ -5,6 +5,7 @@
 
 use crate::address::Address;
 use crate::base_socket::{address_of, fd_traits, Base, BaseSocket, Family, SocketKind};
+#[cfg_attr(not(target_os = "linux"), allow(unused_imports))] // Error: the netlink calls
 use crate::error::{Error, Result, SysContext};
 use isys::{libc, MsgFlags};
 use std::fmt;
