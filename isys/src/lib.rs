@@ -91,21 +91,35 @@ macro_rules! syscall {
 }
 
 mod addr;
+#[cfg(linux_like)]
+mod epoll;
 mod fd;
-mod mux;
+#[cfg(bsd_like)]
+mod kqueue;
+mod msg;
 mod netdb;
+mod poll;
 mod random;
+mod select;
 mod signal;
 mod socket;
+mod sockopt;
 mod wait;
 
 pub use addr::{SockAddr, UnixAddrKind};
+#[cfg(linux_like)]
+pub use epoll::*;
 pub use fd::*;
-pub use mux::*;
+#[cfg(bsd_like)]
+pub use kqueue::*;
+pub use msg::*;
 pub use netdb::*;
+pub use poll::*;
 pub use random::{getrandom, random_u16};
+pub use select::*;
 pub use signal::*;
 pub use socket::*;
+pub use sockopt::*;
 pub use wait::*;
 
 /// Converts an [`std::io::Error`] to an [`Errno`], losslessly for OS errors.

@@ -65,6 +65,7 @@
 mod acceptor;
 mod active;
 mod address;
+mod address_text;
 mod base_socket;
 mod budget;
 mod buffer;
@@ -89,6 +90,7 @@ mod wait;
 pub use acceptor::{AcceptOutcome, Acceptor, MAX_BACKOFF, MIN_BACKOFF};
 pub use active::ActiveSocket;
 pub use address::*;
+pub use address_text::{address_to_string, ensure_address};
 pub use base_socket::{BaseSocket, Family, SocketKind};
 pub use budget::InputBudget;
 pub use buffer::{DEFAULT_BUFFER_SIZE, DEFAULT_MAX_LINE_LENGTH};

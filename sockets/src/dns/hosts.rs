@@ -1,7 +1,8 @@
 //! `/etc/hosts` as [`HostsFile`]: entries of an address, a canonical name and aliases, looked
 //! up by name (IOLib's hosts database) and by address (for reverse lookups).
 
-use crate::address::{ensure_address, Address};
+use crate::address::Address;
+use crate::address_text::ensure_address;
 use crate::keywords::Ipv6Mode;
 
 /// One line of a hosts file.
