@@ -27,16 +27,29 @@ struct Client {
 /// The fds of the connected clients, for broadcasting; a client's socket is its fd's state.
 type Members = Rc<RefCell<BTreeSet<RawFd>>>;
 
-/// Sends `line` to every client but `from`; one whose buffer will not take it is dropped at
-/// its next failure by the policy, so a slow reader never blocks the others.
+/// Output a client may leave unread before it is dropped as too slow. Below the output
+/// buffer's size, so `write_line` never flushes (and waits) on its own.
+const MAX_UNREAD: usize = sockets::DEFAULT_BUFFER_SIZE / 2;
+
+/// Lines taken from one client per readiness, so a flood cannot keep the others waiting.
+const LINES_PER_CALL: usize = 64;
+
+/// Sends `line` to every client but `from`, never waiting: a client that has left more than
+/// [`MAX_UNREAD`] bytes unread, or whose connection failed, is dropped, so a slow reader never
+/// blocks the others.
 fn broadcast(base: &mut EventBase, members: &Members, from: RawFd, line: &str) {
     let fds: Vec<RawFd> = members.borrow().iter().copied().collect();
     for fd in fds.into_iter().filter(|&fd| fd != from) {
         if let Some(other) = base.fd_state_mut::<Client>(fd) {
-            let sent = other
-                .socket
-                .write_line(line)
-                .and_then(|()| other.socket.force_output());
+            let sent = if other.socket.buffered_output() + line.len() + 2 > MAX_UNREAD {
+                Err(SocketError::Timeout(Duration::ZERO))
+            } else {
+                other
+                    .socket
+                    .write_line(line)
+                    .and_then(|()| other.socket.force_output())
+                    .map(|_| ())
+            };
             if sent.is_err() {
                 leave(base, members, fd, None);
             }
@@ -51,8 +64,10 @@ fn leave(base: &mut EventBase, members: &Members, fd: RawFd, farewell: Option<&s
     if let Some(mut client) = base.take_fd_state::<Client>(fd) {
         if let Some(text) = farewell {
             let _ = client.socket.write_line(text);
+            let _ = client.socket.force_output();
         }
-        let _ = client.socket.close();
+        // Without waiting: what a slow reader has not taken is dropped.
+        client.socket.close_abort();
     }
 }
 
@@ -102,7 +117,7 @@ fn main() {
                         }
                         let gone = format!("* {} left (idle)", client.name);
                         let _ = client.socket.write_line("* idle too long, goodbye");
-                        let _ = client.socket.finish_output();
+                        let _ = client.socket.force_output();
                         base.remove_fd_handlers(fd, Handlers::ALL);
                         members.borrow_mut().remove(&fd);
                         broadcast(base, &members, fd, &gone);
@@ -110,7 +125,7 @@ fn main() {
                         base.remove_fd_state(fd);
                         return Ok(());
                     }
-                    loop {
+                    for _ in 0..LINES_PER_CALL {
                         match client.socket.read_line_no_hang() {
                             Ok(Some(line)) => {
                                 let said = format!("[{}] {line}", client.name);
@@ -134,6 +149,8 @@ fn main() {
                             }
                         }
                     }
+                    // More may wait in the kernel: the fd stays readable for the next round.
+                    Ok(())
                 },
             )?;
             Ok(())

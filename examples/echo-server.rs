@@ -1,5 +1,6 @@
 //! echo-server: IOLib's `examples/echo-server.lisp` on the event base. A listener handler
-//! accepts; each client gets a read handler that echoes every complete line back; a client
+//! accepts; each client gets a read handler that echoes every complete line back, never
+//! blocking: a client that does not read its echoes is not read from until it has. A client
 //! that fails (reset, end of file, a line too long) is dropped alone by the failure policy.
 //! SIGINT/SIGTERM end the loop; every client socket is closed first.
 //!
@@ -12,21 +13,54 @@ mod common;
 use iolib::prelude::*;
 use std::os::fd::RawFd;
 
-/// Called when a client socket is readable: echo every line that can be had now.
-/// (IOLib's echo server reads with `read-line`; inside a handler that would block the loop
-/// on a partial line, so it drains with `read_line_no_hang`.)
+/// Lines echoed per readiness at most, so one client sending a flood cannot keep the others
+/// waiting; the rest waits in the kernel and makes the fd readable again.
+const LINES_PER_CALL: usize = 64;
+
+/// Called when a client socket is readable: echo the lines that can be had now, without
+/// blocking. (IOLib's echo server reads with `read-line`; inside a handler that would block
+/// the loop on a partial line, so it takes lines with `read_line_no_hang`.) When the client
+/// does not take its echoes, stop reading it until it has (`flush_echoes`).
 fn echo_lines(
-    _base: &mut EventBase,
+    base: &mut EventBase,
     client: &mut ActiveSocket,
-    _fd: RawFd,
+    fd: RawFd,
     _event: Event,
     _exception: Option<Exception>,
 ) -> HandlerResult {
-    while let Some(line) = client.read_line_no_hang()? {
+    for _ in 0..LINES_PER_CALL {
+        // End of file and resets come back as errors: the failure policy drops the client.
+        let Some(line) = client.read_line_no_hang()? else {
+            break;
+        };
         client.write_line(&line)?;
+        if client.force_output()? > 0 {
+            // The client is not reading: wait until it has taken its echoes.
+            base.remove_fd_handlers(fd, Handlers::READ);
+            base.set_stateful_io_handler(fd, Event::Write, IoOptions::new(), flush_echoes)?;
+            return Ok(());
+        }
     }
-    // End of file and resets come back as errors above: the failure policy drops the client.
-    client.finish_output()?;
+    Ok(())
+}
+
+/// Called when a client that was not reading can take more: send what it is owed, then read
+/// from it again (and echo the lines that waited in its buffer meanwhile).
+fn flush_echoes(
+    base: &mut EventBase,
+    client: &mut ActiveSocket,
+    fd: RawFd,
+    event: Event,
+    exception: Option<Exception>,
+) -> HandlerResult {
+    if client.force_output()? > 0 {
+        return Ok(());
+    }
+    base.remove_fd_handlers(fd, Handlers::WRITE);
+    base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), echo_lines)?;
+    if client.has_buffered_line() {
+        echo_lines(base, client, fd, event, exception)?;
+    }
     Ok(())
 }
 
@@ -44,6 +78,10 @@ fn main() {
                 }
             }
             let fd = client.socket_os_fd().unwrap_or(-1);
+            // A line longer than the output buffer is flushed by `write_line` itself, waiting:
+            // bound that wait (a client that does not read is then dropped).
+            let mut client = client;
+            client.set_write_timeout(Some(std::time::Duration::from_millis(500)));
             base.set_fd_state(fd, client)?;
             base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), echo_lines)?;
             Ok(())

@@ -7,7 +7,8 @@
 //! the bad line as that client's end of file), while ex8, being binary-safe, echoes every
 //! byte.
 //!
-//! ex5-server (threaded) once; ex6, ex7 and ex8 on each of select, poll and epoll. Each
+//! ex5-server (threaded) once; ex6, ex7, ex8 and IOLib's echo-server on each of select, poll
+//! and epoll. Each
 //! scenario runs all its checks and reports every one that failed.
 
 mod support;
@@ -289,4 +290,7 @@ hostile_tests!(
     ex8_server_survives_hostile_clients_on_select: "ex8-server" on "select",
     ex8_server_survives_hostile_clients_on_poll: "ex8-server" on "poll",
     ex8_server_survives_hostile_clients_on_epoll: "ex8-server" on "epoll",
+    echo_server_survives_hostile_clients_on_select: "echo-server" on "select",
+    echo_server_survives_hostile_clients_on_poll: "echo-server" on "poll",
+    echo_server_survives_hostile_clients_on_epoll: "echo-server" on "epoll",
 );

@@ -179,3 +179,47 @@ fn ping_gets_echo_replies_from_loopback_as_root() {
         "{stdout}"
     );
 }
+
+#[test]
+fn chat_server_is_not_held_up_by_a_flooder_or_a_client_that_never_reads() {
+    let srv = Server::start("chat-server", 0, &["--quiet"], &[]).unwrap();
+    let port = srv.port;
+    // Reads everything it is sent, on its own thread, and reports when it hears the newcomer.
+    let (listener, mut heard) = connect(port);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || loop {
+        let mut l = String::new();
+        match heard.read_line(&mut l) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if l.contains("can you hear me") => {
+                let _ = tx.send(std::time::Instant::now());
+                break;
+            }
+            Ok(_) => {}
+        }
+    });
+    // Never reads: what is broadcast to it piles up until the server drops it.
+    let (deaf, _) = connect(port);
+    // Floods lines without reading, for a second.
+    let (flooder, _) = connect(port);
+    flooder.set_nonblocking(true).unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(1);
+    while std::time::Instant::now() < end {
+        let _ = (&flooder).write(&b"flood flood flood flood\n".repeat(200));
+    }
+    // A newcomer's line reaches the listener promptly through all that.
+    let (speaker, _) = connect(port);
+    let start = std::time::Instant::now();
+    (&speaker).write_all(b"can you hear me\n").unwrap();
+    let heard_at = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the listener never heard the newcomer");
+    assert!(
+        heard_at - start < Duration::from_secs(2),
+        "the line took {:?} through the flood",
+        heard_at - start
+    );
+    drop((deaf, flooder, speaker, listener));
+    let _ = reader.join();
+    stop_clean(srv);
+}
