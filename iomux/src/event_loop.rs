@@ -105,6 +105,12 @@ impl EventBase {
     fn run(&mut self, opts: DispatchOptions) -> Result<DispatchOutcome> {
         let deadline = opts.timeout.and_then(|t| Instant::now().checked_add(t));
         let exit_when_empty = opts.exit_when_empty.unwrap_or(self.exit_when_empty);
+        // Constant for the whole dispatch, decided once: without a deadline or step bounds
+        // the wait is unbounded whenever there is no timer (no clock read, nothing to
+        // compute); without one-shot or a deadline nothing ends a round but an exit.
+        let plain_wait = deadline.is_none() && opts.max_step.is_none() && opts.min_step.is_none();
+        let prune_before_blocking = exit_when_empty && !self.selector.verify_identity();
+        let round_may_end = opts.one_shot || deadline.is_some();
         let mut wait_failures = 0u32;
         loop {
             if self.exit_requested {
@@ -113,8 +119,12 @@ impl EventBase {
             if exit_when_empty && self.has_no_work() {
                 return Ok(DispatchOutcome::Empty);
             }
-            let wait = self.wait_length(&opts, deadline);
-            if wait.is_none() && exit_when_empty && !self.selector.verify_identity() {
+            let wait = if plain_wait && self.heap.is_empty() {
+                None
+            } else {
+                self.wait_length(&opts, deadline)
+            };
+            if wait.is_none() && prune_before_blocking {
                 // About to block forever: handlers of fds closed behind our back (epoll and
                 // kqueue forget those silently) must not keep an otherwise empty base alive.
                 self.prune_closed_fds();
@@ -154,11 +164,13 @@ impl EventBase {
             if self.exit_requested {
                 return Ok(DispatchOutcome::ExitRequested);
             }
-            if opts.one_shot {
-                return Ok(DispatchOutcome::OneShot);
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(DispatchOutcome::Timeout);
+            if round_may_end {
+                if opts.one_shot {
+                    return Ok(DispatchOutcome::OneShot);
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Ok(DispatchOutcome::Timeout);
+                }
             }
         }
     }

@@ -211,11 +211,14 @@ impl EventBase {
             return false;
         };
         let slot = entry.slot_mut(event);
-        let Some(s) = slot.as_ref() else {
+        let Some(s) = slot.as_mut() else {
             return false;
         };
         let timed = s.timeout.is_some();
-        // Dropped in place: no copy of the slot out of the entry.
+        // Only the handler's box leaves the entry (no copy of the slot); it is dropped last,
+        // after the bookkeeping, so that nothing is live across that call and the fd (which
+        // the closure may own) is still open when `forget_entry` takes it out of the kernel.
+        let handler = s.handler.take();
         *slot = None;
         if !entry.internal {
             self.user_slots -= 1;
@@ -237,6 +240,7 @@ impl EventBase {
             entry.dirty = false;
             self.changes.pop();
         }
+        drop(handler);
         true
     }
 

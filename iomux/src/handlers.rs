@@ -297,9 +297,10 @@ impl EventBase {
     ) -> Result<()> {
         if opts.timeout.is_none() {
             if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
-                let ready = entry.verified && entry.registered.is_some() && !entry.internal;
+                let ready = entry.verified && !entry.internal;
+                let registered = entry.registered;
                 let slot = entry.slot_mut(event);
-                if ready && slot.is_none() {
+                if let (true, Some(registered), None) = (ready, registered, &*slot) {
                     let id = self.next_id;
                     self.next_id += 1;
                     // Writes a `None`: nothing to drop.
@@ -312,7 +313,14 @@ impl EventBase {
                         one_shot: opts.one_shot,
                     }));
                     self.user_slots += 1;
-                    if !entry.dirty && entry.registered != entry.wanted() {
+                    // The kernel has some interest already, so the new slot changes it only
+                    // if it is a read or write handler the kernel does not watch for.
+                    let changed = match event {
+                        Event::Read => !registered.read,
+                        Event::Write => !registered.write,
+                        Event::Error => false,
+                    };
+                    if changed && !entry.dirty {
                         entry.dirty = true;
                         self.changes.push(fd);
                     }

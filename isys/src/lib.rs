@@ -384,6 +384,7 @@ pub fn getpid() -> i32 {
 
 /// Rounds a timeout up to whole milliseconds for `poll`/`epoll_wait` (`-1` = forever), so a
 /// sub-millisecond wait never becomes a busy zero-timeout loop.
+#[inline]
 pub(crate) fn timeout_ms(timeout: Option<Duration>) -> libc::c_int {
     match timeout {
         None => -1,
