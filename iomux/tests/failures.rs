@@ -1,6 +1,8 @@
 //! Handler failures and the failure policy, the end-of-work rule, and fds epoll refuses: on
 //! every compiled backend.
 
+mod util;
+
 use iomux::*;
 use isys::{AsRawFd, OwnedFd};
 use std::cell::{Cell, RefCell};
@@ -161,19 +163,6 @@ fn regular_files_are_always_ready(b: Backend) {
     )
     .unwrap();
     assert_eq!(&got.borrow()[..], b"line one\nline two\n");
-}
-
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        #[cfg(any(feature = "epoll", all(feature = "native", any(target_os = "linux", target_os = "android"))))]
-        mod epoll { $( #[test] fn $test() { super::$test(iomux::Backend::Epoll) } )* }
-        #[cfg(any(feature = "kqueue", all(feature = "native", any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd", target_os = "dragonfly"))))]
-        mod kqueue { $( #[test] fn $test() { super::$test(iomux::Backend::Kqueue) } )* }
-        #[cfg(feature = "poll")]
-        mod poll { $( #[test] fn $test() { super::$test(iomux::Backend::Poll) } )* }
-        #[cfg(feature = "select")]
-        mod select { $( #[test] fn $test() { super::$test(iomux::Backend::Select) } )* }
-    };
 }
 
 per_backend!(

@@ -1,6 +1,8 @@
 //! `Error::Handler` names the failed handler's fd and event, and hands back the handler's
 //! error typed (`handler_error_as`), on every compiled backend.
 
+mod util;
+
 use iomux::*;
 use isys::AsRawFd;
 use std::cell::Cell;
@@ -167,19 +169,6 @@ fn signal_for(b: Backend) -> Signal {
         Backend::Poll => Signal::SIGUSR2,
         Backend::Select => Signal::SIGWINCH,
     }
-}
-
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        #[cfg(any(feature = "epoll", all(feature = "native", any(target_os = "linux", target_os = "android"))))]
-        mod epoll { $( #[test] fn $test() { super::$test(iomux::Backend::Epoll) } )* }
-        #[cfg(any(feature = "kqueue", all(feature = "native", any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd", target_os = "dragonfly"))))]
-        mod kqueue { $( #[test] fn $test() { super::$test(iomux::Backend::Kqueue) } )* }
-        #[cfg(feature = "poll")]
-        mod poll { $( #[test] fn $test() { super::$test(iomux::Backend::Poll) } )* }
-        #[cfg(feature = "select")]
-        mod select { $( #[test] fn $test() { super::$test(iomux::Backend::Select) } )* }
-    };
 }
 
 per_backend!(

@@ -1,6 +1,8 @@
 //! No spinning: conditions nobody asked for (a peer's half-close without a reader, a regular
 //! file closed behind the base's back) never keep the wait returning at once.
 
+mod util;
+
 use iomux::*;
 use isys::AsRawFd;
 use std::time::Duration;
@@ -80,19 +82,6 @@ fn regular_file_closed_while_registered(b: Backend) {
         "{b:?}: spun {n} rounds; stale handler called {} times",
         calls.get() - before
     );
-}
-
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        #[cfg(any(feature = "epoll", all(feature = "native", any(target_os = "linux", target_os = "android"))))]
-        mod epoll { $( #[test] fn $test() { super::$test(iomux::Backend::Epoll) } )* }
-        #[cfg(any(feature = "kqueue", all(feature = "native", any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd", target_os = "dragonfly"))))]
-        mod kqueue { $( #[test] fn $test() { super::$test(iomux::Backend::Kqueue) } )* }
-        #[cfg(feature = "poll")]
-        mod poll { $( #[test] fn $test() { super::$test(iomux::Backend::Poll) } )* }
-        #[cfg(feature = "select")]
-        mod select { $( #[test] fn $test() { super::$test(iomux::Backend::Select) } )* }
-    };
 }
 
 per_backend!(

@@ -1,6 +1,8 @@
 //! `Waker` and `DispatchOutcome`: waking and stopping a loop from another thread, and what
 //! `event_dispatch` says about why it returned, on every compiled backend.
 
+mod util;
+
 use iomux::*;
 use isys::{AsRawFd, OwnedFd};
 use std::thread;
@@ -269,19 +271,6 @@ fn outcomes_say_why_dispatch_returned(b: Backend) {
     assert!(eb
         .event_dispatch(DispatchOptions::default().timeout(LONG))
         .is_err());
-}
-
-macro_rules! per_backend {
-    ($($test:ident),* $(,)?) => {
-        #[cfg(any(feature = "epoll", all(feature = "native", any(target_os = "linux", target_os = "android"))))]
-        mod epoll { $( #[test] fn $test() { super::$test(iomux::Backend::Epoll) } )* }
-        #[cfg(any(feature = "kqueue", all(feature = "native", any(target_os = "macos", target_os = "ios", target_os = "freebsd", target_os = "openbsd", target_os = "netbsd", target_os = "dragonfly"))))]
-        mod kqueue { $( #[test] fn $test() { super::$test(iomux::Backend::Kqueue) } )* }
-        #[cfg(feature = "poll")]
-        mod poll { $( #[test] fn $test() { super::$test(iomux::Backend::Poll) } )* }
-        #[cfg(feature = "select")]
-        mod select { $( #[test] fn $test() { super::$test(iomux::Backend::Select) } )* }
-    };
 }
 
 per_backend!(
