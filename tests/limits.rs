@@ -276,6 +276,11 @@ fn ex5_memory_stays_bounded_with_320_unfinished_one_mib_lines() {
     max_rss = max_rss.max(rss(pid).unwrap_or(0));
     let peak = peak_rss(pid).unwrap_or(0).max(max_rss);
     let offered: usize = sent.iter().sum();
+    eprintln!(
+        "ex5: peak RSS {} MiB after {} MiB of unfinished lines offered",
+        peak >> 20,
+        offered >> 20
+    );
     checks.check("at least 300 MiB was offered", || {
         if offered >= 300 << 20 {
             Ok(())
