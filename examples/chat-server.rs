@@ -31,7 +31,12 @@ type Members = Rc<RefCell<BTreeSet<RawFd>>>;
 /// buffer's size, so `write_line` never flushes (and waits) on its own.
 const MAX_UNREAD: usize = sockets::DEFAULT_BUFFER_SIZE / 2;
 
-/// Lines taken from one client per readiness, so a flood cannot keep the others waiting.
+/// The longest line a client may send: with its sender's name in front it stays well under
+/// [`MAX_UNREAD`].
+const MAX_LINE: usize = MAX_UNREAD / 2;
+
+/// Lines read from the kernel per readiness at most (lines already buffered are always
+/// taken: nothing else would wake us for them), so a flood cannot keep the others waiting.
 const LINES_PER_CALL: usize = 64;
 
 /// Sends `line` to every client but `from`, never waiting: a client that has left more than
@@ -93,6 +98,10 @@ fn main() {
     let m = members.clone();
     Listener::new(server)
         .register(&mut base, move |base, socket| {
+            // A line is refused from its sender (a per-peer LineTooLong) before it could
+            // count against the recipients' MAX_UNREAD.
+            let mut socket = socket;
+            socket.set_max_line_length(MAX_LINE);
             let name = match socket.remote_name() {
                 Ok((host, port)) => format!("{host}:{port}"),
                 Err(_) => "?".into(),
@@ -125,7 +134,10 @@ fn main() {
                         base.remove_fd_state(fd);
                         return Ok(());
                     }
-                    for _ in 0..LINES_PER_CALL {
+                    for n in 0.. {
+                        if n >= LINES_PER_CALL && !client.socket.has_buffered_line() {
+                            break;
+                        }
                         match client.socket.read_line_no_hang() {
                             Ok(Some(line)) => {
                                 let said = format!("[{}] {line}", client.name);

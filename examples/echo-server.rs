@@ -13,9 +13,14 @@ mod common;
 use iolib::prelude::*;
 use std::os::fd::RawFd;
 
-/// Lines echoed per readiness at most, so one client sending a flood cannot keep the others
-/// waiting; the rest waits in the kernel and makes the fd readable again.
+/// Lines read from the kernel per readiness at most, so one client sending a flood cannot
+/// keep the others waiting: what is still in the kernel makes the fd readable again. (Lines
+/// already in the socket's buffer are always taken: nothing else would wake us for them.)
 const LINES_PER_CALL: usize = 64;
+
+/// The longest line echoed: under the output buffer's size, so `write_line` never flushes
+/// (and waits) on its own; a longer line ends that client (`LineTooLong`).
+const MAX_LINE: usize = iolib::sockets::DEFAULT_BUFFER_SIZE / 2;
 
 /// Called when a client socket is readable: echo the lines that can be had now, without
 /// blocking. (IOLib's echo server reads with `read-line`; inside a handler that would block
@@ -28,7 +33,10 @@ fn echo_lines(
     _event: Event,
     _exception: Option<Exception>,
 ) -> HandlerResult {
-    for _ in 0..LINES_PER_CALL {
+    for n in 0.. {
+        if n >= LINES_PER_CALL && !client.has_buffered_line() {
+            break;
+        }
         // End of file and resets come back as errors: the failure policy drops the client.
         let Some(line) = client.read_line_no_hang()? else {
             break;
@@ -78,10 +86,8 @@ fn main() {
                 }
             }
             let fd = client.socket_os_fd().unwrap_or(-1);
-            // A line longer than the output buffer is flushed by `write_line` itself, waiting:
-            // bound that wait (a client that does not read is then dropped).
             let mut client = client;
-            client.set_write_timeout(Some(std::time::Duration::from_millis(500)));
+            client.set_max_line_length(MAX_LINE);
             base.set_fd_state(fd, client)?;
             base.set_stateful_io_handler(fd, Event::Read, IoOptions::new(), echo_lines)?;
             Ok(())

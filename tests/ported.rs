@@ -223,3 +223,41 @@ fn chat_server_is_not_held_up_by_a_flooder_or_a_client_that_never_reads() {
     let _ = reader.join();
     stop_clean(srv);
 }
+
+#[test]
+fn echo_server_echoes_every_pipelined_line_and_chat_refuses_only_the_long_line() {
+    // 200 lines in one write: more than one readiness' worth, all already buffered at once.
+    let srv = Server::start("echo-server", 0, &["--quiet"], &[]).unwrap();
+    let (s, mut r) = connect(srv.port);
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let batch: String = (0..200).map(|i| format!("pipelined {i}\n")).collect();
+    (&s).write_all(batch.as_bytes()).unwrap();
+    for i in 0..200 {
+        assert_eq!(line(&mut r), format!("pipelined {i}"));
+    }
+    drop((s, r));
+    stop_clean(srv);
+
+    // A line too long for the chat ends its sender alone; the others keep talking.
+    let srv = Server::start("chat-server", 0, &["--quiet"], &[]).unwrap();
+    let (a, mut ar) = connect(srv.port);
+    let (b, mut br) = connect(srv.port);
+    let (c, _) = connect(srv.port);
+    b.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let _ = line(&mut ar); // b joined
+    let _ = line(&mut ar); // c joined
+    let _ = line(&mut br); // c joined
+    let mut long = "x".repeat(9000);
+    long.push('\n');
+    (&c).write_all(long.as_bytes()).unwrap();
+    (&a).write_all(b"after the long line\n").unwrap();
+    loop {
+        let got = line(&mut br);
+        assert!(!got.contains("xxxx"), "the over-long line was broadcast");
+        if got.ends_with("after the long line") {
+            break;
+        }
+    }
+    drop((a, b, c));
+    stop_clean(srv);
+}

@@ -29,11 +29,20 @@ pub fn read_line_within(
 /// has not taken everything by then (it does not read).
 pub fn finish_output_within(socket: &mut ActiveSocket, limit: Duration) -> Result<(), SocketError> {
     let deadline = Instant::now() + limit;
-    while socket.force_output()? > 0 {
+    let mut pending = usize::MAX;
+    loop {
+        let left_over = socket.force_output()?;
+        if left_over == 0 {
+            return Ok(());
+        }
+        if left_over == pending {
+            // Writable yet nothing went (ENOBUFS, ENOMEM): pause rather than spin.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        pending = left_over;
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || !socket.wait_writable(Some(left))? {
             return Err(SocketError::Timeout(limit));
         }
     }
-    Ok(())
 }

@@ -81,8 +81,11 @@ impl EventBase {
     ///   [failure policy](Self::set_handler_error_policy) answered otherwise.
     ///   [`Error::handler_error_as`] gives `source` back typed.
     /// - [`Error::Reentrant`]: called from a handler of this base.
-    /// - [`Error::FdSys`] with `call: "update interest"`: the backend refused an interest
-    ///   change (other than for an fd closed meanwhile, whose handlers are dropped).
+    /// - [`Error::Handler`] whose `source` is an [`Error::FdSys`] with
+    ///   `call: "update interest"`: the backend refused an fd's interest change (other than
+    ///   for an fd closed meanwhile, whose handlers are dropped) and the failure policy did not
+    ///   drop or keep that fd. The other fds' changes went through; the refused one is retried
+    ///   before the next wait.
     /// - [`Error::Sys`] with `call: "wait for events"`: the wait failed with `EBADF`,
     ///   `EFAULT` or `EINVAL`, or kept failing (e.g. `ENOMEM`) for a thousand tries.
     ///

@@ -174,7 +174,7 @@ impl EventBase {
     }
 
     pub(crate) fn apply_changes(&mut self) -> Result<()> {
-        let mut refused = None;
+        let mut refused: Vec<(RawFd, isys::Errno)> = Vec::new();
         for i in 0..self.changes.len() {
             let fd = self.changes[i];
             let Some(entry) = self.entry(fd) else {
@@ -201,39 +201,44 @@ impl EventBase {
                 // The fd was closed behind our back: drop its handlers.
                 Err(isys::Errno::EBADF) | Err(isys::Errno::ENOENT) => self.purge(fd),
                 // The kernel refused this fd (ENOMEM, ENOSPC, EPERM...): that concerns this fd
-                // only. The other changes still go through; the first refusal is reported
-                // once they have.
-                Err(errno) => {
-                    refused.get_or_insert(Error::FdSys {
-                        call: "update interest",
-                        fd,
-                        errno,
-                    });
-                }
+                // only. The other changes still go through; the refusals are handled after.
+                Err(errno) => refused.push((fd, errno)),
             }
         }
         self.changes.clear();
-        match refused {
-            None => Ok(()),
-            Some(e) => self.interest_refused(e),
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            self.interest_refused(refused)
         }
     }
 
-    /// An interest change the kernel refused: the failure policy decides, as for a handler of
-    /// that fd (`drop_failing_peers` drops it); without a policy it ends the dispatch.
+    /// Interest changes the kernel refused, one fd each: the failure policy decides for each,
+    /// as for a handler of that fd (`drop_failing_peers` drops it); without a policy the
+    /// dispatch ends with the first, and every refused fd not dropped is queued again, so a
+    /// later wait retries it.
     #[cold]
-    fn interest_refused(&mut self, e: Error) -> Result<()> {
-        let Error::FdSys { fd, .. } = e else {
-            return Err(e);
-        };
-        self.handler_failed(fd, Event::Read, None, Box::new(e), None)?;
-        // Kept (a transient refusal): try again before the next wait.
-        if let Some(entry) = self.entry(fd) {
-            if entry.registered != entry.wanted() && !entry.dirty {
-                entry.dirty = true;
-                self.changes.push(fd);
+    #[inline(never)]
+    fn interest_refused(&mut self, refused: Vec<(RawFd, isys::Errno)>) -> Result<()> {
+        let mut result = Ok(());
+        for (fd, errno) in refused {
+            if result.is_ok() {
+                let e = Error::FdSys {
+                    call: "update interest",
+                    fd,
+                    errno,
+                };
+                result = self.handler_failed(fd, Event::Read, None, Box::new(e), None);
+            }
+            // Kept (a transient refusal, or the dispatch ends first): try again before the
+            // next wait.
+            if let Some(entry) = self.entry(fd) {
+                if entry.registered != entry.wanted() && !entry.dirty {
+                    entry.dirty = true;
+                    self.changes.push(fd);
+                }
             }
         }
-        Ok(())
+        result
     }
 }
