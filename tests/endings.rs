@@ -122,7 +122,10 @@ fn ex4_client_reports_end_of_file_after_quit() {
         let echoed = c.expect("hello");
         c.send("quit");
         let quit = c.expect("quit");
-        // The next line goes to a server that has closed: the read sees end of file.
+        // The next line goes to a server that has closed: the read sees end of file. (Typed
+        // a moment later, as a person would: sent before the server's close, the line would
+        // meet a closed socket and TCP would answer it with a reset, whatever the client.)
+        std::thread::sleep(std::time::Duration::from_millis(300));
         c.send("a line after quit");
         let (status, out) = c.finish();
         let ok = echoed
