@@ -7,7 +7,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-#[path = "../tests/support/dnsmasq.rs"]
+#[path = "../sockets/tests/support/dnsmasq.rs"]
 mod dnsmasq;
 
 use std::time::{Duration, Instant};

@@ -3,111 +3,32 @@
 //! answers too big for plain UDP. Skipped (with a note) where dnsmasq is not installed, except
 //! under CI, where it must be.
 
-use sockets::dns::{dns_query_with, LookupOptions, QueryOptions, RecordData, RecordType, Resolver};
+use sockets::dns::{LookupOptions, QueryOptions, RecordData, RecordType, Resolver};
 use sockets::{ensure_address, Address, Error, Ipv6Mode};
-use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A dnsmasq process, killed on drop.
-struct Dnsmasq {
-    child: Child,
-    server: SocketAddr,
-}
+#[path = "support/dnsmasq.rs"]
+mod dnsmasq;
 
-impl Drop for Dnsmasq {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+use dnsmasq::Dnsmasq;
+
+/// dnsmasq on loopback, or `None` (a note) where it is not installed, except under CI, where
+/// it must be.
+fn start() -> Option<Dnsmasq> {
+    if dnsmasq::binary().is_none() {
+        assert!(std::env::var_os("CI").is_none(), "dnsmasq is not installed");
+        eprintln!("dnsmasq not installed: skipped");
+        return None;
     }
+    Some(Dnsmasq::start().expect("dnsmasq did not come up"))
 }
 
-fn txt(len: usize, fill: char) -> String {
-    // dnsmasq takes several strings separated by commas.
-    let chunk = fill.to_string().repeat(200);
-    vec![chunk; len / 200].join(",")
+trait Ask {
+    fn options(&self) -> QueryOptions;
+    fn resolver(&self) -> Resolver;
 }
 
-fn binary() -> Option<&'static str> {
-    ["dnsmasq", "/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .status()
-                .is_ok()
-        })
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Dnsmasq {
-    fn start() -> Option<Dnsmasq> {
-        let Some(bin) = binary() else {
-            assert!(std::env::var_os("CI").is_none(), "dnsmasq is not installed");
-            eprintln!("dnsmasq not installed: skipped");
-            return None;
-        };
-        for _ in 0..10 {
-            let port = free_port();
-            let mut child = Command::new(bin)
-                .args([
-                    "--no-daemon",
-                    &format!("--port={port}"),
-                    "--listen-address=127.0.0.1",
-                    "--bind-interfaces",
-                    "--no-resolv",
-                    "--no-hosts",
-                    "--conf-file=/dev/null",
-                    "--log-facility=/dev/null",
-                    "--host-record=host.test,192.0.2.10,2001:db8::10",
-                    "--host-record=v4only.test,192.0.2.20",
-                    "--cname=www.test,host.test",
-                    "--cname=alias.test,www.test",
-                    "--mx-host=test,mx.test,10",
-                    "--srv-host=_sip._tcp.test,sip.test,5060,1,5",
-                    "--txt-record=txt.test,hello world,second",
-                    &format!("--txt-record=big.test,{}", txt(800, 'b')),
-                    &format!("--txt-record=huge.test,{}", txt(2000, 'h')),
-                    "--ptr-record=1.2.0.192.in-addr.arpa,ptr.test",
-                    "--local=/test/",
-                    "--local=/2.0.192.in-addr.arpa/",
-                    "--domain=test",
-                    "--auth-zone=test",
-                    "--auth-server=ns1.test",
-                ])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn dnsmasq");
-            let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(5) {
-                if child.try_wait().unwrap().is_some() {
-                    break; // the port was taken meanwhile: try another
-                }
-                let probe = QueryOptions::new()
-                    .nameservers([server])
-                    .search(Vec::<String>::new())
-                    .timeout(Duration::from_millis(100))
-                    .repeat(1);
-                if dns_query_with("host.test", RecordType::A, &probe).is_ok() {
-                    return Some(Dnsmasq { child, server });
-                }
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("dnsmasq did not come up");
-    }
-
+impl Ask for Dnsmasq {
     fn options(&self) -> QueryOptions {
         QueryOptions::new()
             .nameservers([self.server])
@@ -134,7 +55,7 @@ fn a(s: &str) -> Address {
 
 #[test]
 fn every_type_dnsmasq_serves() {
-    let Some(d) = Dnsmasq::start() else { return };
+    let Some(d) = start() else { return };
     assert_eq!(
         query(&d, "host.test", RecordType::A),
         vec![RecordData::A(sockets::Ipv4Address([192, 0, 2, 10]))]
@@ -196,7 +117,7 @@ fn every_type_dnsmasq_serves() {
 
 #[test]
 fn cname_chains_and_lookup_hostname() {
-    let Some(d) = Dnsmasq::start() else { return };
+    let Some(d) = start() else { return };
     let res = d.resolver();
     let h = res
         .lookup_hostname("www.test", &LookupOptions::new())
@@ -233,7 +154,7 @@ fn cname_chains_and_lookup_hostname() {
 
 #[test]
 fn no_such_name_refused_and_reverse() {
-    let Some(d) = Dnsmasq::start() else { return };
+    let Some(d) = start() else { return };
     let res = d.resolver();
     let e = res
         .query("nope.test", RecordType::A, &d.options())
@@ -276,7 +197,7 @@ fn no_such_name_refused_and_reverse() {
 
 #[test]
 fn search_domains() {
-    let Some(d) = Dnsmasq::start() else { return };
+    let Some(d) = start() else { return };
     let o = d.options().search(["nothere.test", "test"]);
     let r = d.resolver().query("host", RecordType::A, &o).unwrap();
     assert_eq!(r.name, "host.test");
@@ -303,7 +224,7 @@ fn search_domains() {
 
 #[test]
 fn big_answers_use_edns0_or_tcp() {
-    let Some(d) = Dnsmasq::start() else { return };
+    let Some(d) = start() else { return };
     let res = d.resolver();
     let big = res
         .query("big.test", RecordType::TXT, &d.options())

@@ -1,7 +1,10 @@
-//! dnsmasq on loopback for the tour's DNS leg: a free port, a few records of each kind the
-//! dns-query example prints, killed on drop. `None` where dnsmasq is not installed.
+//! dnsmasq on loopback, for the resolver's tests (dns_dnsmasq.rs here) and the tour's
+//! DNS leg: a free port, records of every kind dnsmasq serves, killed on drop. `None` where
+//! dnsmasq is not installed or does not come up.
 
-use iolib::sockets::dns::{QueryOptions, RecordType, Resolver};
+#![allow(dead_code)] // each user takes what it needs
+
+use sockets::dns::{QueryOptions, RecordType, Resolver};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,7 +23,8 @@ impl Drop for Dnsmasq {
     }
 }
 
-fn binary() -> Option<&'static str> {
+/// The dnsmasq binary, if installed.
+pub fn binary() -> Option<&'static str> {
     ["dnsmasq", "/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"]
         .into_iter()
         .find(|b| {
@@ -32,9 +36,18 @@ fn binary() -> Option<&'static str> {
         })
 }
 
+/// A TXT record's value of about `len` bytes: 200-byte strings, as dnsmasq takes several
+/// separated by commas.
+fn txt(len: usize, fill: char) -> String {
+    let chunk = fill.to_string().repeat(200);
+    vec![chunk; len / 200].join(",")
+}
+
 impl Dnsmasq {
-    /// Starts dnsmasq serving the `test` zone: host.test (A, AAAA), www.test (CNAME), an MX,
-    /// an SRV and a TXT record. Retries another port if the one picked was taken.
+    /// Starts dnsmasq serving the `test` zone: host.test (A, AAAA), v4only.test (A),
+    /// www.test and alias.test (a CNAME chain), an MX, an SRV, TXT records of 2 strings, about
+    /// 800 bytes (big.test) and 2,000 bytes (huge.test), a PTR for 192.0.2.1, and `test` as
+    /// its domain with an authoritative zone. Retries another port if the one picked was taken.
     pub fn start() -> Option<Dnsmasq> {
         let bin = binary()?;
         for _ in 0..10 {
@@ -53,11 +66,20 @@ impl Dnsmasq {
                     "--conf-file=/dev/null",
                     "--log-facility=/dev/null",
                     "--host-record=host.test,192.0.2.10,2001:db8::10",
+                    "--host-record=v4only.test,192.0.2.20",
                     "--cname=www.test,host.test",
+                    "--cname=alias.test,www.test",
                     "--mx-host=test,mx.test,10",
                     "--srv-host=_sip._tcp.test,sip.test,5060,1,5",
                     "--txt-record=txt.test,hello world,second",
+                    &format!("--txt-record=big.test,{}", txt(800, 'b')),
+                    &format!("--txt-record=huge.test,{}", txt(2000, 'h')),
+                    "--ptr-record=1.2.0.192.in-addr.arpa,ptr.test",
                     "--local=/test/",
+                    "--local=/2.0.192.in-addr.arpa/",
+                    "--domain=test",
+                    "--auth-zone=test",
+                    "--auth-server=ns1.test",
                 ])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -73,7 +95,7 @@ impl Dnsmasq {
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(5) {
                 if child.try_wait().ok().flatten().is_some() {
-                    break;
+                    break; // the port was taken meanwhile: try another
                 }
                 if resolver.query("host.test", RecordType::A, &probe).is_ok() {
                     return Some(Dnsmasq { child, server });
