@@ -84,13 +84,7 @@ fn main() {
     )
     .unwrap_or_else(|e| common::fail("event-base", e));
 
-    for signal in [Signal::SIGINT, Signal::SIGTERM] {
-        base.add_signal_handler(signal, |base, _| {
-            base.exit_event_loop(Duration::ZERO);
-            Ok(())
-        })
-        .unwrap_or_else(|e| common::fail("signal", e));
-    }
+    common::exit_loop_on_signals(&mut base);
     let outcome = base.event_dispatch(DispatchOptions::default());
     if let Some(mut socket) = base.take_fd_state::<ActiveSocket>(sfd) {
         let _ = socket.close();

@@ -168,13 +168,7 @@ fn main() {
             Ok(())
         })
         .unwrap_or_else(|e| common::fail("listener", e));
-    for signal in [Signal::SIGINT, Signal::SIGTERM] {
-        base.add_signal_handler(signal, |base, _| {
-            base.exit_event_loop(Duration::ZERO);
-            Ok(())
-        })
-        .unwrap_or_else(|e| common::fail("signal", e));
-    }
+    common::exit_loop_on_signals(&mut base);
     let outcome = base.event_dispatch(DispatchOptions::default());
     let remaining = std::mem::take(&mut *members.borrow_mut());
     for fd in remaining {

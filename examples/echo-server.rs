@@ -93,13 +93,7 @@ fn main() {
             Ok(())
         })
         .unwrap_or_else(|e| common::fail("listener", e));
-    for signal in [Signal::SIGINT, Signal::SIGTERM] {
-        base.add_signal_handler(signal, |base, _| {
-            base.exit_event_loop(std::time::Duration::ZERO);
-            Ok(())
-        })
-        .unwrap_or_else(|e| common::fail("signal", e));
-    }
+    common::exit_loop_on_signals(&mut base);
     let outcome = base.event_dispatch(DispatchOptions::default());
     // Close every client (flushing what it was owed), then the listener.
     for (_, mut client) in base.drain_fd_states::<ActiveSocket>() {

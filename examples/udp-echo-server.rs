@@ -5,7 +5,6 @@
 mod common;
 
 use iolib::prelude::*;
-use std::time::Duration;
 
 fn main() {
     let args = common::server_args();
@@ -59,13 +58,7 @@ fn main() {
     if let Err(e) = setup {
         common::fail("set-io-handler", e);
     }
-    for sig in [Signal::SIGINT, Signal::SIGTERM] {
-        base.add_signal_handler(sig, |base, _| {
-            base.exit_event_loop(Duration::ZERO);
-            Ok(())
-        })
-        .unwrap_or_else(|e| common::fail("signal handler", e));
-    }
+    common::exit_loop_on_signals(&mut base);
     if let Err(e) = base.event_dispatch(DispatchOptions::default()) {
         common::fail("event-dispatch", e);
     }

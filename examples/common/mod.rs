@@ -28,7 +28,7 @@ pub use self::{
         address_in_use, connection_refused, fail, host_for_message, say_connection_refused,
     },
     mux_server::{disconnect, serve_multiplexed, ClientConn},
-    shutdown::Shutdown,
+    shutdown::{exit_loop_on_signals, Shutdown},
     stdin_lines::StdinLines,
     threaded_server::serve_threaded,
 };

@@ -80,3 +80,15 @@ impl Shutdown {
         }
     }
 }
+
+/// SIGINT/SIGTERM for programs on the event base: the signal ends `event_dispatch` at the end
+/// of the round it arrives in.
+pub fn exit_loop_on_signals(base: &mut EventBase) {
+    for sig in [Signal::SIGINT, Signal::SIGTERM] {
+        base.add_signal_handler(sig, |base, _| {
+            base.exit_event_loop(std::time::Duration::ZERO);
+            Ok(())
+        })
+        .unwrap_or_else(|e| fail("signal handler", e));
+    }
+}

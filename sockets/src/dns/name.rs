@@ -101,17 +101,23 @@ pub fn format_name(labels: &[Vec<u8>]) -> String {
             out.push('.');
         }
         for &b in label {
-            match b {
-                b'.' | b'\\' => {
-                    out.push('\\');
-                    out.push(b as char);
-                }
-                0x21..=0x7e => out.push(b as char),
-                _ => out.push_str(&format!("\\{b:03}")),
-            }
+            push_escaped(&mut out, b, b".\\", 0x21);
         }
     }
     out
+}
+
+/// Appends byte `b` in master-file form (RFC 1035 §5.1): a byte of `specials` behind a
+/// backslash, a printable one (from `first_printable` to `~`) as itself, any other as `\DDD`.
+pub(crate) fn push_escaped(out: &mut String, b: u8, specials: &[u8], first_printable: u8) {
+    if specials.contains(&b) {
+        out.push('\\');
+        out.push(b as char);
+    } else if (first_printable..=0x7e).contains(&b) {
+        out.push(b as char);
+    } else {
+        out.push_str(&format!("\\{b:03}"));
+    }
 }
 
 /// Whether two text names are the same name (ASCII case-insensitive, trailing dot ignored).

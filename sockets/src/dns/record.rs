@@ -1,7 +1,7 @@
 //! Resource records: IOLib's record types (A, AAAA, CNAME, NS, SOA, PTR, MX, TXT, SRV, HINFO,
 //! WKS, ANY) as [`RecordType`], their data as the typed [`RecordData`], and their wire form.
 
-use super::name::{read_text_name, write_text_name};
+use super::name::{push_escaped, read_text_name, write_text_name};
 use super::wire::{read_char_string, Reader, WireError, Writer};
 use crate::address::{Ipv4Address, Ipv6Address};
 use std::fmt;
@@ -392,14 +392,7 @@ impl RecordData {
 pub fn quote_string(s: &[u8]) -> String {
     let mut out = String::from("\"");
     for &b in s {
-        match b {
-            b'"' | b'\\' => {
-                out.push('\\');
-                out.push(b as char);
-            }
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\{b:03}")),
-        }
+        push_escaped(&mut out, b, b"\"\\", 0x20);
     }
     out.push('"');
     out
