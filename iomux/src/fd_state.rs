@@ -255,6 +255,7 @@ impl EventBase {
     /// [`Error::BadFd`], [`Error::FdTooLarge`], [`Error::FdSys`], and
     /// [`Error::InvalidArgument`] for [`Event::Error`]. A missing state is no error here; it
     /// is the handler's [`Error::Handler`] when it is called.
+    #[inline]
     pub fn set_stateful_io_handler<T, F>(
         &mut self,
         fd: impl AsRawFd,

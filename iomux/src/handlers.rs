@@ -76,6 +76,7 @@ impl EventBase {
     ///   [`set_error_handler`](Self::set_error_handler).
     ///
     /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
+    #[inline]
     pub fn set_io_handler<F>(&mut self, fd: impl AsRawFd, event: Event, handler: F) -> Result<()>
     where
         F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
@@ -106,6 +107,7 @@ impl EventBase {
     ///
     /// # Errors
     /// As [`set_io_handler`](Self::set_io_handler).
+    #[inline]
     pub fn set_io_handler_with<F>(
         &mut self,
         fd: impl AsRawFd,
