@@ -388,8 +388,12 @@ fn measure(server: &Server, work: Work, mode: Mode, out: &Path) -> Result<Counte
         Mode::Instr => {
             let mut c = Command::new("valgrind");
             c.arg("--tool=callgrind")
-                .arg(format!("--callgrind-out-file={}", cg_file.display()))
-                .arg(&server.program);
+                .arg(format!("--callgrind-out-file={}", cg_file.display()));
+            // Extra callgrind options, e.g. `--dump-instr=yes` for per-instruction counts.
+            if let Ok(extra) = std::env::var("BENCH_CALLGRIND_ARGS") {
+                c.args(extra.split_whitespace());
+            }
+            c.arg(&server.program);
             c
         }
         Mode::Sys => Command::new(&server.program),

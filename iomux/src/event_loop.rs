@@ -115,10 +115,11 @@ impl EventBase {
         let prune_before_blocking = exit_when_empty && !self.selector.verify_identity();
         let round_may_end = opts.one_shot || deadline.is_some();
         let mut wait_failures = 0u32;
+        // Asked before this dispatch; later requests are seen at the end of each round.
+        if self.exit_requested {
+            return Ok(DispatchOutcome::ExitRequested);
+        }
         loop {
-            if self.exit_requested {
-                return Ok(DispatchOutcome::ExitRequested);
-            }
             if exit_when_empty && self.has_no_work() {
                 return Ok(DispatchOutcome::Empty);
             }
@@ -273,31 +274,21 @@ impl EventBase {
     /// Calls the error handler of an fd that has no read or write handler, then removes it.
     fn deliver_error(&mut self, fd: RawFd) -> Result<()> {
         let round = self.round;
-        let ids: [Option<u64>; 3] = {
-            let e = self.entry(fd).expect("caller checked");
-            // Only the handlers that are called (added before this round) see the error and
-            // go; one added this round stays for the next.
-            let seen = |s: &Option<crate::fd_entry::Slot>| {
-                s.as_ref().filter(|s| s.added_round < round).map(|s| s.id)
-            };
-            [seen(&e.read), seen(&e.write), seen(&e.error)]
-        };
         let mut result = Ok(());
         for ev in [Event::Read, Event::Write, Event::Error] {
             if result.is_ok() {
                 result = self.call_io(fd, ev, Some(Exception::Error));
             }
         }
-        // Unregister the handlers that saw the error (not ones added by them meanwhile).
-        for (ev, id) in [Event::Read, Event::Write, Event::Error]
-            .into_iter()
-            .zip(ids)
-        {
-            let same = self
+        // Unregister the handlers that saw the error: only those added before this round
+        // were called, and any added meanwhile (even in a slot emptied by the calls) carry
+        // this round; those stay for the next.
+        for ev in [Event::Read, Event::Write, Event::Error] {
+            let seen = self
                 .entry(fd)
-                .and_then(|e| e.slot_mut(ev).as_ref().map(|s| s.id))
-                .is_some_and(|cur| Some(cur) == id);
-            if same {
+                .and_then(|e| e.slot(ev).as_ref())
+                .is_some_and(|s| s.added_round < round);
+            if seen {
                 self.remove_slot(fd, ev);
             }
         }
@@ -345,17 +336,18 @@ impl EventBase {
         let Some(slot) = slot.as_mut() else {
             return Ok(());
         };
-        if slot.added_round >= round || slot.one_shot || slot.timeout.is_some() {
+        if slot.added_round >= round || !slot.plain {
             return self.call_io_general(fd, event, exc);
         }
-        let id = slot.id;
         match slot.handler.take() {
             Some(Handler::Plain(mut h)) => {
                 let r = h(self, fd, event, exc);
                 if r.is_ok() {
                     if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
                         if let Some(s) = entry.slot_mut(event).as_mut() {
-                            if s.id == id && s.handler.is_none() {
+                            // Still the slot it came from: a handler removed meanwhile
+                            // leaves no slot, and one added holds its handler.
+                            if s.handler.is_none() {
                                 // Replaces a `None`: nothing to drop.
                                 std::mem::forget(s.handler.replace(Handler::Plain(h)));
                                 return Ok(());
@@ -363,7 +355,7 @@ impl EventBase {
                         }
                     }
                 }
-                self.put_back(fd, event, exc, id, false, Handler::Plain(h), None, r)
+                self.put_back(fd, event, exc, false, Handler::Plain(h), None, r)
             }
             Some(Handler::Stateful(mut h)) => {
                 let mut b = match std::mem::replace(state, StateSlot::InUse) {
@@ -380,7 +372,7 @@ impl EventBase {
                     if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
                         let (slot, state) = entry.slot_and_state(event);
                         if let (Some(s), StateSlot::InUse) = (slot.as_mut(), &*state) {
-                            if s.id == id && s.handler.is_none() {
+                            if s.handler.is_none() {
                                 // Both replace values that own nothing (`None`, `InUse`).
                                 std::mem::forget(s.handler.replace(Handler::Stateful(h)));
                                 std::mem::forget(std::mem::replace(state, StateSlot::Present(b)));
@@ -389,7 +381,7 @@ impl EventBase {
                         }
                     }
                 }
-                self.put_back(fd, event, exc, id, false, Handler::Stateful(h), Some(b), r)
+                self.put_back(fd, event, exc, false, Handler::Stateful(h), Some(b), r)
             }
             None => Ok(()),
         }
@@ -413,7 +405,7 @@ impl EventBase {
         let Some(mut handler) = slot.handler.take() else {
             return Ok(());
         };
-        let (id, one_shot) = (slot.id, slot.one_shot);
+        let one_shot = slot.one_shot;
         if let Some(t) = slot.timeout {
             slot.deadline = Some(Instant::now() + t);
         }
@@ -438,7 +430,7 @@ impl EventBase {
                 None => h(self, &mut NoState, fd, event, exc),
             },
         };
-        self.put_back(fd, event, exc, id, one_shot, handler, state, r)
+        self.put_back(fd, event, exc, one_shot, handler, state, r)
     }
 
     /// After a handler call: puts the handler (unless one-shot, removed or replaced) and the
@@ -452,7 +444,6 @@ impl EventBase {
         fd: RawFd,
         event: Event,
         exc: Option<Exception>,
-        id: u64,
         one_shot: bool,
         handler: Handler,
         mut state: Option<Box<dyn Any>>,
@@ -462,7 +453,7 @@ impl EventBase {
         if let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) {
             if !one_shot {
                 if let Some(slot) = entry.slot_mut(event).as_mut() {
-                    if slot.id == id && slot.handler.is_none() {
+                    if slot.handler.is_none() {
                         slot.handler = spare.take();
                     }
                 }

@@ -79,10 +79,13 @@ pub(crate) enum Handler {
 }
 
 pub(crate) struct Slot {
+    /// Names a timed handler's heap entries (0 for untimed handlers, which have none).
     pub(crate) id: u64,
     /// `None` while the handler is running.
     pub(crate) handler: Option<Handler>,
     pub(crate) added_round: u64,
+    /// Neither timed nor one-shot: `call_io`'s fast path.
+    pub(crate) plain: bool,
     pub(crate) timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
     pub(crate) one_shot: bool,

@@ -303,13 +303,12 @@ impl EventBase {
                 let registered = entry.registered;
                 let slot = entry.slot_mut(event);
                 if let (true, Some(registered), None) = (ready, registered, &*slot) {
-                    let id = self.next_id;
-                    self.next_id += 1;
                     // Writes a `None`: nothing to drop.
                     std::mem::forget(slot.replace(Slot {
-                        id,
+                        id: 0,
                         handler: Some(handler),
                         added_round: self.round,
+                        plain: !opts.one_shot,
                         timeout: None,
                         deadline: None,
                         one_shot: opts.one_shot,
@@ -346,8 +345,13 @@ impl EventBase {
         if !known {
             self.prepare_entry(fd, false)?;
         }
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = match opts.timeout {
+            Some(_) => {
+                self.next_id += 1;
+                self.next_id
+            }
+            None => 0,
+        };
         let round = self.round;
         let deadline = opts.timeout.map(|t| Instant::now() + t);
         let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
@@ -361,6 +365,7 @@ impl EventBase {
             id,
             handler: Some(handler),
             added_round: round,
+            plain: opts.timeout.is_none() && !opts.one_shot,
             timeout: opts.timeout,
             deadline,
             one_shot: opts.one_shot,

@@ -9,8 +9,12 @@ use std::time::Duration;
 
 /// Static dispatch over the compiled backends. One per event base, so the select variant's
 /// inline fd sets cost nothing worth a box (and an indirection on every wait).
+///
+/// An explicit tag (`repr(u8)`) makes telling the variants apart one byte compare, instead of
+/// decoding a niche inside the epoll variant on every wait and every ready fd.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
+#[repr(u8)]
 pub(crate) enum Selector {
     #[cfg(iomux_epoll)]
     Epoll(sys::epoll::Selector),

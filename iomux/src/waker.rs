@@ -198,6 +198,7 @@ impl EventBase {
             id,
             handler: Some(Handler::Plain(handler)),
             added_round: 0,
+            plain: true,
             timeout: None,
             deadline: None,
             one_shot: false,

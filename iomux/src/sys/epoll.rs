@@ -128,6 +128,21 @@ impl Selector {
 
     #[inline]
     pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
+        if !self.always.is_empty() || !self.always_now.is_empty() {
+            return self.select_with_always(timeout);
+        }
+        let n = isys::epoll_wait(&self.epfd, &mut self.events, timeout)?;
+        self.ready = n;
+        if n == self.events.len() {
+            self.grow();
+        }
+        Ok(n)
+    }
+
+    /// `select` while epoll refused some fds: those with an interest make the wait a check.
+    #[cold]
+    #[inline(never)]
+    fn select_with_always(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
         let timeout = if self.always.iter().all(|a| a.interest.is_empty()) {
             timeout
         } else {
@@ -135,12 +150,8 @@ impl Selector {
         };
         let n = isys::epoll_wait(&self.epfd, &mut self.events, timeout)?;
         self.ready = n;
-        // Grow a full buffer for the next round (more may be waiting), keeping this round's.
-        if n == self.events.len() && n < 1 << 16 {
+        if n == self.events.len() {
             self.grow();
-        }
-        if self.always.is_empty() && self.always_now.is_empty() {
-            return Ok(n);
         }
         Ok(n + self.refresh_always())
     }
@@ -165,7 +176,9 @@ impl Selector {
     #[inline(never)]
     fn grow(&mut self) {
         let n = self.events.len();
-        self.events.resize(n * 2, EpollEvent::empty());
+        if n < 1 << 16 {
+            self.events.resize(n * 2, EpollEvent::empty());
+        }
     }
 
     /// The `i`th ready fd with its read and write readiness, when that is all there is to
