@@ -93,6 +93,42 @@ pub fn send<Fd: AsFd>(fd: Fd, buf: &[u8], flags: MsgFlags) -> Result<usize> {
     .map(|n| n as usize)
 }
 
+/// [`send`] on an fd that may be gone: `None` goes to the kernel as fd `-1`, which it refuses
+/// with `EBADF`. For callers that keep an `Option` of their fd (`None` once closed): the
+/// closed case costs them no branch before the call.
+///
+/// ```
+/// use isys::{libc, send_opt, socketpair, AsFd, Errno, MsgFlags};
+///
+/// let (a, _b) = socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, false)?;
+/// assert_eq!(send_opt(Some(a.as_fd()), b"hi", MsgFlags::empty())?, 2);
+/// assert_eq!(send_opt(None, b"hi", MsgFlags::empty()), Err(Errno::EBADF));
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// `EBADF` for `None`; otherwise as [`send`].
+#[inline]
+pub fn send_opt(fd: Option<BorrowedFd<'_>>, buf: &[u8], flags: MsgFlags) -> Result<usize> {
+    syscall!(send(
+        raw_or_minus_one(fd),
+        buf.as_ptr().cast(),
+        buf.len(),
+        flags.bits() | NOSIGNAL
+    ))
+    .map(|n| n as usize)
+}
+
+/// The fd number of `fd`, `-1` (never open) for `None`. The same bits as the `Option`, whose
+/// `None` is stored as `-1`, so this is a plain load.
+#[inline(always)]
+fn raw_or_minus_one(fd: Option<BorrowedFd<'_>>) -> RawFd {
+    match fd {
+        Some(fd) => fd.as_raw_fd(),
+        None => -1,
+    }
+}
+
 /// `sendto(2)` with `MSG_NOSIGNAL`: sends a datagram to `addr` (an unconnected UDP socket).
 ///
 /// ```
@@ -156,6 +192,33 @@ pub fn sendto<Fd: AsFd>(fd: Fd, buf: &[u8], flags: MsgFlags, addr: &SockAddr) ->
 pub fn recv<Fd: AsFd>(fd: Fd, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
     syscall!(recv(
         fd.as_fd().as_raw_fd(),
+        buf.as_mut_ptr().cast(),
+        buf.len(),
+        flags.bits()
+    ))
+    .map(|n| n as usize)
+}
+
+/// [`recv`] on an fd that may be gone: `None` goes to the kernel as fd `-1`, which it refuses
+/// with `EBADF` (see [`send_opt`]).
+///
+/// ```
+/// use isys::{libc, recv_opt, send, socketpair, AsFd, Errno, MsgFlags};
+///
+/// let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, false)?;
+/// send(&a, b"hi", MsgFlags::empty())?;
+/// let mut buf = [0u8; 4];
+/// assert_eq!(recv_opt(Some(b.as_fd()), &mut buf, MsgFlags::empty())?, 2);
+/// assert_eq!(recv_opt(None, &mut buf, MsgFlags::empty()), Err(Errno::EBADF));
+/// # Ok::<(), isys::Errno>(())
+/// ```
+///
+/// # Errors
+/// `EBADF` for `None`; otherwise as [`recv`].
+#[inline]
+pub fn recv_opt(fd: Option<BorrowedFd<'_>>, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
+    syscall!(recv(
+        raw_or_minus_one(fd),
         buf.as_mut_ptr().cast(),
         buf.len(),
         flags.bits()

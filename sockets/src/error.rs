@@ -25,6 +25,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// A one-byte tag instead of the niche in `Encoding::detail`'s capacity: `Ok` of a `Result<T>`
+// is then a byte store and a byte compare, not a 64-bit constant (8 bytes more per error).
+#[repr(u8)]
 pub enum Error {
     /// `ECONNREFUSED`: nobody listens at the remote address.
     #[error("connection refused")]

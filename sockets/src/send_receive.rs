@@ -12,14 +12,46 @@ use crate::datagram::DatagramSocket;
 use crate::error::{Error, Result, SysContext};
 use crate::wait::pause_before_retry;
 use isys::{libc, Errno, FdEvent, MsgFlags};
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::time::Instant;
 
-/// The error of a failed call, kept out of the callers' fast paths.
+/// The rest of a `send(2)` that failed with `e`: [`Error::Closed`] when there was no fd
+/// (`e` is then `EBADF`), else retries `EINTR` and builds the error. Out of line, so the
+/// caller's fast path is one call and one compare.
 #[cold]
 #[inline(never)]
-fn sys_error(call: &'static str, e: Errno) -> Error {
-    Error::from_errno(call, e)
+fn send_failed(fd: &Option<OwnedFd>, buf: &[u8], flags: MsgFlags, mut e: Errno) -> Result<usize> {
+    let Some(fd) = fd.as_ref() else {
+        return Err(Error::Closed);
+    };
+    while e == Errno::EINTR {
+        match isys::send(fd, buf, flags) {
+            Ok(n) => return Ok(n),
+            Err(again) => e = again,
+        }
+    }
+    Err(Error::from_errno("send", e))
+}
+
+/// The rest of a `recv(2)` that failed with `e`, as [`send_failed`].
+#[cold]
+#[inline(never)]
+fn recv_failed(
+    fd: &Option<OwnedFd>,
+    buf: &mut [u8],
+    flags: MsgFlags,
+    mut e: Errno,
+) -> Result<usize> {
+    let Some(fd) = fd.as_ref() else {
+        return Err(Error::Closed);
+    };
+    while e == Errno::EINTR {
+        match isys::recv(fd, &mut *buf, flags) {
+            Ok(n) => return Ok(n),
+            Err(again) => e = again,
+        }
+    }
+    Err(Error::from_errno("recv", e))
 }
 
 fn range_check(len: usize, start: usize, end: Option<usize>) -> Result<std::ops::Range<usize>> {
@@ -57,15 +89,12 @@ impl ActiveSocket {
     /// ```
     #[inline]
     pub fn send_to(&self, buf: &[u8], flags: MsgFlags) -> Result<usize> {
-        let Some(fd) = self.base.fd.as_ref() else {
-            return Err(Error::Closed);
-        };
-        loop {
-            match isys::send(fd, buf, flags) {
-                Ok(n) => return Ok(n),
-                Err(Errno::EINTR) => continue,
-                Err(e) => return Err(sys_error("send", e)),
-            }
+        // A closed socket (no fd) goes to the kernel as fd -1: EBADF, which send_failed
+        // reports as Closed. The open case pays no branch for it.
+        let fd = self.base.fd.as_ref().map(AsFd::as_fd);
+        match isys::send_opt(fd, buf, flags) {
+            Ok(n) => Ok(n),
+            Err(e) => send_failed(&self.base.fd, buf, flags, e),
         }
     }
 
@@ -109,25 +138,29 @@ impl ActiveSocket {
     /// [`Error::Closed`]. See [`send_to`](Self::send_to) for an example.
     #[inline]
     pub fn receive_from(&mut self, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
-        let have = self.buf.iend - self.buf.ipos;
-        if have > 0 && !buf.is_empty() {
-            let n = have.min(buf.len());
-            buf[..n].copy_from_slice(&self.buf.ibuf[self.buf.ipos..self.buf.ipos + n]);
-            if !flags.contains(MsgFlags::PEEK) {
-                self.buf.ipos += n;
-            }
-            return Ok(n);
+        if self.buf.ipos != self.buf.iend && !buf.is_empty() {
+            return Ok(self.take_buffered(buf, flags));
         }
-        let Some(fd) = self.base.fd.as_ref() else {
-            return Err(Error::Closed);
-        };
-        loop {
-            match isys::recv(fd, buf, flags) {
-                Ok(n) => return Ok(n),
-                Err(Errno::EINTR) => continue,
-                Err(e) => return Err(sys_error("recv", e)),
-            }
+        // As in send_to: a closed socket is EBADF from the kernel, reported as Closed.
+        let fd = self.base.fd.as_ref().map(AsFd::as_fd);
+        match isys::recv_opt(fd, buf, flags) {
+            Ok(n) => Ok(n),
+            Err(e) => recv_failed(&self.base.fd, buf, flags, e),
         }
+    }
+
+    /// Copies what fits of the buffered input (not empty) into `buf` (not empty), consuming it
+    /// unless `flags` has `PEEK`. Out of line: rare next to the `recv(2)` path of
+    /// [`receive_from`](Self::receive_from), which it would otherwise crowd.
+    #[inline(never)]
+    fn take_buffered(&mut self, buf: &mut [u8], flags: MsgFlags) -> usize {
+        let have = &self.buf.ibuf[self.buf.ipos..self.buf.iend];
+        let n = have.len().min(buf.len());
+        buf[..n].copy_from_slice(&have[..n]);
+        if !flags.contains(MsgFlags::PEEK) {
+            self.buf.ipos += n;
+        }
+        n
     }
 
     /// [`receive_from`](Self::receive_from) into `buf[start..end]`.

@@ -879,3 +879,42 @@ fn linux_tcp_and_socket_options_round_trip() {
         .set_socket_option(SocketOption::BindToDevice("no-such-if0".into()))
         .is_err());
 }
+
+#[test]
+fn unbuffered_calls_take_buffered_input_first_and_report_a_closed_socket() {
+    let (mut a, mut b) = make_socket_pair(ExternalFormat::UTF8_LF).unwrap();
+    a.send_to(b"line\nrest", MsgFlags::empty()).unwrap();
+    assert_eq!(b.read_line().unwrap(), "line");
+    // "rest" is in b's input buffer now: a peek leaves it, a read takes it.
+    let mut buf = [0u8; 16];
+    assert_eq!(b.receive_from(&mut buf, MsgFlags::PEEK).unwrap(), 4);
+    assert_eq!(b.receive_from(&mut buf[..2], MsgFlags::empty()).unwrap(), 2);
+    assert_eq!(&buf[..2], b"re");
+    assert_eq!(b.receive_from(&mut buf, MsgFlags::empty()).unwrap(), 2);
+    assert_eq!(&buf[..2], b"st");
+    assert!(b
+        .receive_from(&mut buf, MsgFlags::empty())
+        .unwrap_err()
+        .is_would_block());
+    // An empty buffer takes nothing of the buffered input.
+    a.send_to(b"x\ny", MsgFlags::empty()).unwrap();
+    assert_eq!(b.read_line().unwrap(), "x");
+    let _ = b.receive_from(&mut [], MsgFlags::empty());
+    assert_eq!(b.receive_from(&mut buf, MsgFlags::empty()).unwrap(), 1);
+    assert_eq!(buf[0], b'y');
+
+    a.close().unwrap();
+    assert!(matches!(
+        a.send_to(b"x", MsgFlags::empty()),
+        Err(Error::Closed)
+    ));
+    assert!(matches!(
+        a.receive_from(&mut buf, MsgFlags::empty()),
+        Err(Error::Closed)
+    ));
+    b.close().unwrap();
+    assert!(matches!(
+        b.receive_from(&mut buf, MsgFlags::empty()),
+        Err(Error::Closed)
+    ));
+}
