@@ -213,14 +213,55 @@ impl EventBase {
         let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
             return false;
         };
+        let internal = entry.internal;
+        let slot = entry.slot_mut(event);
+        let Some(s) = slot.as_mut() else {
+            return false;
+        };
+        if !s.plain || internal {
+            return self.remove_slot_general(fd, event);
+        }
+        // Only the handler's box leaves the entry (no copy of the slot); it is dropped last,
+        // after the bookkeeping, so that nothing is live across that call.
+        let handler = s.handler.take();
+        *slot = None;
+        self.user_slots -= 1;
+        let (read, write) = (entry.read.is_some(), entry.write.is_some());
+        match entry.registered {
+            Some(reg) if read || write || entry.error.is_some() => {
+                if reg.read == read && reg.write == write {
+                    if entry.dirty && self.changes.last() == Some(&fd) {
+                        // Undoes the change just recorded (a write handler added and removed
+                        // within one handler call, as the tutorial's servers do on every
+                        // echo): nothing left to apply.
+                        entry.dirty = false;
+                        self.changes.pop();
+                    }
+                } else if !entry.dirty {
+                    entry.dirty = true;
+                    self.changes.push(fd);
+                }
+            }
+            _ => self.interest_after_removal(fd),
+        }
+        drop(handler);
+        true
+    }
+
+    /// `remove_slot` for a timed or one-shot handler, or one of the base's own fds.
+    #[cold]
+    #[inline(never)]
+    fn remove_slot_general(&mut self, fd: RawFd, event: Event) -> bool {
+        let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
+            return false;
+        };
         let slot = entry.slot_mut(event);
         let Some(s) = slot.as_mut() else {
             return false;
         };
         let timed = s.timeout.is_some();
-        // Only the handler's box leaves the entry (no copy of the slot); it is dropped last,
-        // after the bookkeeping, so that nothing is live across that call and the fd (which
-        // the closure may own) is still open when `forget_entry` takes it out of the kernel.
+        // As in `remove_slot`: the box is dropped last, when the fd (which the closure may
+        // own) is out of the kernel.
         let handler = s.handler.take();
         *slot = None;
         if !entry.internal {
@@ -229,6 +270,18 @@ impl EventBase {
         if timed {
             self.timeout_handlers -= 1;
         }
+        self.interest_after_removal(fd);
+        drop(handler);
+        true
+    }
+
+    /// After a slot of `fd` went: the last handler leaves the kernel set at once, any other
+    /// change waits in the changelist, and one that undoes the change just recorded takes it
+    /// back out.
+    fn interest_after_removal(&mut self, fd: RawFd) {
+        let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
+            return;
+        };
         let wanted = entry.wanted();
         if wanted.is_none() {
             self.forget_entry(fd);
@@ -238,13 +291,9 @@ impl EventBase {
                 self.changes.push(fd);
             }
         } else if entry.dirty && self.changes.last() == Some(&fd) {
-            // Undoes the change just recorded (a write handler added and removed within one
-            // handler call, as the tutorial's servers do on every echo): nothing left to apply.
             entry.dirty = false;
             self.changes.pop();
         }
-        drop(handler);
-        true
     }
 
     /// `fd` has no handler left: out of the kernel set at once, and the entry goes unless it
