@@ -1,7 +1,7 @@
 //! The event loop (IOLib's `event-loop`): [`EventBase::event_dispatch`] waits on the backend,
 //! then calls the handlers of each ready fd and the due timers, round after round.
 
-use crate::fd_entry::Handler;
+use crate::fd_entry::{Call, Handler, NoState};
 use crate::fd_state::StateSlot;
 use crate::sys::Ready;
 use crate::timers::TimerKey;
@@ -286,8 +286,8 @@ impl EventBase {
         for ev in [Event::Read, Event::Write, Event::Error] {
             let seen = self
                 .entry(fd)
-                .and_then(|e| e.slot(ev).as_ref())
-                .is_some_and(|s| s.added_round < round);
+                .and_then(|e| e.added_round(ev))
+                .is_some_and(|added| added < round);
             if seen {
                 self.remove_slot(fd, ev);
             }
@@ -336,55 +336,53 @@ impl EventBase {
         let Some(slot) = slot.as_mut() else {
             return Ok(());
         };
-        if slot.added_round >= round || !slot.plain {
+        if slot.added_round >= round {
             return self.call_io_general(fd, event, exc);
         }
-        match slot.handler.take() {
-            Some(Handler::Plain(mut h)) => {
-                let r = h(self, fd, event, exc);
-                if r.is_ok() {
-                    if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
-                        if let Some(s) = entry.slot_mut(event).as_mut() {
-                            // Still the slot it came from: a handler removed meanwhile
-                            // leaves no slot, and one added holds its handler.
-                            if s.handler.is_none() {
-                                // Replaces a `None`: nothing to drop.
-                                std::mem::forget(s.handler.replace(Handler::Plain(h)));
-                                return Ok(());
-                            }
+        let Some(mut h) = slot.handler.take() else {
+            return Ok(());
+        };
+        if !slot.stateful {
+            let r = h(self, &mut NoState, fd, Call::new(event, exc));
+            if r.is_ok() {
+                if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
+                    if let Some(s) = entry.slot_mut(event).as_mut() {
+                        // Still the slot it came from: a handler removed meanwhile leaves no
+                        // slot, and one added holds its handler.
+                        if s.handler.is_none() {
+                            // Replaces a `None`: nothing to drop.
+                            std::mem::forget(s.handler.replace(h));
+                            return Ok(());
                         }
                     }
                 }
-                self.put_back(fd, event, exc, false, Handler::Plain(h), None, r)
             }
-            Some(Handler::Stateful(mut h)) => {
-                let mut b = match std::mem::replace(state, StateSlot::InUse) {
-                    StateSlot::Present(b) => b,
-                    // No state to lend (the closure reports it): the general way.
-                    other => {
-                        *state = other;
-                        slot.handler = Some(Handler::Stateful(h));
-                        return self.call_io_general(fd, event, exc);
-                    }
-                };
-                let r = h(self, b.as_mut(), fd, event, exc);
-                if r.is_ok() {
-                    if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
-                        let (slot, state) = entry.slot_and_state(event);
-                        if let (Some(s), StateSlot::InUse) = (slot.as_mut(), &*state) {
-                            if s.handler.is_none() {
-                                // Both replace values that own nothing (`None`, `InUse`).
-                                std::mem::forget(s.handler.replace(Handler::Stateful(h)));
-                                std::mem::forget(std::mem::replace(state, StateSlot::Present(b)));
-                                return Ok(());
-                            }
-                        }
-                    }
-                }
-                self.put_back(fd, event, exc, false, Handler::Stateful(h), Some(b), r)
-            }
-            None => Ok(()),
+            return self.put_back(fd, event, exc, false, h, None, r);
         }
+        let mut b = match std::mem::replace(state, StateSlot::InUse) {
+            StateSlot::Present(b) => b,
+            // No state to lend (the closure reports it): the general way.
+            other => {
+                *state = other;
+                slot.handler = Some(h);
+                return self.call_io_general(fd, event, exc);
+            }
+        };
+        let r = h(self, b.as_mut(), fd, Call::new(event, exc));
+        if r.is_ok() {
+            if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
+                let (slot, state) = entry.slot_and_state(event);
+                if let (Some(s), StateSlot::InUse) = (slot.as_mut(), &*state) {
+                    if s.handler.is_none() {
+                        // Both replace values that own nothing (`None`, `InUse`).
+                        std::mem::forget(s.handler.replace(h));
+                        std::mem::forget(std::mem::replace(state, StateSlot::Present(b)));
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        self.put_back(fd, event, exc, false, h, Some(b), r)
     }
 
     /// `call_io` for everything off its fast path: one-shot handlers, timeouts, a handler
@@ -396,39 +394,41 @@ impl EventBase {
         let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
             return Ok(());
         };
+        if !matches!(entry.added_round(event), Some(added) if added < round) {
+            return Ok(());
+        }
         let Some(slot) = entry.slot_mut(event).as_mut() else {
             return Ok(());
         };
-        if slot.added_round >= round {
-            return Ok(());
-        }
         let Some(mut handler) = slot.handler.take() else {
             return Ok(());
         };
-        let one_shot = slot.one_shot;
-        if let Some(t) = slot.timeout {
-            slot.deadline = Some(Instant::now() + t);
+        let stateful = slot.stateful;
+        let timing = entry.timing_mut(event);
+        let one_shot = timing.one_shot;
+        if let Some(t) = timing.timeout {
+            timing.deadline = Some(Instant::now() + t);
         }
-        let mut state = match &mut handler {
-            Handler::Stateful(_) => match std::mem::replace(&mut entry.state, StateSlot::InUse) {
+        let mut state = if stateful {
+            match std::mem::replace(&mut entry.state, StateSlot::InUse) {
                 StateSlot::Present(b) => Some(b),
                 other => {
                     entry.state = other;
                     None
                 }
-            },
-            Handler::Plain(_) => None,
+            }
+        } else {
+            None
         };
         if one_shot {
             self.remove_slot(fd, event);
         }
-        let r = match &mut handler {
-            Handler::Plain(h) => h(self, fd, event, exc),
-            Handler::Stateful(h) => match state.as_mut() {
-                Some(b) => h(self, b.as_mut(), fd, event, exc),
-                // The closure's downcast fails and says which state it wanted.
-                None => h(self, &mut NoState, fd, event, exc),
-            },
+        let call = Call::new(event, exc);
+        let r = match state.as_mut() {
+            Some(b) => handler(self, b.as_mut(), fd, call),
+            // A plain handler ignores it; a stateful one's downcast fails and says which
+            // state it wanted.
+            None => handler(self, &mut NoState, fd, call),
         };
         self.put_back(fd, event, exc, one_shot, handler, state, r)
     }
@@ -481,6 +481,3 @@ impl EventBase {
         }
     }
 }
-
-/// What a stateful handler gets when its fd has no state: it is no one's `T`.
-struct NoState;

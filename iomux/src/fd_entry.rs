@@ -1,5 +1,6 @@
 //! Per-fd entries (IOLib's `fd-entry`): the [`Event`] and [`Exception`] a handler is called
-//! with, the read/write/error handler slots of an fd, the interest they add up to, and the
+//! with, the one handler type every slot holds, the read/write/error handler slots of an fd
+//! (with the timing of timed and one-shot handlers), the interest they add up to, and the
 //! event base's fd table: creating an entry for the file an fd names now, removing a slot,
 //! and purging the entries of fds closed behind the base's back.
 
@@ -63,29 +64,90 @@ pub enum Exception {
     Timeout,
 }
 
-pub(crate) type IoHandler =
-    Box<dyn FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult>;
+/// What a slot calls: every handler has the stateful signature and gets the fd's state,
+/// type-erased (a stateful handler's closure downcasts it). A plain handler is wrapped by
+/// [`plain_handler`], whose closure ignores the state it is given ([`NoState`]), so a slot
+/// holds one box and one flag says whether to lend it the fd's state.
+pub(crate) type Handler =
+    Box<dyn FnMut(&mut EventBase, &mut dyn Any, RawFd, Call) -> HandlerResult>;
 
-/// A handler of `set_stateful_io_handler`: gets the fd's state, type-erased (the closure
-/// downcasts it).
-pub(crate) type StatefulHandler =
-    Box<dyn FnMut(&mut EventBase, &mut dyn Any, RawFd, Event, Option<Exception>) -> HandlerResult>;
+/// The event and exception a handler is called with, packed into one integer (the event in
+/// the low byte, the exception in the high one), so that a call's arguments all fit in
+/// registers (a struct of the two would be passed as two arguments).
+#[derive(Clone, Copy)]
+pub(crate) struct Call(u16);
 
-/// What a slot calls.
-pub(crate) enum Handler {
-    Plain(IoHandler),
-    /// Called with the fd's state, which `call_io` lends it for the call.
-    Stateful(StatefulHandler),
+impl Call {
+    #[inline(always)]
+    pub(crate) fn new(event: Event, exc: Option<Exception>) -> Call {
+        let exc = match exc {
+            None => 0,
+            Some(Exception::Error) => 1,
+            Some(Exception::Timeout) => 2,
+        };
+        Call(event as u16 | exc << 8)
+    }
+    #[inline(always)]
+    pub(crate) fn event(self) -> Event {
+        match self.0 & 0xff {
+            0 => Event::Read,
+            1 => Event::Write,
+            _ => Event::Error,
+        }
+    }
+    #[inline(always)]
+    pub(crate) fn exc(self) -> Option<Exception> {
+        match self.0 >> 8 {
+            0 => None,
+            1 => Some(Exception::Error),
+            _ => Some(Exception::Timeout),
+        }
+    }
 }
 
+/// A plain handler (`set_io_handler`, `set_error_handler`, the base's own readers) in the one
+/// handler type: the wrapper adds nothing to the closure's size (a closure that captures
+/// nothing still allocates nothing).
+#[inline]
+pub(crate) fn plain_handler<F>(mut handler: F) -> Handler
+where
+    F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
+{
+    Box::new(move |base, _state, fd, call: Call| handler(base, fd, call.event(), call.exc()))
+}
+
+/// What a handler gets for the state when it is lent none: a plain handler, or a stateful
+/// one whose fd has no state (its downcast fails and says which state it wanted).
+pub(crate) struct NoState;
+
+/// A handler in its slot: what `call_io`'s fast path and `remove_slot` touch, four words.
+/// A timed or one-shot handler keeps the rest in its [`SlotTiming`], beside the slots.
 pub(crate) struct Slot {
-    /// Names a timed handler's heap entries (0 for untimed handlers, which have none).
-    pub(crate) id: u64,
     /// `None` while the handler is running.
     pub(crate) handler: Option<Handler>,
+    /// The round the handler was added in; [`GENERAL`] for a timed or one-shot handler,
+    /// whose round is in its `SlotTiming`: no round reaches it, so `call_io`'s fast path
+    /// (which calls handlers added before this round) leaves such a handler to
+    /// `call_io_general` with the one compare it makes anyway.
     pub(crate) added_round: u64,
-    /// Neither timed nor one-shot: `call_io`'s fast path.
-    pub(crate) plain: bool,
+    /// Lent the fd's state for a call (`set_stateful_io_handler`).
+    pub(crate) stateful: bool,
+}
+
+/// `Slot::added_round` of a timed or one-shot handler.
+pub(crate) const GENERAL: u64 = u64::MAX;
+
+/// The round, timeout and one-shot flag of a timed or one-shot handler (whose slot's
+/// `added_round` is [`GENERAL`]), kept in its fd's entry beside the slots
+/// (`FdEntry::timing`), out of the way of the fast paths. The default (no id, no timeout,
+/// not one-shot) whenever the slot is empty or holds any other handler: only `install_slow`
+/// fills it, and `remove_slot_general` resets it.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct SlotTiming {
+    /// Names a timed handler's heap entries (0 for untimed handlers, which have none).
+    pub(crate) id: u64,
+    /// The round the handler was added in; 0 once its timeout fired (callable at once).
+    pub(crate) added_round: u64,
     pub(crate) timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
     pub(crate) one_shot: bool,
@@ -109,6 +171,8 @@ pub(crate) struct FdEntry {
     pub(crate) internal: bool,
     /// User state attached with `set_fd_state`.
     pub(crate) state: StateSlot,
+    /// The timing of the read, write and error slots, by `Event` (see [`SlotTiming`]).
+    pub(crate) timing: [SlotTiming; 3],
 }
 
 impl FdEntry {
@@ -137,6 +201,27 @@ impl FdEntry {
             Event::Write => &self.write,
             Event::Error => &self.error,
         }
+    }
+    #[inline]
+    pub(crate) fn timing_mut(&mut self, event: Event) -> &mut SlotTiming {
+        &mut self.timing[event as usize]
+    }
+    /// The timing of the `event` slot if it holds the timed handler `id` (a handler removed
+    /// since, or replaced by another, has another id or none).
+    #[inline]
+    pub(crate) fn timed(&mut self, event: Event, id: u64) -> Option<&mut SlotTiming> {
+        let here = self.slot(event).is_some();
+        let timing = &mut self.timing[event as usize];
+        (here && timing.id == id).then_some(timing)
+    }
+    /// The round the `event` handler was added in, if there is one.
+    #[inline]
+    pub(crate) fn added_round(&self, event: Event) -> Option<u64> {
+        let s = self.slot(event).as_ref()?;
+        Some(match s.added_round {
+            GENERAL => self.timing[event as usize].added_round,
+            round => round,
+        })
     }
     #[inline]
     pub(crate) fn wanted(&self) -> Option<Interest> {
@@ -218,7 +303,7 @@ impl EventBase {
         let Some(s) = slot.as_mut() else {
             return false;
         };
-        if !s.plain || internal {
+        if s.added_round == GENERAL || internal {
             return self.remove_slot_general(fd, event);
         }
         // Only the handler's box leaves the entry (no copy of the slot); it is dropped last,
@@ -259,11 +344,11 @@ impl EventBase {
         let Some(s) = slot.as_mut() else {
             return false;
         };
-        let timed = s.timeout.is_some();
         // As in `remove_slot`: the box is dropped last, when the fd (which the closure may
         // own) is out of the kernel.
         let handler = s.handler.take();
         *slot = None;
+        let timed = std::mem::take(entry.timing_mut(event)).timeout.is_some();
         if !entry.internal {
             self.user_slots -= 1;
         }
@@ -321,11 +406,11 @@ impl EventBase {
         if !entry.internal {
             self.user_slots -= entry.slot_count();
         }
-        for s in [&entry.read, &entry.write, &entry.error]
+        for (slot, timing) in [&entry.read, &entry.write, &entry.error]
             .into_iter()
-            .flatten()
+            .zip(&entry.timing)
         {
-            if s.timeout.is_some() {
+            if slot.is_some() && timing.timeout.is_some() {
                 self.timeout_handlers -= 1;
             }
         }

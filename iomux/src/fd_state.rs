@@ -1,7 +1,7 @@
 //! Per-fd user state: [`EventBase::set_fd_state`] and its kin, owned by the event base and
 //! lent to stateful handlers for the length of a call (`StateSlot`).
 
-use crate::fd_entry::{Handler, StatefulHandler};
+use crate::fd_entry::{Call, Handler};
 use crate::{BoxError, Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
 use std::any::Any;
 use std::os::fd::{AsRawFd, RawFd};
@@ -273,14 +273,14 @@ impl EventBase {
                 "use set_error_handler for Event::Error".into(),
             ));
         }
-        let erased: StatefulHandler =
+        let erased: Handler =
             Box::new(
-                move |base, state, fd, ev, exc| match state.downcast_mut::<T>() {
-                    Some(state) => handler(base, state, fd, ev, exc),
+                move |base, state, fd, call: Call| match state.downcast_mut::<T>() {
+                    Some(state) => handler(base, state, fd, call.event(), call.exc()),
                     None => Err(missing_state::<T>(fd)),
                 },
             );
-        self.install(fd.as_raw_fd(), event, options, Handler::Stateful(erased))
+        self.install(fd.as_raw_fd(), event, options, true, erased)
     }
 }
 

@@ -1,11 +1,11 @@
 //! Registering fd handlers (IOLib's `set-io-handler`, `set-error-handler`,
 //! `remove-fd-handlers`, `fd-monitored-p`).
 
-use crate::fd_entry::{Handler, Slot};
+use crate::fd_entry::{plain_handler, Handler, Slot, SlotTiming, GENERAL};
 use crate::timers::TimerKey;
 use crate::{Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
 use std::os::fd::{AsRawFd, RawFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 bitflags::bitflags! {
     /// Which handlers of an fd [`EventBase::remove_fd_handlers`] removes: IOLib's `:read`,
@@ -127,7 +127,8 @@ impl EventBase {
             fd.as_raw_fd(),
             event,
             options,
-            Handler::Plain(Box::new(handler)),
+            false,
+            plain_handler(handler),
         )
     }
 
@@ -168,7 +169,8 @@ impl EventBase {
             fd.as_raw_fd(),
             Event::Error,
             IoOptions::default(),
-            Handler::Plain(Box::new(handler)),
+            false,
+            plain_handler(handler),
         )
     }
 
@@ -304,32 +306,31 @@ impl EventBase {
 
     /// Puts `handler` in the slot of `fd`/`event`. Adding a handler to an fd the kernel
     /// watches already and the backend has reported since its entry was made (`verified`),
-    /// into a free slot and without a timeout, checks nothing, reads no clock and touches the
-    /// entry once: the tutorial's servers do that on every echo. Anything else goes through
-    /// `install_slow` (the fd's identity, the first registration, timeouts).
+    /// into a free slot, neither timed nor one-shot, checks nothing, reads no clock and writes
+    /// the four words of the slot: the tutorial's servers do that on every echo. Anything else
+    /// goes through `install_slow` (the fd's identity, the first registration, timeouts,
+    /// one-shot handlers and their `SlotTiming`). `stateful`: lend the handler the fd's state.
     #[inline(always)]
     pub(crate) fn install(
         &mut self,
         fd: RawFd,
         event: Event,
         opts: IoOptions,
+        stateful: bool,
         handler: Handler,
     ) -> Result<()> {
-        if opts.timeout.is_none() {
+        if opts.timeout.is_none() && !opts.one_shot {
             if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
                 let ready = entry.verified && !entry.internal;
                 let registered = entry.registered;
                 let slot = entry.slot_mut(event);
                 if let (true, Some(registered), None) = (ready, registered, &*slot) {
-                    // Writes a `None`: nothing to drop.
+                    // Writes a `None`: nothing to drop. The slot's timing is the default
+                    // already, as for every empty slot.
                     std::mem::forget(slot.replace(Slot {
-                        id: 0,
                         handler: Some(handler),
                         added_round: self.round,
-                        plain: !opts.one_shot,
-                        timeout: None,
-                        deadline: None,
-                        one_shot: opts.one_shot,
+                        stateful,
                     }));
                     self.user_slots += 1;
                     // The kernel has some interest already, so the new slot changes it only
@@ -347,7 +348,7 @@ impl EventBase {
                 }
             }
         }
-        self.install_slow(fd, event, opts, handler)
+        self.install_slow(fd, event, opts.timeout, opts.one_shot, stateful, handler)
     }
 
     #[cold]
@@ -356,14 +357,16 @@ impl EventBase {
         &mut self,
         fd: RawFd,
         event: Event,
-        opts: IoOptions,
+        timeout: Option<Duration>,
+        one_shot: bool,
+        stateful: bool,
         handler: Handler,
     ) -> Result<()> {
         let known = matches!(self.entry(fd), Some(e) if e.verified && e.slot(event).is_none());
         if !known {
             self.prepare_entry(fd, false)?;
         }
-        let id = match opts.timeout {
+        let id = match timeout {
             Some(_) => {
                 self.next_id += 1;
                 self.next_id
@@ -371,7 +374,7 @@ impl EventBase {
             None => 0,
         };
         let round = self.round;
-        let deadline = opts.timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.map(|t| Instant::now() + t);
         let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
             unreachable!("prepared above")
         };
@@ -379,15 +382,21 @@ impl EventBase {
         if slot.is_some() {
             return Err(Error::HandlerExists { fd, event });
         }
+        let general = timeout.is_some() || one_shot;
         *slot = Some(Slot {
-            id,
             handler: Some(handler),
-            added_round: round,
-            plain: opts.timeout.is_none() && !opts.one_shot,
-            timeout: opts.timeout,
-            deadline,
-            one_shot: opts.one_shot,
+            added_round: if general { GENERAL } else { round },
+            stateful,
         });
+        if general {
+            *entry.timing_mut(event) = SlotTiming {
+                id,
+                added_round: round,
+                timeout,
+                deadline,
+                one_shot,
+            };
+        }
         if !entry.internal {
             self.user_slots += 1;
         }

@@ -2,7 +2,7 @@
 //! event base watches, so handlers run in the loop, not in signal context; dropping the base
 //! gives the signals back.
 
-use crate::fd_entry::IoHandler;
+use crate::fd_entry::plain_handler;
 use crate::{Error, EventBase, HandlerResult, Result, Signal};
 use std::os::fd::{AsRawFd, OwnedFd};
 
@@ -68,7 +68,7 @@ impl EventBase {
                 write,
                 handlers: Vec::new(),
             });
-            let handler: IoHandler = Box::new(|base, _fd, _ev, _exc| base.drain_signals());
+            let handler = plain_handler(|base, _fd, _ev, _exc| base.drain_signals());
             self.add_internal_reader(rfd, handler)?;
         }
         let id = self.next_id;

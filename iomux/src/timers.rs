@@ -193,12 +193,9 @@ impl EventBase {
             TimerKey::HandlerTimeout { fd, event, id } => fds
                 .get(fd as usize)
                 .and_then(Option::as_ref)
-                .and_then(|entry| match event {
-                    crate::Event::Read => entry.read.as_ref(),
-                    crate::Event::Write => entry.write.as_ref(),
-                    crate::Event::Error => entry.error.as_ref(),
-                })
-                .is_some_and(|slot| slot.id == id),
+                .is_some_and(|entry| {
+                    entry.slot(event).is_some() && entry.timing[event as usize].id == id
+                }),
         });
     }
 
@@ -254,14 +251,10 @@ impl EventBase {
                     })?;
                 }
                 TimerKey::HandlerTimeout { fd, event, id } => {
-                    let Some(slot) = self
-                        .entry(fd)
-                        .and_then(|e| e.slot_mut(event).as_mut())
-                        .filter(|s| s.id == id)
-                    else {
+                    let Some(timing) = self.entry(fd).and_then(|e| e.timed(event, id)) else {
                         continue;
                     };
-                    let Some(d) = slot.deadline else {
+                    let Some(d) = timing.deadline else {
                         continue;
                     };
                     if d > now {
@@ -269,17 +262,13 @@ impl EventBase {
                         self.heap.push(d, entry.key);
                         continue;
                     }
-                    let timeout = slot.timeout.unwrap_or_default();
-                    let one_shot = slot.one_shot;
+                    let timeout = timing.timeout.unwrap_or_default();
+                    let one_shot = timing.one_shot;
                     // The handler sees Timeout; its timer restarts (call_io resets it).
                     let r = self.call_timeout(fd, event, id);
                     if !one_shot {
-                        if let Some(slot) = self
-                            .entry(fd)
-                            .and_then(|e| e.slot_mut(event).as_mut())
-                            .filter(|s| s.id == id)
-                        {
-                            let d = slot.deadline.unwrap_or(now + timeout);
+                        if let Some(timing) = self.entry(fd).and_then(|e| e.timed(event, id)) {
+                            let d = timing.deadline.unwrap_or(now + timeout);
                             self.heap.push(d, entry.key);
                         }
                     }
@@ -293,10 +282,8 @@ impl EventBase {
 
     fn call_timeout(&mut self, fd: RawFd, event: Event, id: u64) -> Result<()> {
         // Timeouts fire even for handlers added this round: their clock started at add time.
-        if let Some(slot) = self.entry(fd).and_then(|e| e.slot_mut(event).as_mut()) {
-            if slot.id == id {
-                slot.added_round = 0;
-            }
+        if let Some(timing) = self.entry(fd).and_then(|e| e.timed(event, id)) {
+            timing.added_round = 0;
         }
         self.call_io(fd, event, Some(Exception::Timeout))
     }

@@ -3,7 +3,7 @@
 //! watches as one of its own fds (like the signal pipe: it is no work for
 //! `exit_when_empty`).
 
-use crate::fd_entry::{Handler, IoHandler, Slot};
+use crate::fd_entry::{plain_handler, Handler, Slot};
 use crate::{Error, EventBase, HandlerResult, Result};
 use std::fmt;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -174,7 +174,7 @@ impl EventBase {
         }
         let shared = Arc::new(Shared::new()?);
         let mine = shared.clone();
-        let handler: IoHandler = Box::new(move |base, _fd, _ev, _exc| {
+        let handler = plain_handler(move |base, _fd, _ev, _exc| {
             mine.drain()?;
             if mine.stop.swap(false, Ordering::Acquire) {
                 base.exit_event_loop(Duration::ZERO);
@@ -189,19 +189,13 @@ impl EventBase {
     /// Watches `fd`, one of the base's own (signal pipe, waker), for reading with `handler`:
     /// not a user handler, so no work for `exit_when_empty` and out of reach of
     /// `remove_fd_handlers`.
-    pub(crate) fn add_internal_reader(&mut self, fd: RawFd, handler: IoHandler) -> Result<()> {
+    pub(crate) fn add_internal_reader(&mut self, fd: RawFd, handler: Handler) -> Result<()> {
         self.prepare_entry(fd, true)?;
-        let id = self.next_id;
-        self.next_id += 1;
         let entry = self.entry(fd).expect("prepared above");
         entry.read = Some(Slot {
-            id,
-            handler: Some(Handler::Plain(handler)),
+            handler: Some(handler),
             added_round: 0,
-            plain: true,
-            timeout: None,
-            deadline: None,
-            one_shot: false,
+            stateful: false,
         });
         self.sync_interest(fd)
     }
