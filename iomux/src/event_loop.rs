@@ -110,42 +110,49 @@ impl EventBase {
         let exit_when_empty = opts.exit_when_empty.unwrap_or(self.exit_when_empty);
         // Constant for the whole dispatch, decided once: without a deadline or step bounds
         // the wait is unbounded whenever there is no timer (no clock read, nothing to
-        // compute); without one-shot or a deadline nothing ends a round but an exit.
+        // compute), and then, unless an empty base must end the dispatch, needs no pruning
+        // either; without one-shot, a deadline or `exit_when_empty` nothing ends a round but
+        // an exit.
         let plain_wait = deadline.is_none() && opts.max_step.is_none() && opts.min_step.is_none();
         let prune_before_blocking = exit_when_empty && !self.selector.verify_identity();
-        let round_may_end = opts.one_shot || deadline.is_some();
-        let mut wait_failures = 0u32;
+        let unbounded_wait = plain_wait && !prune_before_blocking;
+        let round_may_end = opts.one_shot || deadline.is_some() || exit_when_empty;
+        // Failed waits in a row, and the round of the last: a successful wait resets nothing.
+        let (mut wait_failures, mut failed_round) = (0u32, 0u64);
         // Asked before this dispatch; later requests are seen at the end of each round.
         if self.exit_requested {
             return Ok(DispatchOutcome::ExitRequested);
         }
+        if exit_when_empty && self.has_no_work() {
+            return Ok(DispatchOutcome::Empty);
+        }
         loop {
-            if exit_when_empty && self.has_no_work() {
-                return Ok(DispatchOutcome::Empty);
-            }
-            let wait = if plain_wait && self.heap.is_empty() {
+            let wait = if unbounded_wait && self.heap.is_empty() {
                 None
             } else {
-                self.wait_length(&opts, deadline)
-            };
-            if wait.is_none() && prune_before_blocking {
-                // About to block forever: handlers of fds closed behind our back (epoll and
-                // kqueue forget those silently) must not keep an otherwise empty base alive.
-                self.prune_closed_fds();
-                if self.has_no_work() {
-                    return Ok(DispatchOutcome::Empty);
+                let wait = self.wait_length(&opts, deadline);
+                if wait.is_none() && prune_before_blocking {
+                    // About to block forever: handlers of fds closed behind our back (epoll
+                    // and kqueue forget those silently) must not keep an otherwise empty base
+                    // alive.
+                    self.prune_closed_fds();
+                    if self.has_no_work() {
+                        return Ok(DispatchOutcome::Empty);
+                    }
                 }
-            }
+                wait
+            };
             if !self.changes.is_empty() {
                 self.apply_changes()?;
             }
             self.round += 1;
             let ready = match self.selector.select(wait) {
-                Ok(n) => {
-                    wait_failures = 0;
-                    n
+                Ok(n) => n,
+                // Neither a failure nor the end of a run of them.
+                Err(isys::Errno::EINTR) => {
+                    failed_round = self.round;
+                    0
                 }
-                Err(isys::Errno::EINTR) => 0,
                 // Our own mistake (a bad fd set or argument): retrying cannot help.
                 Err(e @ (isys::Errno::EBADF | isys::Errno::EFAULT | isys::Errno::EINVAL)) => {
                     return Err(Error::sys("wait for events", e))
@@ -153,6 +160,10 @@ impl EventBase {
                 // Anything else (ENOMEM above all) is the kernel short of something for a
                 // moment: back off a little and wait again, unless it persists.
                 Err(e) => {
+                    if failed_round + 1 != self.round {
+                        wait_failures = 0;
+                    }
+                    failed_round = self.round;
                     wait_failures += 1;
                     if wait_failures > MAX_WAIT_FAILURES {
                         return Err(Error::sys("wait for events", e));
@@ -174,6 +185,9 @@ impl EventBase {
                 }
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     return Ok(DispatchOutcome::Timeout);
+                }
+                if exit_when_empty && self.has_no_work() {
+                    return Ok(DispatchOutcome::Empty);
                 }
             }
         }

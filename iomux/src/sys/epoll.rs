@@ -6,7 +6,9 @@
 //! wait, as poll and select report them (and as libuv does); while any with an interest is
 //! registered the wait does not block. Their identity is checked at each wait (an `fstat`
 //! each, on this rare path only), so one closed behind the base's back is reported invalid
-//! and purged instead of firing forever.
+//! and purged instead of firing forever. They are reported in the event buffer itself, after
+//! the kernel's events, as events marked `EPOLLONESHOT` (a bit the kernel never reports back),
+//! so reading the `i`th ready fd is one bounds check whatever it is.
 //!
 //! `EPOLLRDHUP` is asked for only with read interest: a peer's half-close is news for a
 //! reader, and asked for without one it would be reported, level-triggered, to nobody.
@@ -19,15 +21,19 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) struct Selector {
     epfd: OwnedFd,
+    /// The kernel's events of the last wait, then the always-ready fds' [`ALWAYS`] events.
     events: Vec<EpollEvent>,
-    /// How many of `events` the last wait filled.
-    ready: usize,
     /// fds epoll refused with `EPERM`, with their interest and identity: always ready.
     always: Vec<Always>,
     /// The non-empty ones of `always` at the last wait (and whether each is still the file
-    /// registered), reported after `events`.
+    /// registered), which the [`ALWAYS`] events after the kernel's index.
     always_now: Vec<(RawFd, Interest, bool)>,
 }
+
+/// The flags of an event that stands for an always-ready fd (its data is the index in
+/// `always_now`): `ONESHOT` marks it (the kernel reports no such bit back, and it is never
+/// registered here), `ERR` keeps it off `ready_plain`'s fast path with the same test.
+const ALWAYS: EpollFlags = EpollFlags::ONESHOT.union(EpollFlags::ERR);
 
 /// An fd epoll refused, reported ready on every wait.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +63,6 @@ impl Selector {
         Ok(Selector {
             epfd: isys::epoll_create1()?,
             events: vec![EpollEvent::empty(); 1024],
-            ready: 0,
             always: Vec::new(),
             always_now: Vec::new(),
         })
@@ -128,38 +133,25 @@ impl Selector {
 
     #[inline]
     pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
-        if !self.always.is_empty() || !self.always_now.is_empty() {
-            return self.select_with_always(timeout);
+        if !self.always.is_empty() {
+            return super::unpack(self.select_with_always(timeout));
         }
         let n = isys::epoll_wait(&self.epfd, &mut self.events, timeout)?;
-        self.ready = n;
         if n == self.events.len() {
             self.grow();
         }
         Ok(n)
     }
 
-    /// `select` while epoll refused some fds: those with an interest make the wait a check.
+    /// `select` while epoll refused some fds: those with an interest make the wait a check,
+    /// and follow the kernel's events in the buffer as [`ALWAYS`] events.
     #[cold]
     #[inline(never)]
-    fn select_with_always(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
-        let timeout = if self.always.iter().all(|a| a.interest.is_empty()) {
-            timeout
-        } else {
-            Some(Duration::ZERO)
-        };
-        let n = isys::epoll_wait(&self.epfd, &mut self.events, timeout)?;
-        self.ready = n;
-        if n == self.events.len() {
-            self.grow();
-        }
-        Ok(n + self.refresh_always())
+    fn select_with_always(&mut self, timeout: Option<Duration>) -> isize {
+        super::pack(self.wait_with_always(timeout))
     }
 
-    /// Lists the always-ready fds with a non-empty interest for this round; returns how many.
-    #[cold]
-    #[inline(never)]
-    fn refresh_always(&mut self) -> usize {
+    fn wait_with_always(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
         self.always_now.clear();
         for a in &self.always {
             if a.interest.is_empty() {
@@ -168,7 +160,24 @@ impl Selector {
             let same = a.identity.is_some() && isys::fstat_identity(a.fd).ok() == a.identity;
             self.always_now.push((a.fd, a.interest, same));
         }
-        self.always_now.len()
+        let k = self.always_now.len();
+        let timeout = if k == 0 {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
+        while self.events.len() <= k {
+            self.events.push(EpollEvent::empty());
+        }
+        let room = self.events.len() - k;
+        let n = isys::epoll_wait(&self.epfd, &mut self.events[..room], timeout)?;
+        for j in 0..k {
+            self.events[n + j] = EpollEvent::new(ALWAYS, j as u64);
+        }
+        if n == room {
+            self.grow();
+        }
+        Ok(n + k)
     }
 
     /// Doubles a buffer the last wait filled (more may be waiting), keeping its events.
@@ -186,7 +195,7 @@ impl Selector {
     /// [`ready`](Self::ready).
     #[inline(always)]
     pub fn ready_plain(&self, i: usize) -> Option<(RawFd, bool, bool)> {
-        let ev = self.events[..self.ready].get(i)?;
+        let ev = self.events.get(i)?;
         let f = ev.events();
         if f.intersects(EpollFlags::ERR | EpollFlags::HUP) {
             return None;
@@ -200,8 +209,10 @@ impl Selector {
 
     #[inline]
     pub fn ready(&self, i: usize) -> Ready {
-        if i >= self.ready {
-            let (fd, i, same) = self.always_now[i - self.ready];
+        let ev = &self.events[i];
+        let f = ev.events();
+        if f.contains(ALWAYS) {
+            let (fd, i, same) = self.always_now[ev.data() as usize];
             return Ready {
                 fd,
                 read: same && i.read,
@@ -210,8 +221,6 @@ impl Selector {
                 ..Ready::default()
             };
         }
-        let ev = &self.events[i];
-        let f = ev.events();
         Ready {
             fd: ev.data() as RawFd,
             read: f.intersects(EpollFlags::IN | EpollFlags::PRI | EpollFlags::RDHUP),

@@ -57,6 +57,27 @@ pub(crate) struct Ready {
     pub invalid: bool,
 }
 
+/// A wait's result in one register, for waits called out of line: the count, or minus the
+/// errno. Returned as a `Result` (three words, through memory) it would make the inlined wait
+/// it is merged with go through memory too.
+#[inline(always)]
+pub(crate) fn pack(r: isys::Result<usize>) -> isize {
+    match r {
+        Ok(n) => n as isize,
+        Err(e) => -(e as i32 as isize),
+    }
+}
+
+/// The `Result` [`pack`] packed.
+#[inline(always)]
+pub(crate) fn unpack(r: isize) -> isys::Result<usize> {
+    if r < 0 {
+        Err(isys::Errno::from_raw(-r as i32))
+    } else {
+        Ok(r as usize)
+    }
+}
+
 #[cfg(iomux_epoll)]
 pub(crate) mod epoll;
 #[cfg(iomux_kqueue)]
