@@ -225,7 +225,7 @@ impl EventBase {
     /// is `dispatch_other`.
     fn dispatch_fd_events(&mut self, count: usize) -> Result<()> {
         for i in 0..count {
-            let Some((fd, read, write)) = self.selector.ready_plain(i) else {
+            let Some((fd, plain)) = self.selector.ready_plain(i) else {
                 self.dispatch_other(self.selector.ready(i))?;
                 continue;
             };
@@ -236,10 +236,10 @@ impl EventBase {
                 self.dispatch_other(self.selector.ready(i))?;
                 continue;
             }
-            if read && entry.read.is_some() {
+            if plain.read() && entry.read.is_some() {
                 self.call_io(fd, Event::Read, None)?;
             }
-            if write {
+            if plain.write() {
                 self.call_io(fd, Event::Write, None)?;
             }
         }

@@ -2,20 +2,32 @@
 //! backend in `sys/`, and the event base's changelist keeps the kernel's interest set in step
 //! with the handlers, applying changes just before each wait.
 
-use crate::sys::{self, Interest, Ready};
+use crate::sys::{self, Interest, Plain, Ready};
 use crate::{Backend, Error, Event, EventBase, Result};
 use std::os::fd::RawFd;
 use std::time::Duration;
+
+/// The compiled backend, and epoll's event buffer beside it.
+///
+/// The buffer is outside the backend enum, empty on the other backends, so that reading the
+/// `i`th ready fd ([`ready_plain`](Self::ready_plain)) is a bounds check on it and nothing
+/// else: no check of which backend this is, once per ready fd.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    #[cfg(iomux_epoll)]
+    events: Vec<isys::EpollEvent>,
+    backend: Backends,
+}
 
 /// Static dispatch over the compiled backends. One per event base, so the select variant's
 /// inline fd sets cost nothing worth a box (and an indirection on every wait).
 ///
 /// An explicit tag (`repr(u8)`) makes telling the variants apart one byte compare, instead of
-/// decoding a niche inside the epoll variant on every wait and every ready fd.
+/// decoding a niche inside the epoll variant on every wait.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 #[repr(u8)]
-pub(crate) enum Selector {
+enum Backends {
     #[cfg(iomux_epoll)]
     Epoll(sys::epoll::Selector),
     #[cfg(iomux_kqueue)]
@@ -30,25 +42,25 @@ macro_rules! with_selector {
     ($sel:expr, $s:ident, $ty:ident => $body:expr) => {
         match $sel {
             #[cfg(iomux_epoll)]
-            Selector::Epoll($s) => {
+            Backends::Epoll($s) => {
                 #[allow(unused)]
                 type $ty = sys::epoll::Selector;
                 $body
             }
             #[cfg(iomux_kqueue)]
-            Selector::Kqueue($s) => {
+            Backends::Kqueue($s) => {
                 #[allow(unused)]
                 type $ty = sys::kqueue::Selector;
                 $body
             }
             #[cfg(iomux_poll)]
-            Selector::Poll($s) => {
+            Backends::Poll($s) => {
                 #[allow(unused)]
                 type $ty = sys::poll::Selector;
                 $body
             }
             #[cfg(iomux_select)]
-            Selector::Select($s) => {
+            Backends::Select($s) => {
                 #[allow(unused)]
                 type $ty = sys::select::Selector;
                 $body
@@ -62,41 +74,50 @@ impl Selector {
         backend.check_available()?;
         let r = match backend {
             #[cfg(iomux_epoll)]
-            Backend::Epoll => sys::epoll::Selector::new().map(Selector::Epoll),
+            Backend::Epoll => sys::epoll::Selector::new().map(Backends::Epoll),
             #[cfg(iomux_kqueue)]
-            Backend::Kqueue => sys::kqueue::Selector::new().map(Selector::Kqueue),
+            Backend::Kqueue => sys::kqueue::Selector::new().map(Backends::Kqueue),
             #[cfg(iomux_poll)]
-            Backend::Poll => sys::poll::Selector::new().map(Selector::Poll),
+            Backend::Poll => sys::poll::Selector::new().map(Backends::Poll),
             #[cfg(iomux_select)]
-            Backend::Select => sys::select::Selector::new().map(Selector::Select),
+            Backend::Select => sys::select::Selector::new().map(Backends::Select),
             #[allow(unreachable_patterns)]
             _ => unreachable!("checked by check_available"),
         };
-        r.map_err(|e| Error::sys("multiplexer setup", e))
+        let backend = r.map_err(|e| Error::sys("multiplexer setup", e))?;
+        Ok(Selector {
+            #[cfg(iomux_epoll)]
+            events: match backend {
+                Backends::Epoll(_) => sys::epoll::Selector::buffer(),
+                #[allow(unreachable_patterns)]
+                _ => Vec::new(),
+            },
+            backend,
+        })
     }
     pub(crate) fn backend(&self) -> Backend {
-        match self {
+        match self.backend {
             #[cfg(iomux_epoll)]
-            Selector::Epoll(_) => Backend::Epoll,
+            Backends::Epoll(_) => Backend::Epoll,
             #[cfg(iomux_kqueue)]
-            Selector::Kqueue(_) => Backend::Kqueue,
+            Backends::Kqueue(_) => Backend::Kqueue,
             #[cfg(iomux_poll)]
-            Selector::Poll(_) => Backend::Poll,
+            Backends::Poll(_) => Backend::Poll,
             #[cfg(iomux_select)]
-            Selector::Select(_) => Backend::Select,
+            Backends::Select(_) => Backend::Select,
         }
     }
     pub(crate) fn max_fd(&self) -> Option<usize> {
-        with_selector!(self, _s, S => S::MAX_FD)
+        with_selector!(&self.backend, _s, S => S::MAX_FD)
     }
     pub(crate) fn verify_identity(&self) -> bool {
-        with_selector!(self, _s, S => S::VERIFY_IDENTITY)
+        with_selector!(&self.backend, _s, S => S::VERIFY_IDENTITY)
     }
     fn register(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
-        with_selector!(self, s, _S => s.register(fd, i))
+        with_selector!(&mut self.backend, s, _S => s.register(fd, i))
     }
     fn reregister(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
-        with_selector!(self, s, _S => s.reregister(fd, i))
+        with_selector!(&mut self.backend, s, _S => s.reregister(fd, i))
     }
     /// The call that registers an fd, for error messages.
     pub(crate) fn register_call(&self) -> &'static str {
@@ -109,42 +130,58 @@ impl Selector {
     }
 
     pub(crate) fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
-        with_selector!(self, s, _S => s.deregister(fd))
+        with_selector!(&mut self.backend, s, _S => s.deregister(fd))
     }
     /// Waits; returns how many fds have events, read back with [`ready`](Self::ready).
     /// epoll's wait is inlined into the loop behind one tag compare; the others are a call.
     #[inline(always)]
     pub(crate) fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
-        match self {
+        match &mut self.backend {
             #[cfg(iomux_epoll)]
-            Selector::Epoll(s) => s.select(timeout),
+            Backends::Epoll(s) => s.select(&mut self.events, timeout),
             #[allow(unreachable_patterns)]
             _ => sys::unpack(self.select_other(timeout)),
         }
     }
     #[inline(never)]
     fn select_other(&mut self, timeout: Option<Duration>) -> isize {
-        sys::pack(with_selector!(self, s, _S => s.select(timeout)))
+        sys::pack(match &mut self.backend {
+            #[cfg(iomux_epoll)]
+            Backends::Epoll(s) => s.select(&mut self.events, timeout),
+            #[cfg(iomux_kqueue)]
+            Backends::Kqueue(s) => s.select(timeout),
+            #[cfg(iomux_poll)]
+            Backends::Poll(s) => s.select(timeout),
+            #[cfg(iomux_select)]
+            Backends::Select(s) => s.select(timeout),
+        })
     }
     /// The `i`th fd with events at the last wait.
     #[inline]
     pub(crate) fn ready(&self, i: usize) -> Ready {
-        with_selector!(self, s, _S => s.ready(i))
-    }
-    /// The `i`th fd with events as `(fd, read, write)` when it has no error, hang-up or
-    /// invalid flag; `None` means ask [`ready`](Self::ready). epoll reads its buffer for
-    /// this without building a [`Ready`].
-    #[inline(always)]
-    pub(crate) fn ready_plain(&self, i: usize) -> Option<(RawFd, bool, bool)> {
-        match self {
+        match &self.backend {
             #[cfg(iomux_epoll)]
-            Selector::Epoll(s) => s.ready_plain(i),
-            #[allow(unreachable_patterns)]
-            _ => {
-                let r = self.ready(i);
-                (!(r.invalid || r.error || r.hup)).then_some((r.fd, r.read, r.write))
-            }
+            Backends::Epoll(s) => s.ready(&self.events, i),
+            #[cfg(iomux_kqueue)]
+            Backends::Kqueue(s) => s.ready(i),
+            #[cfg(iomux_poll)]
+            Backends::Poll(s) => s.ready(i),
+            #[cfg(iomux_select)]
+            Backends::Select(s) => s.ready(i),
         }
+    }
+    /// The `i`th fd with events as `(fd, readiness)` when it has no error, hang-up or
+    /// invalid flag; `None` means ask [`ready`](Self::ready). On epoll that is a bounds check
+    /// on its buffer and a read of it, without building a [`Ready`] and without asking which
+    /// backend this is: the buffer is empty on the others, which derive it from `ready(i)`.
+    #[inline(always)]
+    pub(crate) fn ready_plain(&self, i: usize) -> Option<(RawFd, Plain)> {
+        #[cfg(iomux_epoll)]
+        if let Some(ev) = self.events.get(i) {
+            return sys::epoll::plain(ev);
+        }
+        let r = self.ready(i);
+        (!(r.invalid || r.error || r.hup)).then_some((r.fd, Plain::new(r.read, r.write)))
     }
 }
 

@@ -10,10 +10,15 @@
 //! the kernel's events, as events marked `EPOLLONESHOT` (a bit the kernel never reports back),
 //! so reading the `i`th ready fd is one bounds check whatever it is.
 //!
+//! The event buffer is the one part of this backend kept outside its `Selector`: the
+//! multiplexer's `Selector` holds it (empty on the other backends) and lends it to `select`
+//! and `ready`, so the event loop reads a ready fd from it with no check of which backend
+//! it has: the bounds check does for both.
+//!
 //! `EPOLLRDHUP` is asked for only with read interest: a peer's half-close is news for a
 //! reader, and asked for without one it would be reported, level-triggered, to nobody.
 
-use super::{Interest, Ready};
+use super::{Interest, Plain, Ready};
 use isys::{EpollEvent, EpollFlags, EpollOp, Errno, OwnedFd};
 use std::os::fd::RawFd;
 use std::time::Duration;
@@ -21,8 +26,6 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) struct Selector {
     epfd: OwnedFd,
-    /// The kernel's events of the last wait, then the always-ready fds' [`ALWAYS`] events.
-    events: Vec<EpollEvent>,
     /// fds epoll refused with `EPERM`, with their interest and identity: always ready.
     always: Vec<Always>,
     /// The non-empty ones of `always` at the last wait (and whether each is still the file
@@ -59,10 +62,15 @@ impl Selector {
     pub const MAX_FD: Option<usize> = None;
     pub const VERIFY_IDENTITY: bool = false;
 
+    /// The event buffer `select` fills: the kernel's events of the last wait, then the
+    /// always-ready fds' [`ALWAYS`] events.
+    pub fn buffer() -> Vec<EpollEvent> {
+        vec![EpollEvent::empty(); 1024]
+    }
+
     pub fn new() -> isys::Result<Self> {
         Ok(Selector {
             epfd: isys::epoll_create1()?,
-            events: vec![EpollEvent::empty(); 1024],
             always: Vec::new(),
             always_now: Vec::new(),
         })
@@ -132,13 +140,17 @@ impl Selector {
     }
 
     #[inline]
-    pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
+    pub fn select(
+        &mut self,
+        events: &mut Vec<EpollEvent>,
+        timeout: Option<Duration>,
+    ) -> isys::Result<usize> {
         if !self.always.is_empty() {
-            return super::unpack(self.select_with_always(timeout));
+            return super::unpack(self.select_with_always(events, timeout));
         }
-        let n = isys::epoll_wait(&self.epfd, &mut self.events, timeout)?;
-        if n == self.events.len() {
-            self.grow();
+        let n = isys::epoll_wait(&self.epfd, events, timeout)?;
+        if n == events.len() {
+            grow(events);
         }
         Ok(n)
     }
@@ -147,11 +159,19 @@ impl Selector {
     /// and follow the kernel's events in the buffer as [`ALWAYS`] events.
     #[cold]
     #[inline(never)]
-    fn select_with_always(&mut self, timeout: Option<Duration>) -> isize {
-        super::pack(self.wait_with_always(timeout))
+    fn select_with_always(
+        &mut self,
+        events: &mut Vec<EpollEvent>,
+        timeout: Option<Duration>,
+    ) -> isize {
+        super::pack(self.wait_with_always(events, timeout))
     }
 
-    fn wait_with_always(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
+    fn wait_with_always(
+        &mut self,
+        events: &mut Vec<EpollEvent>,
+        timeout: Option<Duration>,
+    ) -> isys::Result<usize> {
         self.always_now.clear();
         for a in &self.always {
             if a.interest.is_empty() {
@@ -166,50 +186,23 @@ impl Selector {
         } else {
             Some(Duration::ZERO)
         };
-        while self.events.len() <= k {
-            self.events.push(EpollEvent::empty());
+        while events.len() <= k {
+            events.push(EpollEvent::empty());
         }
-        let room = self.events.len() - k;
-        let n = isys::epoll_wait(&self.epfd, &mut self.events[..room], timeout)?;
+        let room = events.len() - k;
+        let n = isys::epoll_wait(&self.epfd, &mut events[..room], timeout)?;
         for j in 0..k {
-            self.events[n + j] = EpollEvent::new(ALWAYS, j as u64);
+            events[n + j] = EpollEvent::new(ALWAYS, j as u64);
         }
         if n == room {
-            self.grow();
+            grow(events);
         }
         Ok(n + k)
     }
 
-    /// Doubles a buffer the last wait filled (more may be waiting), keeping its events.
-    #[cold]
-    #[inline(never)]
-    fn grow(&mut self) {
-        let n = self.events.len();
-        if n < 1 << 16 {
-            self.events.resize(n * 2, EpollEvent::empty());
-        }
-    }
-
-    /// The `i`th ready fd with its read and write readiness, when that is all there is to
-    /// it (no error or hang-up, not one of the always-ready fds); `None` sends the caller to
-    /// [`ready`](Self::ready).
-    #[inline(always)]
-    pub fn ready_plain(&self, i: usize) -> Option<(RawFd, bool, bool)> {
-        let ev = self.events.get(i)?;
-        let f = ev.events();
-        if f.intersects(EpollFlags::ERR | EpollFlags::HUP) {
-            return None;
-        }
-        Some((
-            ev.data() as RawFd,
-            f.intersects(EpollFlags::IN | EpollFlags::PRI | EpollFlags::RDHUP),
-            f.contains(EpollFlags::OUT),
-        ))
-    }
-
     #[inline]
-    pub fn ready(&self, i: usize) -> Ready {
-        let ev = &self.events[i];
+    pub fn ready(&self, events: &[EpollEvent], i: usize) -> Ready {
+        let ev = &events[i];
         let f = ev.events();
         if f.contains(ALWAYS) {
             let (fd, i, same) = self.always_now[ev.data() as usize];
@@ -231,3 +224,35 @@ impl Selector {
         }
     }
 }
+
+/// Doubles a buffer the last wait filled (more may be waiting), keeping its events.
+#[cold]
+#[inline(never)]
+fn grow(events: &mut Vec<EpollEvent>) {
+    let n = events.len();
+    if n < 1 << 16 {
+        events.resize(n * 2, EpollEvent::empty());
+    }
+}
+
+/// A ready fd's event as `(fd, readiness)`, when that is all there is to it (no error or
+/// hang-up, not one of the always-ready fds); `None` sends the caller to
+/// [`Selector::ready`].
+#[inline(always)]
+pub(crate) fn plain(ev: &EpollEvent) -> Option<(RawFd, Plain)> {
+    let f = ev.events();
+    if f.intersects(EpollFlags::ERR | EpollFlags::HUP) {
+        return None;
+    }
+    Some((ev.data() as RawFd, Plain(f.bits())))
+}
+
+// `Plain`'s bits are epoll's.
+const _: () = assert!(
+    Plain::READ
+        == EpollFlags::IN
+            .union(EpollFlags::PRI)
+            .union(EpollFlags::RDHUP)
+            .bits()
+        && Plain::WRITE == EpollFlags::OUT.bits()
+);

@@ -24,6 +24,9 @@
 //!   returned), valid until the next `select` even if fds are registered or deregistered
 //!   meanwhile. epoll reads it straight from the kernel's buffer; the others keep a copy.
 //!
+//! epoll's `select` and `ready` take one more argument, its event buffer, which the
+//! multiplexer's `Selector` keeps outside the backend enum (see `epoll.rs`).
+//!
 //! fds the kernel object cannot watch (epoll's `EPERM` for regular files) are accepted and
 //! reported ready for their interest on every wait, as poll and select report them.
 //!
@@ -55,6 +58,31 @@ pub(crate) struct Ready {
     pub error: bool,
     pub hup: bool,
     pub invalid: bool,
+}
+
+/// A ready fd's read and write readiness as bits tested where they are used: on epoll the
+/// kernel's own event bits, with no conversion.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plain(pub u32);
+
+impl Plain {
+    /// `EPOLLIN | EPOLLPRI | EPOLLRDHUP`.
+    pub const READ: u32 = 0x1 | 0x2 | 0x2000;
+    /// `EPOLLOUT`.
+    pub const WRITE: u32 = 0x4;
+
+    #[inline(always)]
+    pub fn new(read: bool, write: bool) -> Plain {
+        Plain(if read { Self::READ } else { 0 } | if write { Self::WRITE } else { 0 })
+    }
+    #[inline(always)]
+    pub fn read(self) -> bool {
+        self.0 & Self::READ != 0
+    }
+    #[inline(always)]
+    pub fn write(self) -> bool {
+        self.0 & Self::WRITE != 0
+    }
 }
 
 /// A wait's result in one register, for waits called out of line: the count, or minus the
