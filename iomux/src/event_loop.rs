@@ -17,6 +17,17 @@ const MAX_WAIT_FAILURES: u32 = 1000;
 /// The pause after a failed wait.
 const WAIT_FAILURE_BACKOFF: Duration = Duration::from_millis(1);
 
+/// What one dispatch was asked for, decided once.
+struct Dispatch {
+    opts: DispatchOptions,
+    deadline: Option<Instant>,
+    exit_when_empty: bool,
+    /// Before blocking with no end in sight, drop the handlers of fds closed behind the
+    /// base's back (on epoll and kqueue, which forget those silently): they must not keep an
+    /// otherwise empty base alive.
+    prune_before_blocking: bool,
+}
+
 impl EventBase {
     /// Stops `event_dispatch` after `delay` (IOLib's `exit-event-loop`; see
     /// [the porting table][porting]); zero means at the end of the current round. Called
@@ -108,14 +119,21 @@ impl EventBase {
     fn run(&mut self, opts: DispatchOptions) -> Result<DispatchOutcome> {
         let deadline = opts.timeout.and_then(|t| Instant::now().checked_add(t));
         let exit_when_empty = opts.exit_when_empty.unwrap_or(self.exit_when_empty);
+        let d = Dispatch {
+            deadline,
+            exit_when_empty,
+            prune_before_blocking: exit_when_empty && !self.selector.verify_identity(),
+            opts,
+        };
         // Constant for the whole dispatch, decided once: without a deadline or step bounds
         // the wait is unbounded whenever there is no timer (no clock read, nothing to
         // compute), and then, unless an empty base must end the dispatch, needs no pruning
         // either; without one-shot, a deadline or `exit_when_empty` nothing ends a round but
-        // an exit.
-        let plain_wait = deadline.is_none() && opts.max_step.is_none() && opts.min_step.is_none();
-        let prune_before_blocking = exit_when_empty && !self.selector.verify_identity();
-        let unbounded_wait = plain_wait && !prune_before_blocking;
+        // an exit. The rest is out of line, so that the loop keeps none of the options.
+        let unbounded_wait = deadline.is_none()
+            && opts.max_step.is_none()
+            && opts.min_step.is_none()
+            && !d.prune_before_blocking;
         let round_may_end = opts.one_shot || deadline.is_some() || exit_when_empty;
         // Failed waits in a row, and the round of the last: a successful wait resets nothing.
         let (mut wait_failures, mut failed_round) = (0u32, 0u64);
@@ -127,26 +145,23 @@ impl EventBase {
             return Ok(DispatchOutcome::Empty);
         }
         loop {
-            let wait = if unbounded_wait && self.heap.is_empty() {
-                None
-            } else {
-                let wait = self.wait_length(&opts, deadline);
-                if wait.is_none() && prune_before_blocking {
-                    // About to block forever: handlers of fds closed behind our back (epoll
-                    // and kqueue forget those silently) must not keep an otherwise empty base
-                    // alive.
-                    self.prune_closed_fds();
-                    if self.has_no_work() {
-                        return Ok(DispatchOutcome::Empty);
-                    }
-                }
-                wait
-            };
+            // Before the wait's length is decided, so that nothing is called between that
+            // and the wait.
             if !self.changes.is_empty() {
                 self.apply_changes()?;
             }
-            self.round += 1;
-            let ready = match self.selector.select(wait) {
+            // The unbounded wait has a call of its own, with its timeout a constant.
+            let waited = if unbounded_wait && self.heap.is_empty() {
+                self.round += 1;
+                self.selector.select(None)
+            } else {
+                let Some(wait) = self.bounded_wait(&d) else {
+                    return Ok(DispatchOutcome::Empty);
+                };
+                self.round += 1;
+                self.selector.select(wait)
+            };
+            let ready = match waited {
                 Ok(n) => n,
                 // Neither a failure nor the end of a run of them.
                 Err(isys::Errno::EINTR) => {
@@ -180,17 +195,42 @@ impl EventBase {
                 return Ok(DispatchOutcome::ExitRequested);
             }
             if round_may_end {
-                if opts.one_shot {
-                    return Ok(DispatchOutcome::OneShot);
-                }
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    return Ok(DispatchOutcome::Timeout);
-                }
-                if exit_when_empty && self.has_no_work() {
-                    return Ok(DispatchOutcome::Empty);
+                if let Some(outcome) = self.round_end(&d) {
+                    return Ok(outcome);
                 }
             }
         }
+    }
+
+    /// The wait of a round with a timer, a deadline, step bounds or pruning to do; `None`
+    /// when the base turned out empty (see [`Dispatch::prune_before_blocking`]).
+    #[inline(never)]
+    fn bounded_wait(&mut self, d: &Dispatch) -> Option<Option<Duration>> {
+        let wait = self.wait_length(&d.opts, d.deadline);
+        if wait.is_none() && d.prune_before_blocking {
+            // About to block forever: handlers of fds closed behind our back (epoll and
+            // kqueue forget those silently) must not keep an otherwise empty base alive.
+            self.prune_closed_fds();
+            if self.has_no_work() {
+                return None;
+            }
+        }
+        Some(wait)
+    }
+
+    /// Whether the dispatch ends after this round for one-shot, its deadline or an empty base.
+    #[inline(never)]
+    fn round_end(&self, d: &Dispatch) -> Option<DispatchOutcome> {
+        if d.opts.one_shot {
+            return Some(DispatchOutcome::OneShot);
+        }
+        if d.deadline.is_some_and(|t| Instant::now() >= t) {
+            return Some(DispatchOutcome::Timeout);
+        }
+        if d.exit_when_empty && self.has_no_work() {
+            return Some(DispatchOutcome::Empty);
+        }
+        None
     }
 
     /// How long the next wait may last (`None` = until an event): up to the next timer and
