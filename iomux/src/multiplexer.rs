@@ -69,6 +69,18 @@ macro_rules! with_selector {
     };
 }
 
+/// A backend's wait, out of line, its result packed ([`sys::pack`]).
+#[cfg(any(iomux_kqueue, iomux_poll, iomux_select))]
+macro_rules! select_packed {
+    ($s:expr, $ty:ty, $timeout:expr) => {{
+        #[inline(never)]
+        fn packed(s: &mut $ty, timeout: Option<Duration>) -> isize {
+            sys::pack(s.select(timeout))
+        }
+        packed($s, $timeout)
+    }};
+}
+
 impl Selector {
     pub(crate) fn new(backend: Backend) -> Result<Selector> {
         backend.check_available()?;
@@ -143,18 +155,25 @@ impl Selector {
             _ => sys::unpack(self.select_other(timeout)),
         }
     }
-    #[inline(never)]
+    /// `select` for the backends other than epoll: a call of the backend's own wait, out of
+    /// line, whose registers are its own to save.
+    #[inline(always)]
+    #[cfg_attr(
+        not(any(iomux_kqueue, iomux_poll, iomux_select)),
+        allow(unused_variables)
+    )]
     fn select_other(&mut self, timeout: Option<Duration>) -> isize {
-        sys::pack(match &mut self.backend {
+        match &mut self.backend {
+            // Waited on by `select` itself.
             #[cfg(iomux_epoll)]
-            Backends::Epoll(s) => s.select(&mut self.events, timeout),
+            Backends::Epoll(_) => unreachable!("epoll's wait is select's own"),
             #[cfg(iomux_kqueue)]
-            Backends::Kqueue(s) => s.select(timeout),
+            Backends::Kqueue(s) => select_packed!(s, sys::kqueue::Selector, timeout),
             #[cfg(iomux_poll)]
-            Backends::Poll(s) => s.select(timeout),
+            Backends::Poll(s) => select_packed!(s, sys::poll::Selector, timeout),
             #[cfg(iomux_select)]
-            Backends::Select(s) => s.select(timeout),
-        })
+            Backends::Select(s) => select_packed!(s, sys::select::Selector, timeout),
+        }
     }
     /// The `i`th fd with events at the last wait.
     #[inline]

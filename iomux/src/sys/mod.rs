@@ -68,12 +68,13 @@ pub(crate) struct Plain(pub u32);
 impl Plain {
     /// `EPOLLIN | EPOLLPRI | EPOLLRDHUP`.
     pub const READ: u32 = 0x1 | 0x2 | 0x2000;
-    /// `EPOLLOUT`.
+    /// `EPOLLOUT` (bit 2).
     pub const WRITE: u32 = 0x4;
 
+    /// From two flags: read as `EPOLLIN` alone (bit 0), write as `EPOLLOUT` (bit 2).
     #[inline(always)]
     pub fn new(read: bool, write: bool) -> Plain {
-        Plain(if read { Self::READ } else { 0 } | if write { Self::WRITE } else { 0 })
+        Plain(u32::from(read) | u32::from(write) << 2)
     }
     #[inline(always)]
     pub fn read(self) -> bool {
