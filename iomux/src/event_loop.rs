@@ -1,7 +1,7 @@
 //! The event loop (IOLib's `event-loop`): [`EventBase::event_dispatch`] waits on the backend,
 //! then calls the handlers of each ready fd and the due timers, round after round.
 
-use crate::fd_entry::{Call, Handler, NoState};
+use crate::fd_entry::{Call, Handler, NoState, Verified};
 use crate::fd_state::StateSlot;
 use crate::sys::Ready;
 use crate::timers::TimerKey;
@@ -269,13 +269,15 @@ impl EventBase {
                 self.dispatch_other(self.selector.ready(i))?;
                 continue;
             };
-            let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
-                continue;
+            // One compare: an entry, and verified (`Verified`'s word is `Option`'s niche).
+            // Anything else is `dispatch_other`'s (which skips an fd without an entry).
+            let entry = match self.fds.get_mut(fd as u32 as usize) {
+                Some(Some(entry)) if entry.verified == Verified::Yes => entry,
+                _ => {
+                    self.dispatch_other(self.selector.ready(i))?;
+                    continue;
+                }
             };
-            if !entry.verified {
-                self.dispatch_other(self.selector.ready(i))?;
-                continue;
-            }
             if plain.read() && entry.read.is_some() {
                 self.call_io(fd, Event::Read, None)?;
             }
@@ -295,8 +297,11 @@ impl EventBase {
         let Some(entry) = self.entry(fd) else {
             return Ok(());
         };
-        let (verified, has_r, has_w) =
-            (entry.verified, entry.read.is_some(), entry.write.is_some());
+        let (verified, has_r, has_w) = (
+            entry.verified == Verified::Yes,
+            entry.read.is_some(),
+            entry.write.is_some(),
+        );
         if ready.invalid {
             self.purge(fd);
             return Ok(());
@@ -363,7 +368,7 @@ impl EventBase {
             }
         }
         if let Some(e) = self.entry(fd) {
-            e.verified = true;
+            e.verified = Verified::Yes;
         }
         true
     }
@@ -383,7 +388,7 @@ impl EventBase {
         exc: Option<Exception>,
     ) -> Result<()> {
         let round = self.round;
-        let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
+        let Some(Some(entry)) = self.fds.get_mut(fd as u32 as usize) else {
             return Ok(());
         };
         let (slot, state) = entry.slot_and_state(event);
@@ -399,7 +404,7 @@ impl EventBase {
         if !slot.stateful {
             let r = h(self, &mut NoState, fd, Call::new(event, exc));
             if r.is_ok() {
-                if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
+                if let Some(Some(entry)) = self.fds.get_mut(fd as u32 as usize) {
                     if let Some(s) = entry.slot_mut(event).as_mut() {
                         // Still the slot it came from: a handler removed meanwhile leaves no
                         // slot, and one added holds its handler.
@@ -424,7 +429,7 @@ impl EventBase {
         };
         let r = h(self, b.as_mut(), fd, Call::new(event, exc));
         if r.is_ok() {
-            if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
+            if let Some(Some(entry)) = self.fds.get_mut(fd as u32 as usize) {
                 let (slot, state) = entry.slot_and_state(event);
                 if let (Some(s), StateSlot::InUse) = (slot.as_mut(), &*state) {
                     if s.handler.is_none() {

@@ -153,6 +153,19 @@ pub(crate) struct SlotTiming {
     pub(crate) one_shot: bool,
 }
 
+/// Whether the backend has reported an fd since it got its entry (and on poll and select its
+/// identity was checked then): from then on adding a handler to it checks nothing, and its
+/// reports take `dispatch_fd_events`'s fast path. A whole word with two values, so that its
+/// niche (the largest of `FdEntry`'s) is the one `Option<FdEntry>` uses: `None` is a third
+/// value of this word, and "an entry, verified" is one compare.
+#[repr(u64)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Verified {
+    #[default]
+    No = 0,
+    Yes = 1,
+}
+
 #[derive(Default)]
 pub(crate) struct FdEntry {
     pub(crate) read: Option<Slot>,
@@ -164,9 +177,8 @@ pub(crate) struct FdEntry {
     pub(crate) dirty: bool,
     /// `(st_dev, st_ino)` at registration.
     pub(crate) identity: (u64, u64),
-    /// The backend has reported this fd since it got its entry (and on poll and select its
-    /// identity was checked then): from now on adding a handler to it checks nothing.
-    pub(crate) verified: bool,
+    /// Whether the backend has reported this fd since it got its entry (see [`Verified`]).
+    pub(crate) verified: Verified,
     /// The event base's own signal pipe.
     pub(crate) internal: bool,
     /// User state attached with `set_fd_state`.

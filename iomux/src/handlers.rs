@@ -1,7 +1,7 @@
 //! Registering fd handlers (IOLib's `set-io-handler`, `set-error-handler`,
 //! `remove-fd-handlers`, `fd-monitored-p`).
 
-use crate::fd_entry::{plain_handler, Handler, Slot, SlotTiming, GENERAL};
+use crate::fd_entry::{plain_handler, Handler, Slot, SlotTiming, Verified, GENERAL};
 use crate::timers::TimerKey;
 use crate::{Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
 use std::os::fd::{AsRawFd, RawFd};
@@ -321,7 +321,7 @@ impl EventBase {
     ) -> Result<()> {
         if opts.timeout.is_none() && !opts.one_shot {
             if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
-                let ready = entry.verified && !entry.internal;
+                let ready = entry.verified == Verified::Yes && !entry.internal;
                 let registered = entry.registered;
                 let slot = entry.slot_mut(event);
                 if let (true, Some(registered), None) = (ready, registered, &*slot) {
@@ -362,7 +362,7 @@ impl EventBase {
         stateful: bool,
         handler: Handler,
     ) -> Result<()> {
-        let known = matches!(self.entry(fd), Some(e) if e.verified && e.slot(event).is_none());
+        let known = matches!(self.entry(fd), Some(e) if e.verified == Verified::Yes && e.slot(event).is_none());
         if !known {
             self.prepare_entry(fd, false)?;
         }
