@@ -403,20 +403,21 @@ impl EventBase {
         };
         if !slot.stateful {
             let r = h(self, &mut NoState, fd, Call::new(event, exc));
-            if r.is_ok() {
-                if let Some(Some(entry)) = self.fds.get_mut(fd as u32 as usize) {
-                    if let Some(s) = entry.slot_mut(event).as_mut() {
-                        // Still the slot it came from: a handler removed meanwhile leaves no
-                        // slot, and one added holds its handler.
-                        if s.handler.is_none() {
-                            // Replaces a `None`: nothing to drop.
-                            std::mem::forget(s.handler.replace(h));
-                            return Ok(());
-                        }
+            let Ok(()) = r else {
+                return self.put_back(fd, event, exc, false, h, None, r);
+            };
+            if let Some(Some(entry)) = self.fds.get_mut(fd as u32 as usize) {
+                if let Some(s) = entry.slot_mut(event).as_mut() {
+                    // Still the slot it came from: a handler removed meanwhile leaves no
+                    // slot, and one added holds its handler.
+                    if s.handler.is_none() {
+                        // Replaces a `None`: nothing to drop.
+                        std::mem::forget(s.handler.replace(h));
+                        return Ok(());
                     }
                 }
             }
-            return self.put_back(fd, event, exc, false, h, None, r);
+            return self.put_back(fd, event, exc, false, h, None, Ok(()));
         }
         let mut b = match std::mem::replace(state, StateSlot::InUse) {
             StateSlot::Present(b) => b,
@@ -428,20 +429,21 @@ impl EventBase {
             }
         };
         let r = h(self, b.as_mut(), fd, Call::new(event, exc));
-        if r.is_ok() {
-            if let Some(Some(entry)) = self.fds.get_mut(fd as u32 as usize) {
-                let (slot, state) = entry.slot_and_state(event);
-                if let (Some(s), StateSlot::InUse) = (slot.as_mut(), &*state) {
-                    if s.handler.is_none() {
-                        // Both replace values that own nothing (`None`, `InUse`).
-                        std::mem::forget(s.handler.replace(h));
-                        std::mem::forget(std::mem::replace(state, StateSlot::Present(b)));
-                        return Ok(());
-                    }
+        let Ok(()) = r else {
+            return self.put_back(fd, event, exc, false, h, Some(b), r);
+        };
+        if let Some(Some(entry)) = self.fds.get_mut(fd as u32 as usize) {
+            let (slot, state) = entry.slot_and_state(event);
+            if let (Some(s), StateSlot::InUse) = (slot.as_mut(), &*state) {
+                if s.handler.is_none() {
+                    // Both replace values that own nothing (`None`, `InUse`).
+                    std::mem::forget(s.handler.replace(h));
+                    std::mem::forget(std::mem::replace(state, StateSlot::Present(b)));
+                    return Ok(());
                 }
             }
         }
-        self.put_back(fd, event, exc, false, h, Some(b), r)
+        self.put_back(fd, event, exc, false, h, Some(b), Ok(()))
     }
 
     /// `call_io` for everything off its fast path: one-shot handlers, timeouts, a handler
