@@ -465,8 +465,8 @@ impl EventBase {
             return Ok(());
         };
         let stateful = slot.stateful;
+        let one_shot = entry.one_shot[event as usize];
         let timing = entry.timing_mut(event);
-        let one_shot = timing.one_shot;
         if let Some(t) = timing.timeout {
             timing.deadline = Some(Instant::now() + t);
         }

@@ -137,11 +137,12 @@ pub(crate) struct Slot {
 /// `Slot::added_round` of a timed or one-shot handler.
 pub(crate) const GENERAL: u64 = u64::MAX;
 
-/// The round, timeout and one-shot flag of a timed or one-shot handler (whose slot's
-/// `added_round` is [`GENERAL`]), kept in its fd's entry beside the slots
-/// (`FdEntry::timing`), out of the way of the fast paths. The default (no id, no timeout,
-/// not one-shot) whenever the slot is empty or holds any other handler: only `install_slow`
-/// fills it, and `remove_slot_general` resets it.
+/// The round and timeout of a timed or one-shot handler (whose slot's `added_round` is
+/// [`GENERAL`]), kept in its fd's entry beside the slots (`FdEntry::timing`), out of the way
+/// of the fast paths; its one-shot flag is `FdEntry::one_shot`, in the entry's spare bytes
+/// (which keeps the entry at a size indexed with one multiply). The default (no id, no
+/// timeout, not one-shot) whenever the slot is empty or holds any other handler: only
+/// `install_slow` fills it, and `remove_slot_general` resets it.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct SlotTiming {
     /// Names a timed handler's heap entries (0 for untimed handlers, which have none).
@@ -150,7 +151,6 @@ pub(crate) struct SlotTiming {
     pub(crate) added_round: u64,
     pub(crate) timeout: Option<Duration>,
     pub(crate) deadline: Option<Instant>,
-    pub(crate) one_shot: bool,
 }
 
 /// Whether the backend has reported an fd since it got its entry (and on poll and select its
@@ -185,6 +185,9 @@ pub(crate) struct FdEntry {
     pub(crate) state: StateSlot,
     /// The timing of the read, write and error slots, by `Event` (see [`SlotTiming`]).
     pub(crate) timing: [SlotTiming; 3],
+    /// Whether the read, write and error slots hold one-shot handlers, by `Event`: part of
+    /// their [`SlotTiming`], filled and reset with it.
+    pub(crate) one_shot: [bool; 3],
 }
 
 impl FdEntry {
@@ -361,6 +364,7 @@ impl EventBase {
         let handler = s.handler.take();
         *slot = None;
         let timed = std::mem::take(entry.timing_mut(event)).timeout.is_some();
+        entry.one_shot[event as usize] = false;
         if !entry.internal {
             self.user_slots -= 1;
         }

@@ -394,8 +394,8 @@ impl EventBase {
                 added_round: round,
                 timeout,
                 deadline,
-                one_shot,
             };
+            entry.one_shot[event as usize] = one_shot;
         }
         if !entry.internal {
             self.user_slots += 1;

@@ -251,7 +251,11 @@ impl EventBase {
                     })?;
                 }
                 TimerKey::HandlerTimeout { fd, event, id } => {
-                    let Some(timing) = self.entry(fd).and_then(|e| e.timed(event, id)) else {
+                    let Some(e) = self.entry(fd) else {
+                        continue;
+                    };
+                    let one_shot = e.one_shot[event as usize];
+                    let Some(timing) = e.timed(event, id) else {
                         continue;
                     };
                     let Some(d) = timing.deadline else {
@@ -263,7 +267,6 @@ impl EventBase {
                         continue;
                     }
                     let timeout = timing.timeout.unwrap_or_default();
-                    let one_shot = timing.one_shot;
                     // The handler sees Timeout; its timer restarts (call_io resets it).
                     let r = self.call_timeout(fd, event, id);
                     if !one_shot {
