@@ -3,6 +3,7 @@
 //! itself add `impl EventBase` blocks in their own files; dropping the base gives back its
 //! signal notifiers (in `signals.rs`).
 
+use crate::event_loop::Attention;
 use crate::failure::FailurePolicy;
 use crate::fd_entry::FdEntry;
 use crate::multiplexer::Selector;
@@ -49,6 +50,9 @@ pub struct EventBase {
     pub(crate) round: u64,
     pub(crate) dispatch_gen: u64,
     pub(crate) exit_requested: bool,
+    /// Whether a round must look beyond its wait and handlers (see [`Attention`]): one
+    /// word the loop tests instead of the changelist, the timers, an exit and the backend.
+    pub(crate) attention: usize,
     pub(crate) exit_when_empty: bool,
     pub(crate) dispatching: bool,
     pub(crate) failure_policy: Option<FailurePolicy>,
@@ -185,6 +189,7 @@ impl EventBase {
             round: 0,
             dispatch_gen: 0,
             exit_requested: false,
+            attention: Attention::WORK,
             exit_when_empty: false,
             dispatching: false,
             failure_policy: None,

@@ -17,6 +17,18 @@ const MAX_WAIT_FAILURES: u32 = 1000;
 /// The pause after a failed wait.
 const WAIT_FAILURE_BACKOFF: Duration = Duration::from_millis(1);
 
+/// The bits of [`EventBase::attention`]: while it is zero a round is a wait with no end
+/// but an event and the handlers of what it reports, and nothing else to look at.
+pub(crate) struct Attention;
+
+impl Attention {
+    /// Something may be pending: timers, an exit, or (on epoll) fds kept aside as always
+    /// ready. Set by whatever queues one; cleared only by the loop, when it finds none.
+    pub(crate) const WORK: usize = 1;
+    /// This dispatch bounds its waits or may end a round by itself (options decided once).
+    const DISPATCH: usize = 2;
+}
+
 /// What one dispatch was asked for, decided once.
 struct Dispatch {
     opts: DispatchOptions,
@@ -51,14 +63,34 @@ impl EventBase {
     pub fn exit_event_loop(&mut self, delay: Duration) {
         if delay.is_zero() {
             self.exit_requested = true;
+            self.attention |= Attention::WORK;
         } else {
-            self.heap.push(
+            self.queue_timer(
                 Instant::now() + delay,
                 TimerKey::Exit {
                     gen: self.dispatch_gen,
                 },
             );
         }
+    }
+
+    /// Queues an interest change of `fd` for the next wait.
+    #[inline]
+    pub(crate) fn queue_change(&mut self, fd: RawFd) {
+        self.changes.push(fd);
+    }
+
+    /// Takes back the change just queued (the caller checked it is the last).
+    #[inline]
+    pub(crate) fn unqueue_last_change(&mut self) {
+        self.changes.pop();
+    }
+
+    /// Arms a timer entry.
+    #[inline]
+    pub(crate) fn queue_timer(&mut self, deadline: Instant, key: TimerKey) {
+        self.heap.push(deadline, key);
+        self.attention |= Attention::WORK;
     }
 
     /// Runs the event loop (IOLib's `event-dispatch`) until [`exit_event_loop`] (or a
@@ -112,6 +144,7 @@ impl EventBase {
         let r = self.run(options);
         self.dispatching = false;
         self.exit_requested = false;
+        self.attention = (self.attention & !Attention::DISPATCH) | Attention::WORK;
         self.dispatch_gen += 1;
         r
     }
@@ -144,22 +177,37 @@ impl EventBase {
         if exit_when_empty && self.has_no_work() {
             return Ok(DispatchOutcome::Empty);
         }
+        self.attention |= Attention::WORK;
+        if !unbounded_wait || round_may_end {
+            self.attention |= Attention::DISPATCH;
+        }
         loop {
-            // Before the wait's length is decided, so that nothing is called between that
-            // and the wait.
-            if !self.changes.is_empty() {
-                self.apply_changes()?;
-            }
-            // The unbounded wait has a call of its own, with its timeout a constant.
-            let waited = if unbounded_wait && self.heap.is_empty() {
+            // One test for the common round: no changes, no timers, no exit, nothing epoll
+            // keeps aside, and options that neither bound the wait nor end a round.
+            let waited = if self.attention == 0 && self.changes.is_empty() {
                 self.round += 1;
-                self.selector.select(None)
+                self.selector.select_plain()
             } else {
-                let Some(wait) = self.bounded_wait(&d) else {
-                    return Ok(DispatchOutcome::Empty);
-                };
-                self.round += 1;
-                self.selector.select(wait)
+                // Before the wait's length is decided, so that nothing is called between
+                // that and the wait.
+                if !self.changes.is_empty() {
+                    self.apply_changes()?;
+                }
+                self.attention &= Attention::DISPATCH;
+                if !self.heap.is_empty() || self.exit_requested || self.selector.has_always() {
+                    self.attention |= Attention::WORK;
+                }
+                // The unbounded wait has a call of its own, with its timeout a constant.
+                if unbounded_wait && self.heap.is_empty() {
+                    self.round += 1;
+                    self.selector.select(None)
+                } else {
+                    let Some(wait) = self.bounded_wait(&d) else {
+                        return Ok(DispatchOutcome::Empty);
+                    };
+                    self.round += 1;
+                    self.selector.select(wait)
+                }
             };
             let ready = match waited {
                 Ok(n) => n,
@@ -188,15 +236,17 @@ impl EventBase {
                 }
             };
             self.dispatch_fd_events(ready)?;
-            if !self.heap.is_empty() {
-                self.run_timers()?;
-            }
-            if self.exit_requested {
-                return Ok(DispatchOutcome::ExitRequested);
-            }
-            if round_may_end {
-                if let Some(outcome) = self.round_end(&d) {
-                    return Ok(outcome);
+            if self.attention != 0 {
+                if !self.heap.is_empty() {
+                    self.run_timers()?;
+                }
+                if self.exit_requested {
+                    return Ok(DispatchOutcome::ExitRequested);
+                }
+                if round_may_end {
+                    if let Some(outcome) = self.round_end(&d) {
+                        return Ok(outcome);
+                    }
                 }
             }
         }

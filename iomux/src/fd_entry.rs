@@ -335,11 +335,11 @@ impl EventBase {
                         // within one handler call, as the tutorial's servers do on every
                         // echo): nothing left to apply.
                         entry.dirty = false;
-                        self.changes.pop();
+                        self.unqueue_last_change();
                     }
                 } else if !entry.dirty {
                     entry.dirty = true;
-                    self.changes.push(fd);
+                    self.queue_change(fd);
                 }
             }
             _ => self.interest_after_removal(fd),
@@ -389,11 +389,11 @@ impl EventBase {
         } else if entry.registered != wanted {
             if !entry.dirty {
                 entry.dirty = true;
-                self.changes.push(fd);
+                self.queue_change(fd);
             }
         } else if entry.dirty && self.changes.last() == Some(&fd) {
             entry.dirty = false;
-            self.changes.pop();
+            self.unqueue_last_change();
         }
     }
 

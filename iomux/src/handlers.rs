@@ -342,7 +342,7 @@ impl EventBase {
                     };
                     if changed && !entry.dirty {
                         entry.dirty = true;
-                        self.changes.push(fd);
+                        self.queue_change(fd);
                     }
                     return Ok(());
                 }
@@ -402,8 +402,7 @@ impl EventBase {
         }
         if let Some(d) = deadline {
             self.timeout_handlers += 1;
-            self.heap
-                .push(d, TimerKey::HandlerTimeout { fd, event, id });
+            self.queue_timer(d, TimerKey::HandlerTimeout { fd, event, id });
         }
         self.sync_interest(fd).inspect_err(|_| {
             // Undo: the kernel refused the fd (e.g. a regular file on epoll).

@@ -155,6 +155,27 @@ impl Selector {
             _ => sys::unpack(self.select_other(timeout)),
         }
     }
+    /// `select(None)` while nothing is kept aside (see [`has_always`](Self::has_always)):
+    /// on epoll, the kernel's wait alone.
+    #[inline(always)]
+    pub(crate) fn select_plain(&mut self) -> isys::Result<usize> {
+        match &mut self.backend {
+            #[cfg(iomux_epoll)]
+            Backends::Epoll(s) => s.select_plain(&mut self.events),
+            #[allow(unreachable_patterns)]
+            _ => sys::unpack(self.select_other(None)),
+        }
+    }
+    /// Whether the backend keeps fds aside that every wait reports (epoll's always-ready
+    /// fds), so that a wait must look at more than the kernel's answer.
+    pub(crate) fn has_always(&self) -> bool {
+        match &self.backend {
+            #[cfg(iomux_epoll)]
+            Backends::Epoll(s) => s.has_always(),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
     /// `select` for the backends other than epoll: a call of the backend's own wait, out of
     /// line, whose registers are its own to save.
     #[inline(always)]
@@ -216,7 +237,7 @@ impl EventBase {
             None => self.register_now(fd),
             Some(_) if entry.registered != wanted && !entry.dirty => {
                 entry.dirty = true;
-                self.changes.push(fd);
+                self.queue_change(fd);
                 Ok(())
             }
             Some(_) => Ok(()),
@@ -239,6 +260,8 @@ impl EventBase {
                 errno,
             },
         })?;
+        // The fd may be one the backend keeps aside (epoll's always-ready fds).
+        self.attention |= crate::event_loop::Attention::WORK;
         self.entry(fd).expect("entry exists").registered = Some(i);
         Ok(())
     }
@@ -305,7 +328,7 @@ impl EventBase {
             if let Some(entry) = self.entry(fd) {
                 if entry.registered != entry.wanted() && !entry.dirty {
                     entry.dirty = true;
-                    self.changes.push(fd);
+                    self.queue_change(fd);
                 }
             }
         }

@@ -5,6 +5,7 @@
 //! The heap is one binary min-heap ordered by (deadline, sequence). Entries are deleted
 //! lazily: the event base checks each popped entry against its live state and drops stale ones.
 
+use crate::event_loop::Attention;
 use crate::{Error, Event, EventBase, Exception, HandlerResult, Result};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -137,8 +138,7 @@ impl EventBase {
             gen: slot.gen,
         };
         self.live_timers += 1;
-        self.heap
-            .push(deadline, TimerKey::User { index, gen: id.gen });
+        self.queue_timer(deadline, TimerKey::User { index, gen: id.gen });
         id
     }
 
@@ -210,6 +210,7 @@ impl EventBase {
                 TimerKey::Exit { gen } => {
                     if gen == self.dispatch_gen {
                         self.exit_requested = true;
+                        self.attention |= Attention::WORK;
                     }
                 }
                 TimerKey::User { index, gen } => {

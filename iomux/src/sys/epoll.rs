@@ -155,6 +155,22 @@ impl Selector {
         Ok(n)
     }
 
+    /// `select(None)` while no fd is kept aside as always ready.
+    #[inline(always)]
+    pub fn select_plain(&mut self, events: &mut Vec<EpollEvent>) -> isys::Result<usize> {
+        debug_assert!(self.always.is_empty());
+        let n = isys::epoll_wait(&self.epfd, events, None)?;
+        if n == events.len() {
+            grow(events);
+        }
+        Ok(n)
+    }
+
+    /// Whether some fds are kept aside as always ready.
+    pub fn has_always(&self) -> bool {
+        !self.always.is_empty()
+    }
+
     /// `select` while epoll refused some fds: those with an interest make the wait a check,
     /// and follow the kernel's events in the buffer as [`ALWAYS`] events.
     #[cold]
