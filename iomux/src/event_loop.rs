@@ -315,13 +315,14 @@ impl EventBase {
     /// is `dispatch_other`.
     fn dispatch_fd_events(&mut self, count: usize) -> Result<()> {
         for i in 0..count {
-            let Some((fd, plain)) = self.selector.ready_plain(i) else {
+            let Some((index, plain)) = self.selector.ready_plain(i) else {
                 self.dispatch_other(self.selector.ready(i))?;
                 continue;
             };
+            let fd = index as RawFd;
             // One compare: an entry, and verified (`Verified`'s word is `Option`'s niche).
             // Anything else is `dispatch_other`'s (which skips an fd without an entry).
-            let entry = match self.fds.get_mut(fd as u32 as usize) {
+            let entry = match self.fds.get_mut(index) {
                 Some(Some(entry)) if entry.verified == Verified::Yes => entry,
                 _ => {
                     self.dispatch_other(self.selector.ready(i))?;

@@ -251,16 +251,16 @@ fn grow(events: &mut Vec<EpollEvent>) {
     }
 }
 
-/// A ready fd's event as `(fd, readiness)`, when that is all there is to it (no error or
+/// A ready fd's event as `(fd, readiness)` (the fd as the fd table's index), when that is all there is to it (no error or
 /// hang-up, not one of the always-ready fds); `None` sends the caller to
 /// [`Selector::ready`].
 #[inline(always)]
-pub(crate) fn plain(ev: &EpollEvent) -> Option<(RawFd, Plain)> {
+pub(crate) fn plain(ev: &EpollEvent) -> Option<(usize, Plain)> {
     let f = ev.events();
     if f.intersects(EpollFlags::ERR | EpollFlags::HUP) {
         return None;
     }
-    Some((ev.data() as RawFd, Plain(f.bits())))
+    Some((ev.data() as u32 as usize, Plain(f.bits())))
 }
 
 // `Plain`'s bits are epoll's.
