@@ -64,6 +64,14 @@ pub enum Exception {
     Timeout,
 }
 
+/// Drops a removed handler's box and answers `true` (the handler was there); out of line, so
+/// that `remove_slot` ends in a jump here and keeps nothing live across a call.
+#[inline(never)]
+fn drop_handler(handler: Option<Handler>) -> bool {
+    drop(handler);
+    true
+}
+
 /// What a slot calls: every handler has the stateful signature and gets the fd's state,
 /// type-erased (a stateful handler's closure downcasts it). A plain handler is wrapped by
 /// [`plain_handler`], whose closure ignores the state it is given ([`NoState`]), so a slot
@@ -322,30 +330,38 @@ impl EventBase {
             return self.remove_slot_general(fd, event);
         }
         // Only the handler's box leaves the entry (no copy of the slot); it is dropped last,
-        // after the bookkeeping, so that nothing is live across that call.
+        // after the bookkeeping, out of line and as a tail call, so that nothing is live
+        // across a call here and the path saves no registers.
         let handler = s.handler.take();
         *slot = None;
         self.user_slots -= 1;
         let (read, write) = (entry.read.is_some(), entry.write.is_some());
         match entry.registered {
-            Some(reg) if read || write || entry.error.is_some() => {
-                if reg.read == read && reg.write == write {
-                    if entry.dirty && self.changes.last() == Some(&fd) {
-                        // Undoes the change just recorded (a write handler added and removed
-                        // within one handler call, as the tutorial's servers do on every
-                        // echo): nothing left to apply.
-                        entry.dirty = false;
-                        self.unqueue_last_change();
-                    }
-                } else if !entry.dirty {
-                    entry.dirty = true;
-                    self.queue_change(fd);
+            Some(reg)
+                if (read || write || entry.error.is_some())
+                    && reg.read == read
+                    && reg.write == write =>
+            {
+                if entry.dirty && self.changes.last() == Some(&fd) {
+                    // Undoes the change just recorded (a write handler added and removed
+                    // within one handler call, as the tutorial's servers do on every
+                    // echo): nothing left to apply.
+                    entry.dirty = false;
+                    self.unqueue_last_change();
                 }
             }
-            _ => self.interest_after_removal(fd),
+            _ => return self.last_removal(fd, handler),
         }
-        drop(handler);
-        true
+        drop_handler(handler)
+    }
+
+    /// The rest of `remove_slot` when the entry's kernel interest changes (a change to
+    /// queue, or no handler left) or none is registered yet.
+    #[cold]
+    #[inline(never)]
+    fn last_removal(&mut self, fd: RawFd, handler: Option<Handler>) -> bool {
+        self.interest_after_removal(fd);
+        drop_handler(handler)
     }
 
     /// `remove_slot` for a timed or one-shot handler, or one of the base's own fds.
