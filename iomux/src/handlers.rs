@@ -214,27 +214,27 @@ impl EventBase {
     /// `remove_fd_handlers(fd, Handlers::WRITE)`.
     #[inline(never)]
     fn remove_write_handler(&mut self, fd: RawFd) -> bool {
-        match self.fds.get(fd as usize) {
-            Some(Some(e)) if !e.internal => self.remove_slot(fd, Event::Write),
-            _ => false,
-        }
+        self.is_user_fd(fd) && self.remove_slot(fd, Event::Write)
     }
 
     /// `remove_fd_handlers(fd, Handlers::READ)`.
     #[inline(never)]
     fn remove_read_handler(&mut self, fd: RawFd) -> bool {
-        match self.fds.get(fd as usize) {
-            Some(Some(e)) if !e.internal => self.remove_slot(fd, Event::Read),
-            _ => false,
-        }
+        self.is_user_fd(fd) && self.remove_slot(fd, Event::Read)
+    }
+
+    /// Whether `fd` has an entry that is not one of the base's own (whose handlers users
+    /// cannot remove).
+    #[inline(always)]
+    fn is_user_fd(&self, fd: RawFd) -> bool {
+        matches!(self.fds.get(fd as usize), Some(Some(e)) if !e.internal)
     }
 
     /// `remove_fd_handlers` for any combination of handlers.
     #[inline(never)]
     fn remove_handlers_of(&mut self, fd: RawFd, which: Handlers) -> bool {
-        match self.fds.get(fd as usize) {
-            Some(Some(e)) if !e.internal => {}
-            _ => return false,
+        if !self.is_user_fd(fd) {
+            return false;
         }
         let mut removed = false;
         if which.contains(Handlers::READ) {

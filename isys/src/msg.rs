@@ -84,13 +84,7 @@ cfg_if::cfg_if! {
 /// - `EMSGSIZE`: a datagram too large to send in one piece.
 /// - `ENOTCONN` / `EDESTADDRREQ`: the socket is not connected. `ENOBUFS`: out of buffers.
 pub fn send<Fd: AsFd>(fd: Fd, buf: &[u8], flags: MsgFlags) -> Result<usize> {
-    syscall!(send(
-        fd.as_fd().as_raw_fd(),
-        buf.as_ptr().cast(),
-        buf.len(),
-        flags.bits() | NOSIGNAL
-    ))
-    .map(|n| n as usize)
+    send_opt(Some(fd.as_fd()), buf, flags)
 }
 
 /// [`send`] on an fd that may be gone: `None` goes to the kernel as fd `-1`, which it refuses
@@ -190,13 +184,7 @@ pub fn sendto<Fd: AsFd>(fd: Fd, buf: &[u8], flags: MsgFlags, addr: &SockAddr) ->
 ///   gave up; `ECONNREFUSED`: a connected UDP socket's earlier datagram was refused.
 /// - `ENOTCONN`: a stream socket that is not connected.
 pub fn recv<Fd: AsFd>(fd: Fd, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
-    syscall!(recv(
-        fd.as_fd().as_raw_fd(),
-        buf.as_mut_ptr().cast(),
-        buf.len(),
-        flags.bits()
-    ))
-    .map(|n| n as usize)
+    recv_opt(Some(fd.as_fd()), buf, flags)
 }
 
 /// [`recv`] on an fd that may be gone: `None` goes to the kernel as fd `-1`, which it refuses

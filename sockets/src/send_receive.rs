@@ -20,38 +20,29 @@ use std::time::Instant;
 /// caller's fast path is one call and one compare.
 #[cold]
 #[inline(never)]
-fn send_failed(fd: &Option<OwnedFd>, buf: &[u8], flags: MsgFlags, mut e: Errno) -> Result<usize> {
+fn send_failed(fd: &Option<OwnedFd>, buf: &[u8], flags: MsgFlags, e: Errno) -> Result<usize> {
     let Some(fd) = fd.as_ref() else {
         return Err(Error::Closed);
     };
-    while e == Errno::EINTR {
-        match isys::send(fd, buf, flags) {
-            Ok(n) => return Ok(n),
-            Err(again) => e = again,
-        }
-    }
-    Err(Error::from_errno("send", e))
+    let r = match e {
+        Errno::EINTR => isys::repeat_upon_eintr(|| isys::send(fd, buf, flags)),
+        e => Err(e),
+    };
+    r.map_err(|e| Error::from_errno("send", e))
 }
 
 /// The rest of a `recv(2)` that failed with `e`, as [`send_failed`].
 #[cold]
 #[inline(never)]
-fn recv_failed(
-    fd: &Option<OwnedFd>,
-    buf: &mut [u8],
-    flags: MsgFlags,
-    mut e: Errno,
-) -> Result<usize> {
+fn recv_failed(fd: &Option<OwnedFd>, buf: &mut [u8], flags: MsgFlags, e: Errno) -> Result<usize> {
     let Some(fd) = fd.as_ref() else {
         return Err(Error::Closed);
     };
-    while e == Errno::EINTR {
-        match isys::recv(fd, &mut *buf, flags) {
-            Ok(n) => return Ok(n),
-            Err(again) => e = again,
-        }
-    }
-    Err(Error::from_errno("recv", e))
+    let r = match e {
+        Errno::EINTR => isys::repeat_upon_eintr(|| isys::recv(fd, &mut *buf, flags)),
+        e => Err(e),
+    };
+    r.map_err(|e| Error::from_errno("recv", e))
 }
 
 fn range_check(len: usize, start: usize, end: Option<usize>) -> Result<std::ops::Range<usize>> {
