@@ -113,15 +113,36 @@ impl Call {
     }
 }
 
+/// A handler boxed into the one [`Handler`] type, on its way into a slot, with what removing
+/// it will need to know.
+pub(crate) struct NewHandler {
+    pub(crate) handler: Handler,
+    /// Dropping the box does nothing: the closure captures nothing and has no drop glue (a
+    /// function, as the tutorial's servers pass), so the box holds no allocation either.
+    pub(crate) drop_free: bool,
+}
+
+/// Boxes `closure` as a [`NewHandler`]; whether it is `drop_free` is known here, from its type.
+#[inline(always)]
+pub(crate) fn erase<C>(closure: C) -> NewHandler
+where
+    C: FnMut(&mut EventBase, &mut dyn Any, RawFd, Call) -> HandlerResult + 'static,
+{
+    NewHandler {
+        drop_free: std::mem::size_of::<C>() == 0 && !std::mem::needs_drop::<C>(),
+        handler: Box::new(closure),
+    }
+}
+
 /// A plain handler (`set_io_handler`, `set_error_handler`, the base's own readers) in the one
 /// handler type: the wrapper adds nothing to the closure's size (a closure that captures
 /// nothing still allocates nothing).
 #[inline]
-pub(crate) fn plain_handler<F>(mut handler: F) -> Handler
+pub(crate) fn plain_handler<F>(mut handler: F) -> NewHandler
 where
     F: FnMut(&mut EventBase, RawFd, Event, Option<Exception>) -> HandlerResult + 'static,
 {
-    Box::new(move |base, _state, fd, call: Call| handler(base, fd, call.event(), call.exc()))
+    erase(move |base, _state, fd, call: Call| handler(base, fd, call.event(), call.exc()))
 }
 
 /// What a handler gets for the state when it is lent none: a plain handler, or a stateful
@@ -140,6 +161,9 @@ pub(crate) struct Slot {
     pub(crate) added_round: u64,
     /// Lent the fd's state for a call (`set_stateful_io_handler`).
     pub(crate) stateful: bool,
+    /// Dropping the handler does nothing ([`NewHandler::drop_free`]): `remove_slot` forgets
+    /// it instead of calling through its vtable.
+    pub(crate) drop_free: bool,
 }
 
 /// `Slot::added_round` of a timed or one-shot handler.
@@ -333,6 +357,7 @@ impl EventBase {
         // after the bookkeeping, out of line and as a tail call, so that nothing is live
         // across a call here and the path saves no registers.
         let handler = s.handler.take();
+        let drop_free = s.drop_free;
         *slot = None;
         self.user_slots -= 1;
         let (read, write) = (entry.read.is_some(), entry.write.is_some());
@@ -351,6 +376,11 @@ impl EventBase {
                 }
             }
             _ => return self.last_removal(fd, handler),
+        }
+        if drop_free {
+            // Nothing to drop and nothing allocated (see `NewHandler::drop_free`).
+            std::mem::forget(handler);
+            return true;
         }
         drop_handler(handler)
     }

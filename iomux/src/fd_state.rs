@@ -1,7 +1,7 @@
 //! Per-fd user state: [`EventBase::set_fd_state`] and its kin, owned by the event base and
 //! lent to stateful handlers for the length of a call (`StateSlot`).
 
-use crate::fd_entry::{Call, Handler};
+use crate::fd_entry::{erase, Call};
 use crate::{BoxError, Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
 use std::any::Any;
 use std::os::fd::{AsRawFd, RawFd};
@@ -273,13 +273,12 @@ impl EventBase {
                 "use set_error_handler for Event::Error".into(),
             ));
         }
-        let erased: Handler =
-            Box::new(
-                move |base, state, fd, call: Call| match state.downcast_mut::<T>() {
-                    Some(state) => handler(base, state, fd, call.event(), call.exc()),
-                    None => Err(missing_state::<T>(fd)),
-                },
-            );
+        let erased = erase(move |base, state: &mut dyn Any, fd, call: Call| {
+            match state.downcast_mut::<T>() {
+                Some(state) => handler(base, state, fd, call.event(), call.exc()),
+                None => Err(missing_state::<T>(fd)),
+            }
+        });
         self.install(fd.as_raw_fd(), event, options, true, erased)
     }
 }

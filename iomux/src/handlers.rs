@@ -1,7 +1,7 @@
 //! Registering fd handlers (IOLib's `set-io-handler`, `set-error-handler`,
 //! `remove-fd-handlers`, `fd-monitored-p`).
 
-use crate::fd_entry::{plain_handler, Handler, Slot, SlotTiming, Verified, GENERAL};
+use crate::fd_entry::{plain_handler, NewHandler, Slot, SlotTiming, Verified, GENERAL};
 use crate::timers::TimerKey;
 use crate::{Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
 use std::os::fd::{AsRawFd, RawFd};
@@ -317,7 +317,7 @@ impl EventBase {
         event: Event,
         opts: IoOptions,
         stateful: bool,
-        handler: Handler,
+        handler: NewHandler,
     ) -> Result<()> {
         if opts.timeout.is_none() && !opts.one_shot {
             if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
@@ -328,9 +328,10 @@ impl EventBase {
                     // Writes a `None`: nothing to drop. The slot's timing is the default
                     // already, as for every empty slot.
                     std::mem::forget(slot.replace(Slot {
-                        handler: Some(handler),
+                        handler: Some(handler.handler),
                         added_round: self.round,
                         stateful,
+                        drop_free: handler.drop_free,
                     }));
                     self.user_slots += 1;
                     // The kernel has some interest already, so the new slot changes it only
@@ -360,7 +361,7 @@ impl EventBase {
         timeout: Option<Duration>,
         one_shot: bool,
         stateful: bool,
-        handler: Handler,
+        handler: NewHandler,
     ) -> Result<()> {
         let known = matches!(self.entry(fd), Some(e) if e.verified == Verified::Yes && e.slot(event).is_none());
         if !known {
@@ -384,9 +385,10 @@ impl EventBase {
         }
         let general = timeout.is_some() || one_shot;
         *slot = Some(Slot {
-            handler: Some(handler),
+            handler: Some(handler.handler),
             added_round: if general { GENERAL } else { round },
             stateful,
+            drop_free: handler.drop_free,
         });
         if general {
             *entry.timing_mut(event) = SlotTiming {

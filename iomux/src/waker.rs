@@ -3,7 +3,7 @@
 //! watches as one of its own fds (like the signal pipe: it is no work for
 //! `exit_when_empty`).
 
-use crate::fd_entry::{plain_handler, Handler, Slot};
+use crate::fd_entry::{plain_handler, NewHandler, Slot};
 use crate::{Error, EventBase, HandlerResult, Result};
 use std::fmt;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -189,13 +189,14 @@ impl EventBase {
     /// Watches `fd`, one of the base's own (signal pipe, waker), for reading with `handler`:
     /// not a user handler, so no work for `exit_when_empty` and out of reach of
     /// `remove_fd_handlers`.
-    pub(crate) fn add_internal_reader(&mut self, fd: RawFd, handler: Handler) -> Result<()> {
+    pub(crate) fn add_internal_reader(&mut self, fd: RawFd, handler: NewHandler) -> Result<()> {
         self.prepare_entry(fd, true)?;
         let entry = self.entry(fd).expect("prepared above");
         entry.read = Some(Slot {
-            handler: Some(handler),
+            handler: Some(handler.handler),
             added_round: 0,
             stateful: false,
+            drop_free: handler.drop_free,
         });
         self.sync_interest(fd)
     }
