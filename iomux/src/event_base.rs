@@ -15,6 +15,32 @@ use std::fmt;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 
+/// [`Gate::last_change`] when no change is queued after those in `changes`.
+pub(crate) const NO_CHANGE: RawFd = -1;
+
+/// What the loop tests before each wait, in one word: the common round has nothing to look
+/// at but the wait and the handlers of what it reports ([`Gate::QUIET`]), and the two halves
+/// compare as one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(8))]
+pub(crate) struct Gate {
+    /// The bits of [`Attention`]: timers, an exit, fds the backend keeps aside, changes in
+    /// `changes`, the dispatch's options.
+    pub(crate) attention: u32,
+    /// The fd queued last in the changelist (not in `changes`), or [`NO_CHANGE`]: the one a
+    /// removal may take back (a write handler added and removed within one handler call, as
+    /// the tutorial's servers do on every echo) with one compare and one store.
+    pub(crate) last_change: RawFd,
+}
+
+impl Gate {
+    /// Nothing to look at before the wait.
+    pub(crate) const QUIET: Gate = Gate {
+        attention: 0,
+        last_change: NO_CHANGE,
+    };
+}
+
 /// IOLib's `event-base`: fd handlers, timers and signal handlers on one backend (its row in
 /// [the porting table][porting]).
 ///
@@ -37,6 +63,8 @@ use std::sync::Arc;
 pub struct EventBase {
     pub(crate) selector: Selector,
     pub(crate) fds: Vec<Option<FdEntry>>,
+    /// The changelist: fds whose kernel interest may differ from their handlers', to bring
+    /// in step before the next wait; the latest is `last_change`, the rest are here.
     pub(crate) changes: Vec<RawFd>,
     pub(crate) heap: TimerHeap,
     pub(crate) timers: Vec<TimerSlot>,
@@ -50,9 +78,9 @@ pub struct EventBase {
     pub(crate) round: u64,
     pub(crate) dispatch_gen: u64,
     pub(crate) exit_requested: bool,
-    /// Whether a round must look beyond its wait and handlers (see [`Attention`]): one
-    /// word the loop tests instead of the changelist, the timers, an exit and the backend.
-    pub(crate) attention: usize,
+    /// Whether a round must look beyond its wait and handlers, and the change queued last:
+    /// one word the loop tests (see [`Gate`]).
+    pub(crate) gate: Gate,
     pub(crate) exit_when_empty: bool,
     pub(crate) dispatching: bool,
     pub(crate) failure_policy: Option<FailurePolicy>,
@@ -189,7 +217,10 @@ impl EventBase {
             round: 0,
             dispatch_gen: 0,
             exit_requested: false,
-            attention: Attention::WORK,
+            gate: Gate {
+                attention: Attention::WORK,
+                last_change: NO_CHANGE,
+            },
             exit_when_empty: false,
             dispatching: false,
             failure_policy: None,

@@ -1,6 +1,7 @@
 //! The event loop (IOLib's `event-loop`): [`EventBase::event_dispatch`] waits on the backend,
 //! then calls the handlers of each ready fd and the due timers, round after round.
 
+use crate::event_base::{Gate, NO_CHANGE};
 use crate::fd_entry::{Call, Handler, NoState, Verified};
 use crate::fd_state::StateSlot;
 use crate::sys::Ready;
@@ -24,9 +25,9 @@ pub(crate) struct Attention;
 impl Attention {
     /// Something may be pending: timers, an exit, or (on epoll) fds kept aside as always
     /// ready. Set by whatever queues one; cleared only by the loop, when it finds none.
-    pub(crate) const WORK: usize = 1;
+    pub(crate) const WORK: u32 = 1;
     /// This dispatch bounds its waits or may end a round by itself (options decided once).
-    const DISPATCH: usize = 2;
+    const DISPATCH: u32 = 2;
 }
 
 /// What one dispatch was asked for, decided once.
@@ -63,7 +64,7 @@ impl EventBase {
     pub fn exit_event_loop(&mut self, delay: Duration) {
         if delay.is_zero() {
             self.exit_requested = true;
-            self.attention |= Attention::WORK;
+            self.gate.attention |= Attention::WORK;
         } else {
             self.queue_timer(
                 Instant::now() + delay,
@@ -74,23 +75,46 @@ impl EventBase {
         }
     }
 
-    /// Queues an interest change of `fd` for the next wait.
+    /// Queues an interest change of `fd` for the next wait (the caller marks the entry
+    /// `dirty`): it becomes `last_change`, and the one before joins `changes`.
     #[inline]
     pub(crate) fn queue_change(&mut self, fd: RawFd) {
-        self.changes.push(fd);
+        if self.gate.last_change != NO_CHANGE {
+            self.spill_last_change();
+        }
+        self.gate.last_change = fd;
     }
 
-    /// Takes back the change just queued (the caller checked it is the last).
+    /// Moves `last_change` into `changes`, making room for a newer one; the loop finds
+    /// `changes` through the attention word, so that its common round tests `last_change`
+    /// alone.
+    #[cold]
+    #[inline(never)]
+    fn spill_last_change(&mut self) {
+        self.changes.push(self.gate.last_change);
+        self.gate.last_change = NO_CHANGE;
+        self.gate.attention |= Attention::WORK;
+    }
+
+    /// Takes back the change just queued (the caller checked `last_change` is its fd). Earlier ones
+    /// stay in `changes`; none of them can be taken back any more (each is applied as it
+    /// finds its entry then).
     #[inline]
     pub(crate) fn unqueue_last_change(&mut self) {
-        self.changes.pop();
+        self.gate.last_change = NO_CHANGE;
+    }
+
+    /// Whether any change waits for the next wait.
+    #[inline]
+    pub(crate) fn has_changes(&self) -> bool {
+        self.gate.last_change != NO_CHANGE || !self.changes.is_empty()
     }
 
     /// Arms a timer entry.
     #[inline]
     pub(crate) fn queue_timer(&mut self, deadline: Instant, key: TimerKey) {
         self.heap.push(deadline, key);
-        self.attention |= Attention::WORK;
+        self.gate.attention |= Attention::WORK;
     }
 
     /// Runs the event loop (IOLib's `event-dispatch`) until [`exit_event_loop`] (or a
@@ -144,7 +168,7 @@ impl EventBase {
         let r = self.run(options);
         self.dispatching = false;
         self.exit_requested = false;
-        self.attention = (self.attention & !Attention::DISPATCH) | Attention::WORK;
+        self.gate.attention = (self.gate.attention & !Attention::DISPATCH) | Attention::WORK;
         self.dispatch_gen += 1;
         r
     }
@@ -177,25 +201,26 @@ impl EventBase {
         if exit_when_empty && self.has_no_work() {
             return Ok(DispatchOutcome::Empty);
         }
-        self.attention |= Attention::WORK;
+        self.gate.attention |= Attention::WORK;
         if !unbounded_wait || round_may_end {
-            self.attention |= Attention::DISPATCH;
+            self.gate.attention |= Attention::DISPATCH;
         }
         loop {
             // One test for the common round: no changes, no timers, no exit, nothing epoll
             // keeps aside, and options that neither bound the wait nor end a round.
-            let waited = if self.attention == 0 && self.changes.is_empty() {
+            // (`changes` is not empty without `Attention::WORK`: see `spill_last_change`.)
+            let waited = if self.gate == Gate::QUIET {
                 self.round += 1;
                 self.selector.select_plain()
             } else {
                 // Before the wait's length is decided, so that nothing is called between
                 // that and the wait.
-                if !self.changes.is_empty() {
+                if self.has_changes() {
                     self.apply_changes()?;
                 }
-                self.attention &= Attention::DISPATCH;
+                self.gate.attention &= Attention::DISPATCH;
                 if !self.heap.is_empty() || self.exit_requested || self.selector.has_always() {
-                    self.attention |= Attention::WORK;
+                    self.gate.attention |= Attention::WORK;
                 }
                 // The unbounded wait has a call of its own, with its timeout a constant.
                 if unbounded_wait && self.heap.is_empty() {
@@ -236,7 +261,7 @@ impl EventBase {
                 }
             };
             self.dispatch_fd_events(ready)?;
-            if self.attention != 0 {
+            if self.gate.attention != 0 {
                 if !self.heap.is_empty() {
                     self.run_timers()?;
                 }
@@ -349,7 +374,7 @@ impl EventBase {
             return Ok(());
         };
         let (verified, has_r, has_w) = (
-            entry.verified == Verified::Yes,
+            entry.verified != Verified::No,
             entry.read.is_some(),
             entry.write.is_some(),
         );
@@ -419,7 +444,9 @@ impl EventBase {
             }
         }
         if let Some(e) = self.entry(fd) {
-            e.verified = Verified::Yes;
+            if e.verified == Verified::No {
+                e.verified = Verified::Yes;
+            }
         }
         true
     }

@@ -176,7 +176,7 @@ impl EventBase {
             .fds
             .get(fd as usize)
             .and_then(Option::as_ref)
-            .is_some_and(|e| e.internal);
+            .is_some_and(|e| e.internal());
         if internal {
             drop(handler);
             return Err(Error::Handler {

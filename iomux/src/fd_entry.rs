@@ -185,17 +185,21 @@ pub(crate) struct SlotTiming {
     pub(crate) deadline: Option<Instant>,
 }
 
-/// Whether the backend has reported an fd since it got its entry (and on poll and select its
-/// identity was checked then): from then on adding a handler to it checks nothing, and its
-/// reports take `dispatch_fd_events`'s fast path. A whole word with two values, so that its
-/// niche (the largest of `FdEntry`'s) is the one `Option<FdEntry>` uses: `None` is a third
-/// value of this word, and "an entry, verified" is one compare.
+/// Whether the backend has reported a user's fd since it got its entry (and on poll and
+/// select its identity was checked then): from then on adding or removing a handler checks
+/// nothing else, and its reports take `dispatch_fd_events`'s fast path. The base's own fds
+/// (signal pipe, waker) are `Internal` and never `Yes`, so those fast paths need no check of
+/// their own to leave them alone. A whole word, so that its niche (the largest of
+/// `FdEntry`'s) is the one `Option<FdEntry>` uses: `None` is a fourth value of this word,
+/// "an entry, verified" is one compare, and so is "an entry of the user's" (`No` or `Yes`).
 #[repr(u64)]
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) enum Verified {
     #[default]
     No = 0,
     Yes = 1,
+    /// One of the base's own fds: no user handler, no `exit_when_empty` work.
+    Internal = 2,
 }
 
 #[derive(Default)]
@@ -209,10 +213,9 @@ pub(crate) struct FdEntry {
     pub(crate) dirty: bool,
     /// `(st_dev, st_ino)` at registration.
     pub(crate) identity: (u64, u64),
-    /// Whether the backend has reported this fd since it got its entry (see [`Verified`]).
+    /// Whether the backend has reported this fd since it got its entry, or whether it is one
+    /// of the base's own (see [`Verified`]).
     pub(crate) verified: Verified,
-    /// The event base's own signal pipe.
-    pub(crate) internal: bool,
     /// User state attached with `set_fd_state`.
     pub(crate) state: StateSlot,
     /// The timing of the read, write and error slots, by `Event` (see [`SlotTiming`]).
@@ -287,6 +290,11 @@ impl FdEntry {
             && self.wanted().is_none()
             && matches!(self.state, StateSlot::Empty)
     }
+    /// One of the base's own fds (signal pipe, waker).
+    #[inline]
+    pub(crate) fn internal(&self) -> bool {
+        self.verified == Verified::Internal
+    }
     pub(crate) fn slot_count(&self) -> usize {
         usize::from(self.read.is_some())
             + usize::from(self.write.is_some())
@@ -329,28 +337,38 @@ impl EventBase {
         if self.fds[u].is_none() {
             self.fds[u] = Some(FdEntry {
                 identity,
-                internal,
+                verified: if internal {
+                    Verified::Internal
+                } else {
+                    Verified::No
+                },
                 ..FdEntry::default()
             });
         }
         Ok(())
     }
 
-    /// Removes the handler of `fd`/`event`; returns whether there was one. The interest
+    /// Removes the handler of `fd`/`event`; returns whether there was one. Not for the base's
+    /// own fds, whose handlers stay (it returns `false`). The interest
     /// change waits in the changelist (so removing a handler added in the same round costs
     /// nothing), except that the last handler leaves the kernel set at once, while the fd is
     /// surely still open (callers close right after).
     #[inline(always)]
     pub(crate) fn remove_slot(&mut self, fd: RawFd, event: Event) -> bool {
-        let Some(Some(entry)) = self.fds.get_mut(fd as usize) else {
-            return false;
+        let entry = match self.fds.get_mut(fd as usize) {
+            // A user's fd the backend has reported: the common case.
+            Some(Some(entry)) if entry.verified == Verified::Yes => entry,
+            Some(Some(entry)) if entry.verified == Verified::No => {
+                return self.remove_slot_general(fd, event)
+            }
+            // No entry, or one of the base's own fds, whose handlers stay.
+            _ => return false,
         };
-        let internal = entry.internal;
         let slot = entry.slot_mut(event);
         let Some(s) = slot.as_mut() else {
             return false;
         };
-        if s.added_round == GENERAL || internal {
+        if s.added_round == GENERAL {
             return self.remove_slot_general(fd, event);
         }
         // Only the handler's box leaves the entry (no copy of the slot); it is dropped last,
@@ -367,7 +385,7 @@ impl EventBase {
                     && reg.read == read
                     && reg.write == write =>
             {
-                if entry.dirty && self.changes.last() == Some(&fd) {
+                if entry.dirty && self.gate.last_change == fd {
                     // Undoes the change just recorded (a write handler added and removed
                     // within one handler call, as the tutorial's servers do on every
                     // echo): nothing left to apply.
@@ -394,7 +412,7 @@ impl EventBase {
         drop_handler(handler)
     }
 
-    /// `remove_slot` for a timed or one-shot handler, or one of the base's own fds.
+    /// `remove_slot` for a timed or one-shot handler, or an fd not reported yet.
     #[cold]
     #[inline(never)]
     fn remove_slot_general(&mut self, fd: RawFd, event: Event) -> bool {
@@ -411,7 +429,7 @@ impl EventBase {
         *slot = None;
         let timed = std::mem::take(entry.timing_mut(event)).timeout.is_some();
         entry.one_shot[event as usize] = false;
-        if !entry.internal {
+        if !entry.internal() {
             self.user_slots -= 1;
         }
         if timed {
@@ -437,7 +455,7 @@ impl EventBase {
                 entry.dirty = true;
                 self.queue_change(fd);
             }
-        } else if entry.dirty && self.changes.last() == Some(&fd) {
+        } else if entry.dirty && self.gate.last_change == fd {
             entry.dirty = false;
             self.unqueue_last_change();
         }
@@ -465,7 +483,7 @@ impl EventBase {
         let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::take) else {
             return;
         };
-        if !entry.internal {
+        if !entry.internal() {
             self.user_slots -= entry.slot_count();
         }
         for (slot, timing) in [&entry.read, &entry.write, &entry.error]

@@ -1,7 +1,7 @@
 //! Registering fd handlers (IOLib's `set-io-handler`, `set-error-handler`,
 //! `remove-fd-handlers`, `fd-monitored-p`).
 
-use crate::fd_entry::{plain_handler, NewHandler, Slot, SlotTiming, Verified, GENERAL};
+use crate::fd_entry::{plain_handler, FdEntry, NewHandler, Slot, SlotTiming, Verified, GENERAL};
 use crate::timers::TimerKey;
 use crate::{Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
 use std::os::fd::{AsRawFd, RawFd};
@@ -214,28 +214,19 @@ impl EventBase {
     /// `remove_fd_handlers(fd, Handlers::WRITE)`.
     #[inline(never)]
     fn remove_write_handler(&mut self, fd: RawFd) -> bool {
-        self.is_user_fd(fd) && self.remove_slot(fd, Event::Write)
+        self.remove_slot(fd, Event::Write)
     }
 
     /// `remove_fd_handlers(fd, Handlers::READ)`.
     #[inline(never)]
     fn remove_read_handler(&mut self, fd: RawFd) -> bool {
-        self.is_user_fd(fd) && self.remove_slot(fd, Event::Read)
-    }
-
-    /// Whether `fd` has an entry that is not one of the base's own (whose handlers users
-    /// cannot remove).
-    #[inline(always)]
-    fn is_user_fd(&self, fd: RawFd) -> bool {
-        matches!(self.fds.get(fd as usize), Some(Some(e)) if !e.internal)
+        self.remove_slot(fd, Event::Read)
     }
 
     /// `remove_fd_handlers` for any combination of handlers.
     #[inline(never)]
     fn remove_handlers_of(&mut self, fd: RawFd, which: Handlers) -> bool {
-        if !self.is_user_fd(fd) {
-            return false;
-        }
+        // (`remove_slot` leaves the base's own fds alone.)
         let mut removed = false;
         if which.contains(Handlers::READ) {
             removed |= self.remove_slot(fd, Event::Read);
@@ -271,7 +262,7 @@ impl EventBase {
             .ok()
             .and_then(|u| self.fds.get(u))
             .and_then(Option::as_ref)
-            .is_some_and(|e| !e.internal && e.slot_count() > 0)
+            .is_some_and(|e| !e.internal() && e.slot_count() > 0)
     }
 
     /// Whether `fd` has a handler for `event` (IOLib's `fd-monitored-p` with an event).
@@ -296,7 +287,7 @@ impl EventBase {
         else {
             return false;
         };
-        !e.internal
+        !e.internal()
             && match event {
                 Event::Read => e.read.is_some(),
                 Event::Write => e.write.is_some(),
@@ -320,11 +311,17 @@ impl EventBase {
         handler: NewHandler,
     ) -> Result<()> {
         if opts.timeout.is_none() && !opts.one_shot {
-            if let Some(Some(entry)) = self.fds.get_mut(fd as usize) {
-                let ready = entry.verified == Verified::Yes && !entry.internal;
+            // Verified, and so not one of the base's own fds either (never `Yes`).
+            if let Some(Some(
+                entry @ FdEntry {
+                    verified: Verified::Yes,
+                    ..
+                },
+            )) = self.fds.get_mut(fd as usize)
+            {
                 let registered = entry.registered;
                 let slot = entry.slot_mut(event);
-                if let (true, Some(registered), None) = (ready, registered, &*slot) {
+                if let (Some(registered), None) = (registered, &*slot) {
                     // Writes a `None`: nothing to drop. The slot's timing is the default
                     // already, as for every empty slot.
                     std::mem::forget(slot.replace(Slot {
@@ -399,7 +396,7 @@ impl EventBase {
             };
             entry.one_shot[event as usize] = one_shot;
         }
-        if !entry.internal {
+        if !entry.internal() {
             self.user_slots += 1;
         }
         if let Some(d) = deadline {

@@ -265,13 +265,17 @@ impl EventBase {
             },
         })?;
         // The fd may be one the backend keeps aside (epoll's always-ready fds).
-        self.attention |= crate::event_loop::Attention::WORK;
+        self.gate.attention |= crate::event_loop::Attention::WORK;
         self.entry(fd).expect("entry exists").registered = Some(i);
         Ok(())
     }
 
     pub(crate) fn apply_changes(&mut self) -> Result<()> {
         let mut refused: Vec<(RawFd, isys::Errno)> = Vec::new();
+        if self.gate.last_change != crate::event_base::NO_CHANGE {
+            self.changes.push(self.gate.last_change);
+            self.gate.last_change = crate::event_base::NO_CHANGE;
+        }
         for i in 0..self.changes.len() {
             let fd = self.changes[i];
             let Some(entry) = self.entry(fd) else {

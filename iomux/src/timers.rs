@@ -210,7 +210,7 @@ impl EventBase {
                 TimerKey::Exit { gen } => {
                     if gen == self.dispatch_gen {
                         self.exit_requested = true;
-                        self.attention |= Attention::WORK;
+                        self.gate.attention |= Attention::WORK;
                     }
                 }
                 TimerKey::User { index, gen } => {
