@@ -875,6 +875,111 @@ fn stateful_handlers_share_state_and_removal_closes(b: Backend) {
     assert_eq!(drained[0].0, afd);
 }
 
+thread_local! {
+    /// Write-handler calls by fd, for the function handlers below (a function captures
+    /// nothing, so it counts here; each test runs on its own thread).
+    static WRITES: RefCell<Vec<i32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A write handler that captures nothing (the kind the tutorial's servers pass): counts the
+/// call and removes itself.
+fn count_write_and_stop(
+    base: &mut EventBase,
+    fd: i32,
+    _: Event,
+    _: Option<Exception>,
+) -> HandlerResult {
+    WRITES.with(|w| w.borrow_mut().push(fd));
+    base.remove_fd_handlers(fd, Handlers::WRITE);
+    Ok(())
+}
+
+/// One handler call queues interest changes on several fds and takes some back: the change
+/// queued last, one queued earlier, and a handler that owns an fd (which its removal
+/// closes). Only the write handler still set when the call returns runs, in the next round.
+fn changes_queued_and_taken_back_in_one_call(b: Backend) {
+    let mut eb = base(b);
+    let pairs: Vec<(Rc<OwnedFd>, OwnedFd)> = (0..3)
+        .map(|_| {
+            let (a, peer) = socketpair();
+            (Rc::new(a), peer)
+        })
+        .collect();
+    let fds: Vec<i32> = pairs.iter().map(|(a, _)| a.as_raw_fd()).collect();
+    let reads = counter();
+    // A first round reports every fd once: from then on adding a handler takes the fast path.
+    for (a, peer) in &pairs {
+        isys::write(peer, b"x").unwrap();
+        let (reads, a) = (reads.clone(), a.clone());
+        eb.set_io_handler(a.as_raw_fd(), Event::Read, move |_, _, _, _| {
+            reads.set(reads.get() + 1);
+            let mut buf = [0u8; 8];
+            match isys::read(&*a, &mut buf) {
+                Ok(_) | Err(isys::Errno::EAGAIN) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .unwrap();
+    }
+    eb.event_dispatch(DispatchOptions::default().one_shot(true).timeout(LONG))
+        .unwrap();
+    assert_eq!(reads.get(), 3);
+    // A handler that owns one end of a socketpair: removing it closes that end.
+    let (owned, owned_peer) = socketpair();
+    // The next round: fd 0's reader is replaced by one that adds write handlers to all
+    // three fds, then takes back fd 1's (queued before the last) and fd 0's (the last),
+    // and adds and removes a handler owning `owned` on fd 1 as well. (The replacement is a
+    // new entry, which the round reports before the call: all three are verified then.)
+    let (f0, f1, f2) = (fds[0], fds[1], fds[2]);
+    eb.remove_fd_handlers(f0, Handlers::READ);
+    let mut owned = Some(owned);
+    let a0 = pairs[0].0.clone();
+    eb.set_io_handler(f0, Event::Read, move |eb, fd, _, _| {
+        let mut buf = [0u8; 8];
+        let _ = isys::read(&*a0, &mut buf);
+        eb.set_io_handler(f1, Event::Write, count_write_and_stop)?;
+        eb.set_io_handler(f2, Event::Write, count_write_and_stop)?;
+        eb.set_io_handler(f0, Event::Write, count_write_and_stop)?;
+        assert!(eb.fd_monitored_for(f1, Event::Write));
+        assert!(eb.remove_fd_handlers(f1, Handlers::WRITE));
+        assert!(eb.remove_fd_handlers(f0, Handlers::WRITE));
+        assert!(!eb.remove_fd_handlers(f0, Handlers::WRITE), "removed twice");
+        let owned = owned.take().expect("called once");
+        eb.set_io_handler(f1, Event::Write, move |_, _, _, _| {
+            let _keep = &owned;
+            panic!("a handler removed in the round it was added ran");
+        })?;
+        assert!(eb.remove_fd_handlers(f1, Handlers::WRITE));
+        Ok(())
+    })
+    .unwrap();
+    isys::write(&pairs[0].1, b"y").unwrap();
+    // The closure's removal closed its end: its peer reads end of file.
+    let owned_peer_eof = |peer: &OwnedFd| {
+        let mut buf = [0u8; 1];
+        isys::recv(peer, &mut buf, MsgFlags::DONT_WAIT)
+    };
+    assert_eq!(owned_peer_eof(&owned_peer), Err(isys::Errno::EAGAIN));
+    // The round that calls the new reader, the one after (fd 2 is writable at once), and one
+    // more in which nothing is ready.
+    for wait in [LONG, LONG, Duration::from_millis(50)] {
+        eb.event_dispatch(DispatchOptions::default().one_shot(true).timeout(wait))
+            .unwrap();
+    }
+    assert_eq!(
+        owned_peer_eof(&owned_peer),
+        Ok(0),
+        "the removed closure kept its fd"
+    );
+    WRITES.with(|w| assert_eq!(*w.borrow(), vec![f2], "write handlers called"));
+    assert!(!eb.fd_monitored_for(f0, Event::Write));
+    assert!(!eb.fd_monitored_for(f1, Event::Write));
+    assert!(!eb.fd_monitored_for(f2, Event::Write));
+    // Nothing pending: the readers of fds 1 and 2 stay, idle.
+    assert!(eb.fd_monitored(f0) && eb.fd_monitored(f1) && eb.fd_monitored(f2));
+    drop(pairs);
+}
+
 macro_rules! suite {
     ($($test:ident),* $(,)?) => {
         #[cfg(any(feature = "epoll", all(feature = "native", any(target_os = "linux", target_os = "android"))))]
@@ -919,6 +1024,7 @@ suite!(
     select_refuses_fds_past_fd_setsize,
     thousand_sockets_at_once,
     stateful_handlers_share_state_and_removal_closes,
+    changes_queued_and_taken_back_in_one_call,
 );
 
 #[test]
