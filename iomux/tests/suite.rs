@@ -934,7 +934,7 @@ fn changes_queued_and_taken_back_in_one_call(b: Backend) {
     eb.remove_fd_handlers(f0, Handlers::READ);
     let mut owned = Some(owned);
     let a0 = pairs[0].0.clone();
-    eb.set_io_handler(f0, Event::Read, move |eb, fd, _, _| {
+    eb.set_io_handler(f0, Event::Read, move |eb, _, _, _| {
         let mut buf = [0u8; 8];
         let _ = isys::read(&*a0, &mut buf);
         eb.set_io_handler(f1, Event::Write, count_write_and_stop)?;
