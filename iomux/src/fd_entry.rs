@@ -358,11 +358,7 @@ impl EventBase {
         let entry = match self.fds.get_mut(fd as usize) {
             // A user's fd the backend has reported: the common case.
             Some(Some(entry)) if entry.verified == Verified::Yes => entry,
-            Some(Some(entry)) if entry.verified == Verified::No => {
-                return self.remove_slot_general(fd, event)
-            }
-            // No entry, or one of the base's own fds, whose handlers stay.
-            _ => return false,
+            _ => return self.remove_slot_unverified(fd, event),
         };
         let slot = entry.slot_mut(event);
         let Some(s) = slot.as_mut() else {
@@ -410,6 +406,20 @@ impl EventBase {
     fn last_removal(&mut self, fd: RawFd, handler: Option<Handler>) -> bool {
         self.interest_after_removal(fd);
         drop_handler(handler)
+    }
+
+    /// `remove_slot` off its fast path's first test: an fd not reported yet goes on to
+    /// `remove_slot_general`; no entry, or one of the base's own fds (whose handlers stay),
+    /// removes nothing.
+    #[cold]
+    #[inline(never)]
+    fn remove_slot_unverified(&mut self, fd: RawFd, event: Event) -> bool {
+        match self.fds.get(fd as usize) {
+            Some(Some(entry)) if entry.verified == Verified::No => {
+                self.remove_slot_general(fd, event)
+            }
+            _ => false,
+        }
     }
 
     /// `remove_slot` for a timed or one-shot handler, or an fd not reported yet.
