@@ -202,6 +202,43 @@ pub(crate) enum Verified {
     Internal = 2,
 }
 
+/// Whether an fd's entry is in the changelist, and what its change is when it is one slot
+/// added (the tutorial's servers add a write handler after a read and remove it after the
+/// write): removing that slot again, while the entry is still the change queued last, takes
+/// the change back without comparing interests.
+#[repr(u8)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Queued {
+    /// Not in the changelist.
+    #[default]
+    No,
+    /// In the changelist, for some change.
+    Yes,
+    /// In the changelist, and what the handlers want is what the kernel has plus reading,
+    /// for the read slot added since.
+    AddedRead,
+    /// As `AddedRead`, for writing.
+    AddedWrite,
+}
+
+impl Queued {
+    /// Whether the entry is in the changelist.
+    #[inline]
+    pub(crate) fn any(self) -> bool {
+        self != Queued::No
+    }
+    /// After any change to the entry's slots or kernel interest other than the one `self`
+    /// names: still in the changelist if it was, for some change.
+    #[inline]
+    pub(crate) fn blurred(self) -> Queued {
+        if self.any() {
+            Queued::Yes
+        } else {
+            Queued::No
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct FdEntry {
     pub(crate) read: Option<Slot>,
@@ -209,8 +246,8 @@ pub(crate) struct FdEntry {
     pub(crate) error: Option<Slot>,
     /// What the kernel has; `None` = not registered.
     pub(crate) registered: Option<Interest>,
-    /// In the changelist.
-    pub(crate) dirty: bool,
+    /// Whether the entry is in the changelist, and what its change is (see [`Queued`]).
+    pub(crate) queued: Queued,
     /// `(st_dev, st_ino)` at registration.
     pub(crate) identity: (u64, u64),
     /// Whether the backend has reported this fd since it got its entry, or whether it is one
@@ -374,23 +411,19 @@ impl EventBase {
         let drop_free = s.drop_free;
         *slot = None;
         self.user_slots -= 1;
-        let (read, write) = (entry.read.is_some(), entry.write.is_some());
-        match entry.registered {
-            Some(reg)
-                if (read || write || entry.error.is_some())
-                    && reg.read == read
-                    && reg.write == write =>
-            {
-                if entry.dirty && self.gate.last_change == fd {
-                    // Undoes the change just recorded (a write handler added and removed
-                    // within one handler call, as the tutorial's servers do on every
-                    // echo): nothing left to apply.
-                    entry.dirty = false;
-                    self.unqueue_last_change();
-                }
-            }
-            _ => return self.last_removal(fd, handler),
+        let undoes = match event {
+            Event::Read => entry.queued == Queued::AddedRead,
+            Event::Write => entry.queued == Queued::AddedWrite,
+            Event::Error => false,
+        };
+        if !(undoes && self.gate.last_change == fd) {
+            return self.last_removal(fd, handler);
         }
+        // Undoes the change queued last, the addition of this very slot (a write handler
+        // added and removed within one handler call, as the tutorial's servers do on every
+        // echo): the handlers want what the kernel has again, and nothing is left to apply.
+        entry.queued = Queued::No;
+        self.unqueue_last_change();
         if drop_free {
             // Nothing to drop and nothing allocated (see `NewHandler::drop_free`).
             std::mem::forget(handler);
@@ -399,8 +432,9 @@ impl EventBase {
         drop_handler(handler)
     }
 
-    /// The rest of `remove_slot` when the entry's kernel interest changes (a change to
-    /// queue, or no handler left) or none is registered yet.
+    /// The rest of `remove_slot` when the removal is not the undoing of the change queued
+    /// last: the entry's kernel interest changes (a change to queue, or no handler left), or
+    /// none is registered yet, or the change queued for it was more than this slot.
     #[cold]
     #[inline(never)]
     fn last_removal(&mut self, fd: RawFd, handler: Option<Handler>) -> bool {
@@ -461,13 +495,16 @@ impl EventBase {
         if wanted.is_none() {
             self.forget_entry(fd);
         } else if entry.registered != wanted {
-            if !entry.dirty {
-                entry.dirty = true;
+            let was = entry.queued;
+            entry.queued = Queued::Yes;
+            if !was.any() {
                 self.queue_change(fd);
             }
-        } else if entry.dirty && self.gate.last_change == fd {
-            entry.dirty = false;
+        } else if entry.queued.any() && self.gate.last_change == fd {
+            entry.queued = Queued::No;
             self.unqueue_last_change();
+        } else {
+            entry.queued = entry.queued.blurred();
         }
     }
 
@@ -479,6 +516,7 @@ impl EventBase {
         let Some(entry) = self.entry(fd) else {
             return;
         };
+        entry.queued = entry.queued.blurred();
         if entry.registered.is_some() {
             entry.registered = None;
             let _ = self.selector.deregister(fd);

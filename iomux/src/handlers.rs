@@ -1,7 +1,9 @@
 //! Registering fd handlers (IOLib's `set-io-handler`, `set-error-handler`,
 //! `remove-fd-handlers`, `fd-monitored-p`).
 
-use crate::fd_entry::{plain_handler, FdEntry, NewHandler, Slot, SlotTiming, Verified, GENERAL};
+use crate::fd_entry::{
+    plain_handler, FdEntry, NewHandler, Queued, Slot, SlotTiming, Verified, GENERAL,
+};
 use crate::timers::TimerKey;
 use crate::{Error, Event, EventBase, Exception, HandlerResult, IoOptions, Result};
 use std::os::fd::{AsRawFd, RawFd};
@@ -333,14 +335,20 @@ impl EventBase {
                     self.user_slots += 1;
                     // The kernel has some interest already, so the new slot changes it only
                     // if it is a read or write handler the kernel does not watch for.
-                    let changed = match event {
-                        Event::Read => !registered.read,
-                        Event::Write => !registered.write,
-                        Event::Error => false,
+                    let (changed, added) = match event {
+                        Event::Read => (!registered.read, Queued::AddedRead),
+                        Event::Write => (!registered.write, Queued::AddedWrite),
+                        Event::Error => (false, Queued::Yes),
                     };
-                    if changed && !entry.dirty {
-                        entry.dirty = true;
-                        self.queue_change(fd);
+                    if changed {
+                        // The whole change, if it is the first since the kernel's interest
+                        // was set (see `Queued`).
+                        if entry.queued.any() {
+                            entry.queued = Queued::Yes;
+                        } else {
+                            entry.queued = added;
+                            self.queue_change(fd);
+                        }
                     }
                     return Ok(());
                 }

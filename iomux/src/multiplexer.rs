@@ -2,6 +2,7 @@
 //! backend in `sys/`, and the event base's changelist keeps the kernel's interest set in step
 //! with the handlers, applying changes just before each wait.
 
+use crate::fd_entry::Queued;
 use crate::sys::{self, Interest, Plain, Ready};
 use crate::{Backend, Error, Event, EventBase, Result};
 use std::os::fd::RawFd;
@@ -237,10 +238,13 @@ impl EventBase {
     pub(crate) fn sync_interest(&mut self, fd: RawFd) -> Result<()> {
         let entry = self.fds[fd as usize].as_mut().expect("entry exists");
         let wanted = entry.wanted();
+        // Whatever changed in the slots, a change queued already is no longer one slot's.
+        let queued = entry.queued;
+        entry.queued = queued.blurred();
         match entry.registered {
             None => self.register_now(fd),
-            Some(_) if entry.registered != wanted && !entry.dirty => {
-                entry.dirty = true;
+            Some(_) if entry.registered != wanted && !queued.any() => {
+                entry.queued = Queued::Yes;
                 self.queue_change(fd);
                 Ok(())
             }
@@ -266,7 +270,9 @@ impl EventBase {
         })?;
         // The fd may be one the backend keeps aside (epoll's always-ready fds).
         self.gate.attention |= crate::event_loop::Attention::WORK;
-        self.entry(fd).expect("entry exists").registered = Some(i);
+        let entry = self.entry(fd).expect("entry exists");
+        entry.registered = Some(i);
+        entry.queued = entry.queued.blurred();
         Ok(())
     }
 
@@ -281,7 +287,7 @@ impl EventBase {
             let Some(entry) = self.entry(fd) else {
                 continue;
             };
-            entry.dirty = false;
+            entry.queued = Queued::No;
             let (registered, wanted) = (entry.registered, entry.wanted());
             if registered == wanted {
                 continue;
@@ -334,8 +340,8 @@ impl EventBase {
             // Kept (a transient refusal, or the dispatch ends first): try again before the
             // next wait.
             if let Some(entry) = self.entry(fd) {
-                if entry.registered != entry.wanted() && !entry.dirty {
-                    entry.dirty = true;
+                if entry.registered != entry.wanted() && !entry.queued.any() {
+                    entry.queued = Queued::Yes;
                     self.queue_change(fd);
                 }
             }
