@@ -18,7 +18,7 @@ const MAX_WAIT_FAILURES: u32 = 1000;
 /// The pause after a failed wait.
 const WAIT_FAILURE_BACKOFF: Duration = Duration::from_millis(1);
 
-/// The bits of [`EventBase::attention`]: while it is zero a round is a wait with no end
+/// The bits of [`Gate::attention`]: while they are zero a round is a wait with no end
 /// but an event and the handlers of what it reports, and nothing else to look at.
 pub(crate) struct Attention;
 
@@ -213,12 +213,15 @@ impl EventBase {
                 self.round += 1;
                 self.selector.select_plain()
             } else {
+                // Cleared before the changes are applied: a change queued again while
+                // they are (one the kernel refused and the policy kept) may spill the one
+                // before it into `changes`, which sets `Attention::WORK` again.
+                self.gate.attention &= Attention::DISPATCH;
                 // Before the wait's length is decided, so that nothing is called between
                 // that and the wait.
                 if self.has_changes() {
                     self.apply_changes()?;
                 }
-                self.gate.attention &= Attention::DISPATCH;
                 if !self.heap.is_empty() || self.exit_requested || self.selector.has_always() {
                     self.gate.attention |= Attention::WORK;
                 }
