@@ -76,7 +76,7 @@ impl EventBase {
     }
 
     /// Queues an interest change of `fd` for the next wait (the caller marks the entry
-    /// `dirty`): it becomes `last_change`, and the one before joins `changes`.
+    /// `queued`): it becomes `last_change`, and the one before joins `changes`.
     #[inline]
     pub(crate) fn queue_change(&mut self, fd: RawFd) {
         if self.gate.last_change != NO_CHANGE {
