@@ -1,7 +1,7 @@
 //! The event loop (IOLib's `event-loop`): [`EventBase::event_dispatch`] waits on the backend,
 //! then calls the handlers of each ready fd and the due timers, round after round.
 
-use crate::event_base::{Gate, NO_CHANGE};
+use crate::event_base::Gate;
 use crate::fd_entry::{Call, Handler, NoState, Verified};
 use crate::fd_state::StateSlot;
 use crate::sys::Ready;
@@ -73,41 +73,6 @@ impl EventBase {
                 },
             );
         }
-    }
-
-    /// Queues an interest change of `fd` for the next wait (the caller marks the entry
-    /// `queued`): it becomes `last_change`, and the one before joins `changes`.
-    #[inline]
-    pub(crate) fn queue_change(&mut self, fd: RawFd) {
-        if self.gate.last_change != NO_CHANGE {
-            self.spill_last_change();
-        }
-        self.gate.last_change = fd;
-    }
-
-    /// Moves `last_change` into `changes`, making room for a newer one; the loop finds
-    /// `changes` through the attention word, so that its common round tests `last_change`
-    /// alone.
-    #[cold]
-    #[inline(never)]
-    fn spill_last_change(&mut self) {
-        self.changes.push(self.gate.last_change);
-        self.gate.last_change = NO_CHANGE;
-        self.gate.attention |= Attention::WORK;
-    }
-
-    /// Takes back the change just queued (the caller checked `last_change` is its fd). Earlier ones
-    /// stay in `changes`; none of them can be taken back any more (each is applied as it
-    /// finds its entry then).
-    #[inline]
-    pub(crate) fn unqueue_last_change(&mut self) {
-        self.gate.last_change = NO_CHANGE;
-    }
-
-    /// Whether any change waits for the next wait.
-    #[inline]
-    pub(crate) fn has_changes(&self) -> bool {
-        self.gate.last_change != NO_CHANGE || !self.changes.is_empty()
     }
 
     /// Arms a timer entry.

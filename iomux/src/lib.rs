@@ -138,6 +138,7 @@
 #![forbid(unsafe_code)]
 
 mod backend;
+mod changelist;
 mod error;
 mod event_base;
 mod event_loop;

@@ -1,10 +1,9 @@
 //! The multiplexer (IOLib's `multiplexer`): `Selector` dispatches statically to the compiled
-//! backend in `sys/`, and the event base's changelist keeps the kernel's interest set in step
-//! with the handlers, applying changes just before each wait.
+//! backend in `sys/`, with epoll's event buffer beside it. The changelist that feeds it is
+//! `changelist.rs`.
 
-use crate::fd_entry::Queued;
 use crate::sys::{self, Interest, Plain, Ready};
-use crate::{Backend, Error, Event, EventBase, Result};
+use crate::{Backend, Error, Result};
 use std::os::fd::RawFd;
 use std::time::Duration;
 
@@ -126,10 +125,10 @@ impl Selector {
     pub(crate) fn verify_identity(&self) -> bool {
         with_selector!(&self.backend, _s, S => S::VERIFY_IDENTITY)
     }
-    fn register(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
+    pub(crate) fn register(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
         with_selector!(&mut self.backend, s, _S => s.register(fd, i))
     }
-    fn reregister(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
+    pub(crate) fn reregister(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
         with_selector!(&mut self.backend, s, _S => s.reregister(fd, i))
     }
     /// The call that registers an fd, for error messages.
@@ -227,126 +226,6 @@ impl Selector {
         let r = self.ready(i);
         (!(r.invalid || r.error || r.hup))
             .then_some((r.fd as u32 as usize, Plain::new(r.read, r.write)))
-    }
-}
-
-impl EventBase {
-    /// Brings the kernel in step with `fd`'s handlers: the first registration goes to the
-    /// kernel at once so its errors surface here; later changes wait in the changelist for
-    /// the next wait (where a change undone meanwhile costs nothing).
-    #[inline]
-    pub(crate) fn sync_interest(&mut self, fd: RawFd) -> Result<()> {
-        let entry = self.fds[fd as usize].as_mut().expect("entry exists");
-        let wanted = entry.wanted();
-        // Whatever changed in the slots, a change queued already is no longer one slot's.
-        let queued = entry.queued;
-        entry.queued = queued.blurred();
-        match entry.registered {
-            None => self.register_now(fd),
-            Some(_) if entry.registered != wanted && !queued.any() => {
-                entry.queued = Queued::Yes;
-                self.queue_change(fd);
-                Ok(())
-            }
-            Some(_) => Ok(()),
-        }
-    }
-
-    #[cold]
-    fn register_now(&mut self, fd: RawFd) -> Result<()> {
-        let Some(i) = self.entry(fd).and_then(|e| e.wanted()) else {
-            return Ok(());
-        };
-        self.selector.register(fd, i).map_err(|e| match e {
-            isys::Errno::EINVAL if self.selector.max_fd().is_some() => Error::FdTooLarge {
-                fd,
-                limit: self.selector.max_fd().unwrap_or(0),
-            },
-            errno => Error::FdSys {
-                call: self.selector.register_call(),
-                fd,
-                errno,
-            },
-        })?;
-        // The fd may be one the backend keeps aside (epoll's always-ready fds).
-        self.gate.attention |= crate::event_loop::Attention::WORK;
-        let entry = self.entry(fd).expect("entry exists");
-        entry.registered = Some(i);
-        entry.queued = entry.queued.blurred();
-        Ok(())
-    }
-
-    pub(crate) fn apply_changes(&mut self) -> Result<()> {
-        let mut refused: Vec<(RawFd, isys::Errno)> = Vec::new();
-        if self.gate.last_change != crate::event_base::NO_CHANGE {
-            self.changes.push(self.gate.last_change);
-            self.gate.last_change = crate::event_base::NO_CHANGE;
-        }
-        for i in 0..self.changes.len() {
-            let fd = self.changes[i];
-            let Some(entry) = self.entry(fd) else {
-                continue;
-            };
-            entry.queued = Queued::No;
-            let (registered, wanted) = (entry.registered, entry.wanted());
-            if registered == wanted {
-                continue;
-            }
-            let r = match (registered, wanted) {
-                (_, None) => self.selector.deregister(fd),
-                (None, Some(i)) => self.selector.register(fd, i),
-                (Some(_), Some(i)) => self.selector.reregister(fd, i),
-            };
-            match r {
-                Ok(()) => {
-                    let entry = self.entry(fd).expect("entry exists");
-                    entry.registered = wanted;
-                    if entry.removable() {
-                        self.fds[fd as usize] = None;
-                    }
-                }
-                // The fd was closed behind our back: drop its handlers.
-                Err(isys::Errno::EBADF) | Err(isys::Errno::ENOENT) => self.purge(fd),
-                // The kernel refused this fd (ENOMEM, ENOSPC, EPERM...): that concerns this fd
-                // only. The other changes still go through; the refusals are handled after.
-                Err(errno) => refused.push((fd, errno)),
-            }
-        }
-        self.changes.clear();
-        if refused.is_empty() {
-            Ok(())
-        } else {
-            self.interest_refused(refused)
-        }
-    }
-
-    /// Interest changes the kernel refused, one fd each: the failure policy decides for each,
-    /// as for a handler of that fd (`drop_failing_peers` drops it); without a policy the
-    /// dispatch ends with the first, and every refused fd not dropped is queued again, so a
-    /// later wait retries it.
-    #[cold]
-    #[inline(never)]
-    fn interest_refused(&mut self, refused: Vec<(RawFd, isys::Errno)>) -> Result<()> {
-        let mut result = Ok(());
-        for (fd, errno) in refused {
-            if result.is_ok() {
-                let e = Error::FdSys {
-                    call: "update interest",
-                    fd,
-                    errno,
-                };
-                result = self.handler_failed(fd, Event::Read, None, Box::new(e), None);
-            }
-            // Kept (a transient refusal, or the dispatch ends first): try again before the
-            // next wait.
-            if let Some(entry) = self.entry(fd) {
-                if entry.registered != entry.wanted() && !entry.queued.any() {
-                    entry.queued = Queued::Yes;
-                    self.queue_change(fd);
-                }
-            }
-        }
-        result
     }
 }
 
