@@ -149,9 +149,9 @@ impl EventBase {
         self.gate.attention |= Attention::WORK;
     }
 
-    /// Takes back the change just queued (the caller checked `last_change` is its fd). Earlier ones
-    /// stay in `changes`; none of them can be taken back any more (each is applied as it
-    /// finds its entry then).
+    /// Takes back the change just queued (the caller checked `last_change` is its fd).
+    /// Earlier ones stay in `changes`; none of them can be taken back any more (each is
+    /// applied as it finds its entry then).
     #[inline]
     pub(crate) fn unqueue_last_change(&mut self) {
         self.gate.last_change = NO_CHANGE;
