@@ -8,6 +8,7 @@ use crate::failure::FailurePolicy;
 use crate::fd_entry::FdEntry;
 use crate::multiplexer::Selector;
 use crate::signals::SignalPipe;
+use crate::stage::Stage;
 use crate::timers::{TimerHeap, TimerSlot};
 use crate::waker::Shared as WakerShared;
 use crate::{Backend, Result};
@@ -81,6 +82,8 @@ pub struct EventBase {
     /// Whether a round must look beyond its wait and handlers, and the change queued last:
     /// one word the loop tests (see [`Gate`]).
     pub(crate) gate: Gate,
+    /// A write handler a read handler added to its own fd, held until the call returns.
+    pub(crate) stage: Stage,
     pub(crate) exit_when_empty: bool,
     pub(crate) dispatching: bool,
     pub(crate) failure_policy: Option<FailurePolicy>,
@@ -221,6 +224,7 @@ impl EventBase {
                 attention: Attention::WORK,
                 last_change: NO_CHANGE,
             },
+            stage: Stage::default(),
             exit_when_empty: false,
             dispatching: false,
             failure_policy: None,

@@ -126,11 +126,13 @@ impl EventBase {
     /// [`exit_event_loop`]: Self::exit_event_loop
     /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn event_dispatch(&mut self, options: DispatchOptions) -> Result<DispatchOutcome> {
+        self.settle();
         if self.dispatching {
             return Err(Error::Reentrant);
         }
         self.dispatching = true;
         let r = self.run(options);
+        self.settle();
         self.dispatching = false;
         self.exit_requested = false;
         self.gate.attention = (self.gate.attention & !Attention::DISPATCH) | Attention::WORK;
@@ -171,6 +173,9 @@ impl EventBase {
             self.gate.attention |= Attention::DISPATCH;
         }
         loop {
+            // A write handler held aside goes to its slot before the round's changes are
+            // looked at (`stage.rs`).
+            self.commit_held();
             // One test for the common round: no changes, no timers, no exit, nothing epoll
             // keeps aside, and options that neither bound the wait nor end a round.
             // (`changes` is not empty without `Attention::WORK`: see `spill_last_change`.)
@@ -182,6 +187,8 @@ impl EventBase {
                 // they are (one the kernel refused and the policy kept) may spill the one
                 // before it into `changes`, which sets `Attention::WORK` again.
                 self.gate.attention &= Attention::DISPATCH;
+                // What follows may change any fd's entry (`stage.rs`).
+                self.settle();
                 // Before the wait's length is decided, so that nothing is called between
                 // that and the wait.
                 if self.has_changes() {
@@ -337,6 +344,7 @@ impl EventBase {
     #[cold]
     #[inline(never)]
     fn dispatch_other(&mut self, ready: Ready) -> Result<()> {
+        self.settle();
         let fd = ready.fd;
         let Some(entry) = self.entry(fd) else {
             return Ok(());
@@ -437,6 +445,10 @@ impl EventBase {
         let Some(Some(entry)) = self.fds.get_mut(fd as u32 as usize) else {
             return Ok(());
         };
+        if event == Event::Read && Self::stageable(entry) {
+            // A write handler added to this fd may wait aside from now on (`stage.rs`).
+            self.stage.fds.open = fd;
+        }
         let (slot, state) = entry.slot_and_state(event);
         let Some(slot) = slot.as_mut() else {
             return Ok(());
@@ -497,6 +509,7 @@ impl EventBase {
     #[cold]
     #[inline(never)]
     fn call_io_general(&mut self, fd: RawFd, event: Event, exc: Option<Exception>) -> Result<()> {
+        self.settle();
         let round = self.round;
         let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) else {
             return Ok(());
@@ -556,6 +569,7 @@ impl EventBase {
         mut state: Option<Box<dyn Any>>,
         r: HandlerResult,
     ) -> Result<()> {
+        self.settle();
         let mut spare = Some(handler);
         if let Some(entry) = self.fds.get_mut(fd as usize).and_then(Option::as_mut) {
             if !one_shot {

@@ -568,6 +568,7 @@ impl EventBase {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn prune_closed_fds(&mut self) -> usize {
+        self.settle();
         let mut pruned = 0;
         for fd in 0..self.fds.len() {
             let Some(identity) = self.fds[fd].as_ref().map(|e| e.identity) else {

@@ -62,6 +62,7 @@ impl EventBase {
     ///
     /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn set_fd_state<T: 'static>(&mut self, fd: impl AsRawFd, state: T) -> Result<()> {
+        self.settle();
         let fd = fd.as_raw_fd();
         self.prepare_entry(fd, false)?;
         let entry = self.entry(fd).expect("prepared above");
@@ -113,6 +114,7 @@ impl EventBase {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fd_state_mut<T: 'static>(&mut self, fd: impl AsRawFd) -> Option<&mut T> {
+        self.settle();
         match &mut self.entry(fd.as_raw_fd())?.state {
             StateSlot::Present(b) => b.downcast_mut(),
             _ => None,
@@ -135,6 +137,7 @@ impl EventBase {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn take_fd_state<T: 'static>(&mut self, fd: impl AsRawFd) -> Option<T> {
+        self.settle();
         let fd = fd.as_raw_fd();
         let entry = self.entry(fd)?;
         let StateSlot::Present(b) = std::mem::take(&mut entry.state) else {
@@ -171,6 +174,7 @@ impl EventBase {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn remove_fd_state(&mut self, fd: impl AsRawFd) -> bool {
+        self.settle();
         let fd = fd.as_raw_fd();
         let Some(entry) = self.entry(fd) else {
             return false;
@@ -214,6 +218,7 @@ impl EventBase {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn drain_fd_states<T: 'static>(&mut self) -> Vec<(RawFd, T)> {
+        self.settle();
         let fds: Vec<RawFd> = (0..self.fds.len() as RawFd)
             .filter(|&fd| self.fd_state::<T>(fd).is_some())
             .collect();
@@ -255,7 +260,7 @@ impl EventBase {
     /// [`Error::BadFd`], [`Error::FdTooLarge`], [`Error::FdSys`], and
     /// [`Error::InvalidArgument`] for [`Event::Error`]. A missing state is no error here; it
     /// is the handler's [`Error::Handler`] when it is called.
-    #[inline]
+    #[inline(always)]
     pub fn set_stateful_io_handler<T, F>(
         &mut self,
         fd: impl AsRawFd,

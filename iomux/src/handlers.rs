@@ -216,12 +216,18 @@ impl EventBase {
     /// `remove_fd_handlers(fd, Handlers::WRITE)`.
     #[inline(never)]
     fn remove_write_handler(&mut self, fd: RawFd) -> bool {
+        // Added by this fd's running read handler, and still held aside (`stage.rs`).
+        if self.unhold(fd) {
+            return true;
+        }
+        self.settle();
         self.remove_slot(fd, Event::Write)
     }
 
     /// `remove_fd_handlers(fd, Handlers::READ)`.
     #[inline(never)]
     fn remove_read_handler(&mut self, fd: RawFd) -> bool {
+        self.settle();
         self.remove_slot(fd, Event::Read)
     }
 
@@ -229,6 +235,7 @@ impl EventBase {
     #[inline(never)]
     fn remove_handlers_of(&mut self, fd: RawFd, which: Handlers) -> bool {
         // (`remove_slot` leaves the base's own fds alone.)
+        self.settle();
         let mut removed = false;
         if which.contains(Handlers::READ) {
             removed |= self.remove_slot(fd, Event::Read);
@@ -260,11 +267,12 @@ impl EventBase {
     /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn fd_monitored(&self, fd: impl AsRawFd) -> bool {
         let fd = fd.as_raw_fd();
-        usize::try_from(fd)
-            .ok()
-            .and_then(|u| self.fds.get(u))
-            .and_then(Option::as_ref)
-            .is_some_and(|e| !e.internal() && e.slot_count() > 0)
+        self.holds(fd, Event::Write)
+            || usize::try_from(fd)
+                .ok()
+                .and_then(|u| self.fds.get(u))
+                .and_then(Option::as_ref)
+                .is_some_and(|e| !e.internal() && e.slot_count() > 0)
     }
 
     /// Whether `fd` has a handler for `event` (IOLib's `fd-monitored-p` with an event).
@@ -282,6 +290,9 @@ impl EventBase {
     /// ```
     pub fn fd_monitored_for(&self, fd: impl AsRawFd, event: Event) -> bool {
         let fd = fd.as_raw_fd();
+        if self.holds(fd, event) {
+            return true;
+        }
         let Some(e) = usize::try_from(fd)
             .ok()
             .and_then(|u| self.fds.get(u))
@@ -300,7 +311,9 @@ impl EventBase {
     /// Puts `handler` in the slot of `fd`/`event`. Adding a handler to an fd the kernel
     /// watches already and the backend has reported since its entry was made (`verified`),
     /// into a free slot, neither timed nor one-shot, checks nothing, reads no clock and writes
-    /// the four words of the slot: the tutorial's servers do that on every echo. Anything else
+    /// the four words of the slot: the tutorial's servers do that on every echo (and a write
+    /// handler added by its fd's read handler does not even that until the call returns: see
+    /// `stage.rs`). Anything else
     /// goes through `install_slow` (the fd's identity, the first registration, timeouts,
     /// one-shot handlers and their `SlotTiming`). `stateful`: lend the handler the fd's state.
     #[inline(always)]
@@ -312,54 +325,84 @@ impl EventBase {
         stateful: bool,
         handler: NewHandler,
     ) -> Result<()> {
+        let mut handler = handler;
         if opts.timeout.is_none() && !opts.one_shot {
-            // Verified, and so not one of the base's own fds either (never `Yes`).
-            if let Some(Some(
-                entry @ FdEntry {
-                    verified: Verified::Yes,
-                    ..
-                },
-            )) = self.fds.get_mut(fd as usize)
-            {
-                let registered = entry.registered;
-                let slot = entry.slot_mut(event);
-                if let (Some(registered), None) = (registered, &*slot) {
-                    // Writes a `None`: nothing to drop. The slot's timing is the default
-                    // already, as for every empty slot.
-                    std::mem::forget(slot.replace(Slot {
-                        handler: Some(handler.handler),
-                        added_round: self.round,
-                        stateful,
-                        drop_free: handler.drop_free,
-                    }));
-                    self.user_slots += 1;
-                    // The kernel has some interest already, so the new slot changes it only
-                    // if it is a read or write handler the kernel does not watch for.
-                    let (changed, added) = match event {
-                        Event::Read => (!registered.read, Queued::AddedRead),
-                        Event::Write => (!registered.write, Queued::AddedWrite),
-                        Event::Error => (false, Queued::Yes),
-                    };
-                    if changed {
-                        // The whole change, if it is the first since the kernel's interest
-                        // was set (see `Queued`).
-                        if entry.queued.any() {
-                            entry.queued = Queued::Yes;
-                        } else {
-                            entry.queued = added;
-                            self.queue_change(fd);
-                        }
-                    }
-                    return Ok(());
+            if event == Event::Write {
+                // A write handler added by its fd's read handler waits aside (`stage.rs`).
+                match self.hold(fd, stateful, handler) {
+                    None => return Ok(()),
+                    Some(h) => handler = h,
                 }
+            } else {
+                self.settle();
             }
+            match self.install_known(fd, event, stateful, handler) {
+                None => return Ok(()),
+                Some(h) => handler = h,
+            }
+        } else {
+            self.settle();
         }
         self.install_slow(fd, event, opts.timeout, opts.one_shot, stateful, handler)
     }
 
+    /// `install`'s fast path, for a plain handler (no timeout, not one-shot) on an fd the
+    /// backend has reported, into an empty slot: gives the handler back if that is not the
+    /// case.
+    #[inline(always)]
+    pub(crate) fn install_known(
+        &mut self,
+        fd: RawFd,
+        event: Event,
+        stateful: bool,
+        handler: NewHandler,
+    ) -> Option<NewHandler> {
+        // Verified, and so not one of the base's own fds either (never `Yes`).
+        if let Some(Some(
+            entry @ FdEntry {
+                verified: Verified::Yes,
+                ..
+            },
+        )) = self.fds.get_mut(fd as usize)
+        {
+            let registered = entry.registered;
+            let slot = entry.slot_mut(event);
+            if let (Some(registered), None) = (registered, &*slot) {
+                // Writes a `None`: nothing to drop. The slot's timing is the default
+                // already, as for every empty slot.
+                std::mem::forget(slot.replace(Slot {
+                    handler: Some(handler.handler),
+                    added_round: self.round,
+                    stateful,
+                    drop_free: handler.drop_free,
+                }));
+                self.user_slots += 1;
+                // The kernel has some interest already, so the new slot changes it only
+                // if it is a read or write handler the kernel does not watch for.
+                let (changed, added) = match event {
+                    Event::Read => (!registered.read, Queued::AddedRead),
+                    Event::Write => (!registered.write, Queued::AddedWrite),
+                    Event::Error => (false, Queued::Yes),
+                };
+                if changed {
+                    // The whole change, if it is the first since the kernel's interest
+                    // was set (see `Queued`).
+                    if entry.queued.any() {
+                        entry.queued = Queued::Yes;
+                    } else {
+                        entry.queued = added;
+                        self.queue_change(fd);
+                    }
+                }
+                return None;
+            }
+        }
+        Some(handler)
+    }
+
     #[cold]
     #[inline(never)]
-    fn install_slow(
+    pub(crate) fn install_slow(
         &mut self,
         fd: RawFd,
         event: Event,

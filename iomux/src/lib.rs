@@ -150,6 +150,7 @@ mod multiplexer;
 mod options;
 mod outcome;
 mod signals;
+mod stage;
 mod state_visit;
 mod sys;
 mod timers;

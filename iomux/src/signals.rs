@@ -60,6 +60,7 @@ impl EventBase {
     where
         F: FnMut(&mut EventBase, Signal) -> HandlerResult + 'static,
     {
+        self.settle();
         if self.signals.is_none() {
             let (read, write) = isys::pipe(true).map_err(|e| Error::sys("pipe", e))?;
             let rfd = read.as_raw_fd();
@@ -100,6 +101,7 @@ impl EventBase {
     /// # Ok::<(), iomux::Error>(())
     /// ```
     pub fn remove_signal_handler(&mut self, id: SignalHandlerId) -> bool {
+        self.settle();
         let Some(pipe) = self.signals.as_mut() else {
             return false;
         };

@@ -49,6 +49,7 @@ impl EventBase {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fd_states_mut<T: 'static>(&mut self) -> impl Iterator<Item = (RawFd, &mut T)> + '_ {
+        self.settle();
         self.fds
             .iter_mut()
             .enumerate()
@@ -85,6 +86,7 @@ impl EventBase {
         T: 'static,
         F: FnMut(&mut EventBase, RawFd, &mut T),
     {
+        self.settle();
         let fds: Vec<RawFd> = self.fd_states::<T>().map(|(fd, _)| fd).collect();
         let mut visited = 0;
         for fd in fds {

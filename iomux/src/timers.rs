@@ -200,6 +200,7 @@ impl EventBase {
     }
 
     pub(crate) fn run_timers(&mut self) -> Result<()> {
+        self.settle();
         if self.heap.peek_deadline().is_none() {
             return Ok(()); // the common case on a busy server: no clock read at all
         }

@@ -167,6 +167,7 @@ impl EventBase {
     /// [`Error::FdTooLarge`] if its number is at or above `FD_SETSIZE`; [`Error::FdSys`] if
     /// the backend refuses it.
     pub fn waker(&mut self) -> Result<Waker> {
+        self.settle();
         if let Some(shared) = &self.waker {
             return Ok(Waker {
                 shared: shared.clone(),

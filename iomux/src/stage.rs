@@ -1,0 +1,187 @@
+//! The write handler a handler adds to an fd whose read handler the loop has called this
+//! round, held aside by the base ([`Stage`]). The tutorial's servers add one after each read
+//! and remove it after writing, within the read handler's call: held, the pair never touches
+//! the fd's entry, its kernel interest or the changelist. Everything else that reads or
+//! changes the fd table puts a held handler in its slot first (`settle`): every other method
+//! of the base, the loop's paths off its fast one, and the loop itself before each wait.
+//!
+//! What makes holding safe is one invariant: while `StageFds::open` is an fd, that fd's entry
+//! is the user's, reported by the backend, registered with the kernel, and has no write
+//! handler, just as `install`'s fast path wants it. The loop opens the stage for an fd only
+//! after checking so, right before calling its read handler; nothing but `settle` (which
+//! closes the stage), the held handler's own removal (which restores the entry's state) and
+//! `install` (which holds) touches the fd meanwhile.
+
+use crate::fd_entry::{FdEntry, NewHandler, Verified};
+use crate::{Event, EventBase};
+use std::os::fd::RawFd;
+
+/// `StageFds::open` or `StageFds::held` when no fd is staged.
+pub(crate) const NO_STAGE: RawFd = -1;
+
+/// The two fds of the stage, compared as one word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(8))]
+pub(crate) struct StageFds {
+    /// The fd a write handler added now could be held for (see the invariant above), or
+    /// `NO_STAGE`.
+    pub(crate) open: RawFd,
+    /// The fd whose write handler [`Stage::held`] is, or `NO_STAGE`.
+    pub(crate) held: RawFd,
+}
+
+impl StageFds {
+    /// Nothing staged.
+    pub(crate) const IDLE: StageFds = StageFds {
+        open: NO_STAGE,
+        held: NO_STAGE,
+    };
+}
+
+/// The fd a write handler could be held for, and the one held.
+pub(crate) struct Stage {
+    pub(crate) fds: StageFds,
+    /// The write handler added to `fds.held`, counted in `user_slots` already, not yet in its
+    /// slot (nor its interest in the changelist).
+    held: Option<NewHandler>,
+    /// Whether `held` is lent the fd's state.
+    held_stateful: bool,
+}
+
+impl Default for Stage {
+    fn default() -> Stage {
+        Stage {
+            fds: StageFds::IDLE,
+            held: None,
+            held_stateful: false,
+        }
+    }
+}
+
+/// Drops a held handler that was removed, and answers `true`; out of line, so that `unhold`
+/// ends in a jump here and keeps nothing live across a call.
+#[inline(never)]
+fn drop_held(held: Option<NewHandler>) -> bool {
+    drop(held);
+    true
+}
+
+impl EventBase {
+    /// Whether the stage may open for the fd whose entry is `entry`, the loop about to call
+    /// its read handler: the entry is the user's and reported (`Verified::Yes`), and has no
+    /// write handler. It is registered with the kernel too, as every entry with a handler is
+    /// but within `install_slow` (which registers the first handler or takes it back).
+    #[inline(always)]
+    pub(crate) fn stageable(entry: &FdEntry) -> bool {
+        debug_assert!(entry.read.is_none() || entry.registered.is_some());
+        entry.verified == Verified::Yes && entry.write.is_none()
+    }
+
+    /// Takes the write handler `install` was given for `fd` if the stage is open for it and
+    /// holds none; otherwise gives it back, with the stage settled.
+    #[inline(always)]
+    pub(crate) fn hold(
+        &mut self,
+        fd: RawFd,
+        stateful: bool,
+        handler: NewHandler,
+    ) -> Option<NewHandler> {
+        let here = StageFds {
+            open: fd,
+            held: NO_STAGE,
+        };
+        if self.stage.fds != here {
+            self.settle();
+            return Some(handler);
+        }
+        self.stage.fds = StageFds {
+            open: NO_STAGE,
+            held: fd,
+        };
+        // Replaces a `None`: nothing to drop.
+        std::mem::forget(self.stage.held.replace(handler));
+        self.stage.held_stateful = stateful;
+        self.user_slots += 1;
+        None
+    }
+
+    /// Removes the write handler held for `fd`, if one is: as if it had reached its slot and
+    /// left it again, which leaves the entry as it was and the stage open.
+    #[inline(always)]
+    pub(crate) fn unhold(&mut self, fd: RawFd) -> bool {
+        if fd != self.stage.fds.held {
+            return false;
+        }
+        self.stage.fds = StageFds {
+            open: fd,
+            held: NO_STAGE,
+        };
+        self.user_slots -= 1;
+        let held = self.stage.held.take();
+        if let Some(NewHandler {
+            drop_free: true, ..
+        }) = held
+        {
+            // Nothing to drop and nothing allocated (see `NewHandler::drop_free`).
+            std::mem::forget(held);
+            return true;
+        }
+        drop_held(held)
+    }
+
+    /// Whether a write handler is held for `fd` (for the methods that take `&self` and so
+    /// cannot settle the stage).
+    #[inline]
+    pub(crate) fn holds(&self, fd: RawFd, event: Event) -> bool {
+        event == Event::Write && fd == self.stage.fds.held && fd != NO_STAGE
+    }
+
+    /// Puts a held handler in its slot and closes the stage. Every method of the base that
+    /// reads or changes the fd table calls this first (but for the held handler's own
+    /// `install` and removal), as do the loop's paths off its fast one, and the loop before
+    /// each wait.
+    #[inline(always)]
+    pub(crate) fn settle(&mut self) {
+        if self.stage.fds != StageFds::IDLE {
+            self.settle_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn settle_slow(&mut self) {
+        self.stage.fds.open = NO_STAGE;
+        self.commit_held();
+    }
+
+    /// Puts the held write handler, if any, in its slot.
+    #[inline(always)]
+    pub(crate) fn commit_held(&mut self) {
+        if self.stage.fds.held != NO_STAGE {
+            self.commit_held_slow();
+        }
+    }
+
+    /// Puts the held write handler in its slot, as `install` would have when it was added:
+    /// the entry is as it was then (the invariant above), and the round the same (the loop
+    /// commits before it starts another).
+    #[cold]
+    #[inline(never)]
+    fn commit_held_slow(&mut self) {
+        let fd = std::mem::replace(&mut self.stage.fds.held, NO_STAGE);
+        let Some(handler) = self.stage.held.take() else {
+            return;
+        };
+        let stateful = self.stage.held_stateful;
+        // Counted when held; `install_known` counts it again.
+        self.user_slots -= 1;
+        if let Some(handler) = self.install_known(fd, Event::Write, stateful, handler) {
+            // Not reached (see above); the general way still gets it right.
+            debug_assert!(
+                false,
+                "held write handler of fd {fd} found its entry changed"
+            );
+            let _ = self.install_slow(fd, Event::Write, None, false, stateful, handler);
+        }
+    }
+}
