@@ -1,7 +1,6 @@
 //! The event loop (IOLib's `event-loop`): [`EventBase::event_dispatch`] waits on the backend,
 //! then calls the handlers of each ready fd and the due timers, round after round.
 
-use crate::event_base::Gate;
 use crate::fd_entry::{Call, Handler, NoState, Verified};
 use crate::fd_state::StateSlot;
 use crate::sys::Ready;
@@ -28,6 +27,8 @@ impl Attention {
     pub(crate) const WORK: u32 = 1;
     /// This dispatch bounds its waits or may end a round by itself (options decided once).
     const DISPATCH: u32 = 2;
+    /// A write handler may be held aside (`stage.rs`): the round commits it before its wait.
+    pub(crate) const HELD: u32 = 4;
 }
 
 /// What one dispatch was asked for, decided once.
@@ -173,13 +174,10 @@ impl EventBase {
             self.gate.attention |= Attention::DISPATCH;
         }
         loop {
-            // A write handler held aside goes to its slot before the round's changes are
-            // looked at (`stage.rs`).
-            self.commit_held();
             // One test for the common round: no changes, no timers, no exit, nothing epoll
             // keeps aside, and options that neither bound the wait nor end a round.
             // (`changes` is not empty without `Attention::WORK`: see `spill_last_change`.)
-            let waited = if self.gate == Gate::QUIET {
+            let waited = if self.gate.is_quiet() {
                 self.round += 1;
                 self.selector.select_plain()
             } else {
@@ -187,7 +185,8 @@ impl EventBase {
                 // they are (one the kernel refused and the policy kept) may spill the one
                 // before it into `changes`, which sets `Attention::WORK` again.
                 self.gate.attention &= Attention::DISPATCH;
-                // What follows may change any fd's entry (`stage.rs`).
+                // A held write handler goes to its slot, and the stage closes: what follows
+                // may change any fd's entry (`stage.rs`).
                 self.settle();
                 // Before the wait's length is decided, so that nothing is called between
                 // that and the wait.

@@ -12,7 +12,8 @@
 //! closes the stage), the held handler's own removal (which restores the entry's state) and
 //! `install` (which holds) touches the fd meanwhile.
 
-use crate::fd_entry::{FdEntry, NewHandler, Verified};
+use crate::event_loop::Attention;
+use crate::fd_entry::{FdEntry, Handler, NewHandler, Verified};
 use crate::{Event, EventBase};
 use std::os::fd::RawFd;
 
@@ -43,9 +44,11 @@ pub(crate) struct Stage {
     pub(crate) fds: StageFds,
     /// The write handler added to `fds.held`, counted in `user_slots` already, not yet in its
     /// slot (nor its interest in the changelist).
-    held: Option<NewHandler>,
+    held: Option<Handler>,
     /// Whether `held` is lent the fd's state.
     held_stateful: bool,
+    /// Whether dropping `held` does nothing (see `NewHandler::drop_free`).
+    held_drop_free: bool,
 }
 
 impl Default for Stage {
@@ -54,16 +57,9 @@ impl Default for Stage {
             fds: StageFds::IDLE,
             held: None,
             held_stateful: false,
+            held_drop_free: false,
         }
     }
-}
-
-/// Drops a held handler that was removed, and answers `true`; out of line, so that `unhold`
-/// ends in a jump here and keeps nothing live across a call.
-#[inline(never)]
-fn drop_held(held: Option<NewHandler>) -> bool {
-    drop(held);
-    true
 }
 
 impl EventBase {
@@ -99,15 +95,34 @@ impl EventBase {
             held: fd,
         };
         // Replaces a `None`: nothing to drop.
-        std::mem::forget(self.stage.held.replace(handler));
+        std::mem::forget(self.stage.held.replace(handler.handler));
         self.stage.held_stateful = stateful;
+        self.stage.held_drop_free = handler.drop_free;
         self.user_slots += 1;
+        self.gate.attention |= Attention::HELD;
         None
     }
 
-    /// Removes the write handler held for `fd`, if one is: as if it had reached its slot and
-    /// left it again, which leaves the entry as it was and the stage open.
+    /// Removes the write handler held for `fd` if one is and dropping it does nothing (a
+    /// function, as the tutorial's servers pass): as if it had reached its slot and left it
+    /// again, which leaves the entry as it was and the stage open. `unhold` does the rest.
     #[inline(always)]
+    pub(crate) fn unhold_drop_free(&mut self, fd: RawFd) -> bool {
+        if fd != self.stage.fds.held || !self.stage.held_drop_free {
+            return false;
+        }
+        self.stage.fds = StageFds {
+            open: fd,
+            held: NO_STAGE,
+        };
+        self.user_slots -= 1;
+        self.gate.attention &= !Attention::HELD;
+        // Nothing to drop and nothing allocated.
+        std::mem::forget(self.stage.held.take());
+        true
+    }
+
+    /// Removes the write handler held for `fd`, if one is, and drops it.
     pub(crate) fn unhold(&mut self, fd: RawFd) -> bool {
         if fd != self.stage.fds.held {
             return false;
@@ -117,16 +132,9 @@ impl EventBase {
             held: NO_STAGE,
         };
         self.user_slots -= 1;
-        let held = self.stage.held.take();
-        if let Some(NewHandler {
-            drop_free: true, ..
-        }) = held
-        {
-            // Nothing to drop and nothing allocated (see `NewHandler::drop_free`).
-            std::mem::forget(held);
-            return true;
-        }
-        drop_held(held)
+        self.gate.attention &= !Attention::HELD;
+        drop(self.stage.held.take());
+        true
     }
 
     /// Whether a write handler is held for `fd` (for the methods that take `&self` and so
@@ -169,8 +177,13 @@ impl EventBase {
     #[inline(never)]
     fn commit_held_slow(&mut self) {
         let fd = std::mem::replace(&mut self.stage.fds.held, NO_STAGE);
+        self.gate.attention &= !Attention::HELD;
         let Some(handler) = self.stage.held.take() else {
             return;
+        };
+        let handler = NewHandler {
+            handler,
+            drop_free: self.stage.held_drop_free,
         };
         let stateful = self.stage.held_stateful;
         // Counted when held; `install_known` counts it again.
