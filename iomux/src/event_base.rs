@@ -90,7 +90,8 @@ pub struct EventBase {
     /// Whether a round must look beyond its wait and handlers, and the change queued last:
     /// one word the loop tests (see [`Gate`]).
     pub(crate) gate: Gate,
-    /// A write handler a read handler added to its own fd, held until the call returns.
+    /// A write handler added to an fd whose read handler the loop called this round, held
+    /// aside until the next wait or anything else touches the fd table (`stage.rs`).
     pub(crate) stage: Stage,
     pub(crate) exit_when_empty: bool,
     pub(crate) dispatching: bool,

@@ -3,6 +3,7 @@
 
 use crate::fd_entry::{Call, Handler, NoState, Verified};
 use crate::fd_state::StateSlot;
+use crate::stage;
 use crate::sys::Ready;
 use crate::timers::TimerKey;
 use crate::{
@@ -392,7 +393,9 @@ impl EventBase {
         }
         // Unregister the handlers that saw the error: only those added before this round
         // were called, and any added meanwhile (even in a slot emptied by the calls) carry
-        // this round; those stay for the next.
+        // this round; those stay for the next. (A write handler the calls added waits in
+        // its slot first: `stage.rs`.)
+        self.settle();
         for ev in [Event::Read, Event::Write, Event::Error] {
             let seen = self
                 .entry(fd)
@@ -444,9 +447,9 @@ impl EventBase {
         let Some(Some(entry)) = self.fds.get_mut(fd as u32 as usize) else {
             return Ok(());
         };
-        if event == Event::Read && Self::stageable(entry) {
+        if event == Event::Read && exc.is_none() && Self::stageable(entry) {
             // A write handler added to this fd may wait aside from now on (`stage.rs`).
-            self.stage.fds.open = fd;
+            self.stage.fds.open = stage::key(fd);
         }
         let (slot, state) = entry.slot_and_state(event);
         let Some(slot) = slot.as_mut() else {

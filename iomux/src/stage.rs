@@ -3,39 +3,50 @@
 //! and remove it after writing, within the read handler's call: held, the pair never touches
 //! the fd's entry, its kernel interest or the changelist. Everything else that reads or
 //! changes the fd table puts a held handler in its slot first (`settle`): every other method
-//! of the base, the loop's paths off its fast one, and the loop itself before each wait.
+//! of the base, the loop's paths off its fast one, and the loop itself before a wait.
 //!
-//! What makes holding safe is one invariant: while `StageFds::open` is an fd, that fd's entry
-//! is the user's, reported by the backend, registered with the kernel, and has no write
-//! handler, just as `install`'s fast path wants it. The loop opens the stage for an fd only
-//! after checking so, right before calling its read handler; nothing but `settle` (which
-//! closes the stage), the held handler's own removal (which restores the entry's state) and
-//! `install` (which holds) touches the fd meanwhile.
+//! What makes holding safe is one invariant: while the stage is open for an fd, that fd's
+//! entry is the user's, reported by the backend, registered with the kernel, and has no write
+//! handler, just as `install`'s fast path wants it. `call_io` opens the stage for an fd only
+//! after checking so, right before calling its read handler for plain readiness. The stage
+//! stays open after the call (until the next wait on the loop's quiet path): nothing touches
+//! the fd's entry meanwhile but `settle` (which closes the stage first), `call_io`'s lending
+//! of the read handler and the state (which leaves the write slot and the registration
+//! alone), the held handler's own removal (which restores the entry's state) and `install`
+//! (which holds). So every path of the loop that may change an entry otherwise settles first:
+//! `dispatch_other`, `deliver_error`, `call_io_general`, `put_back`, `run_timers` and a round
+//! that is not quiet.
 
 use crate::event_loop::Attention;
 use crate::fd_entry::{FdEntry, Handler, NewHandler, Verified};
 use crate::{Event, EventBase};
 use std::os::fd::RawFd;
 
-/// `StageFds::open` or `StageFds::held` when no fd is staged.
-pub(crate) const NO_STAGE: RawFd = -1;
+/// An fd as the stage keeps it: its 32 bits, zero-extended, so that no `RawFd` (-1
+/// included) is ever [`NO_FD`].
+#[inline(always)]
+pub(crate) fn key(fd: RawFd) -> u64 {
+    u64::from(fd as u32)
+}
 
-/// The two fds of the stage, compared as one word.
+/// `StageFds::open` or `StageFds::held` when no fd is staged: the key of no `RawFd`.
+pub(crate) const NO_FD: u64 = u64::MAX;
+
+/// The two fds of the stage, as [`key`]s.
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[repr(C, align(8))]
 pub(crate) struct StageFds {
     /// The fd a write handler added now could be held for (see the invariant above), or
-    /// `NO_STAGE`.
-    pub(crate) open: RawFd,
-    /// The fd whose write handler [`Stage::held`] is, or `NO_STAGE`.
-    pub(crate) held: RawFd,
+    /// `NO_FD`.
+    pub(crate) open: u64,
+    /// The fd whose write handler [`Stage::held`] is, or `NO_FD`.
+    pub(crate) held: u64,
 }
 
 impl StageFds {
     /// Nothing staged.
     pub(crate) const IDLE: StageFds = StageFds {
-        open: NO_STAGE,
-        held: NO_STAGE,
+        open: NO_FD,
+        held: NO_FD,
     };
 }
 
@@ -82,17 +93,13 @@ impl EventBase {
         stateful: bool,
         handler: NewHandler,
     ) -> Option<NewHandler> {
-        let here = StageFds {
-            open: fd,
-            held: NO_STAGE,
-        };
-        if self.stage.fds != here {
+        if self.stage.fds.open != key(fd) || self.stage.fds.held != NO_FD {
             self.settle();
             return Some(handler);
         }
         self.stage.fds = StageFds {
-            open: NO_STAGE,
-            held: fd,
+            open: NO_FD,
+            held: key(fd),
         };
         // Replaces a `None`: nothing to drop.
         std::mem::forget(self.stage.held.replace(handler.handler));
@@ -108,12 +115,12 @@ impl EventBase {
     /// again, which leaves the entry as it was and the stage open. `unhold` does the rest.
     #[inline(always)]
     pub(crate) fn unhold_drop_free(&mut self, fd: RawFd) -> bool {
-        if fd != self.stage.fds.held || !self.stage.held_drop_free {
+        if self.stage.fds.held != key(fd) || !self.stage.held_drop_free {
             return false;
         }
         self.stage.fds = StageFds {
-            open: fd,
-            held: NO_STAGE,
+            open: key(fd),
+            held: NO_FD,
         };
         self.user_slots -= 1;
         self.gate.attention &= !Attention::HELD;
@@ -124,12 +131,12 @@ impl EventBase {
 
     /// Removes the write handler held for `fd`, if one is, and drops it.
     pub(crate) fn unhold(&mut self, fd: RawFd) -> bool {
-        if fd != self.stage.fds.held {
+        if self.stage.fds.held != key(fd) {
             return false;
         }
         self.stage.fds = StageFds {
-            open: fd,
-            held: NO_STAGE,
+            open: key(fd),
+            held: NO_FD,
         };
         self.user_slots -= 1;
         self.gate.attention &= !Attention::HELD;
@@ -141,13 +148,13 @@ impl EventBase {
     /// cannot settle the stage).
     #[inline]
     pub(crate) fn holds(&self, fd: RawFd, event: Event) -> bool {
-        event == Event::Write && fd == self.stage.fds.held && fd != NO_STAGE
+        event == Event::Write && self.stage.fds.held == key(fd)
     }
 
     /// Puts a held handler in its slot and closes the stage. Every method of the base that
     /// reads or changes the fd table calls this first (but for the held handler's own
-    /// `install` and removal), as do the loop's paths off its fast one, and the loop before
-    /// each wait.
+    /// `install` and removal), as do the loop's paths off its fast one (see the invariant
+    /// above).
     #[inline(always)]
     pub(crate) fn settle(&mut self) {
         if self.stage.fds != StageFds::IDLE {
@@ -158,25 +165,17 @@ impl EventBase {
     #[cold]
     #[inline(never)]
     fn settle_slow(&mut self) {
-        self.stage.fds.open = NO_STAGE;
-        self.commit_held();
-    }
-
-    /// Puts the held write handler, if any, in its slot.
-    #[inline(always)]
-    pub(crate) fn commit_held(&mut self) {
-        if self.stage.fds.held != NO_STAGE {
-            self.commit_held_slow();
+        self.stage.fds.open = NO_FD;
+        if self.stage.fds.held != NO_FD {
+            self.commit_held();
         }
     }
 
     /// Puts the held write handler in its slot, as `install` would have when it was added:
-    /// the entry is as it was then (the invariant above), and the round the same (the loop
-    /// commits before it starts another).
-    #[cold]
-    #[inline(never)]
-    fn commit_held_slow(&mut self) {
-        let fd = std::mem::replace(&mut self.stage.fds.held, NO_STAGE);
+    /// the entry is as it was then (the invariant above), and the round the same (a round
+    /// that is not quiet, as one with a held handler is not, settles before its wait).
+    fn commit_held(&mut self) {
+        let fd = std::mem::replace(&mut self.stage.fds.held, NO_FD) as u32 as RawFd;
         self.gate.attention &= !Attention::HELD;
         let Some(handler) = self.stage.held.take() else {
             return;

@@ -374,6 +374,77 @@ fn stateful_echo_through_the_held_pair(b: Backend) {
     assert!(!eb.fd_monitored(fd));
 }
 
+/// No fd number is taken for "nothing staged": -1 gets `BadFd` and removes nothing, inside a
+/// read handler's call as outside any.
+fn negative_fds_are_never_held(b: Backend) {
+    let mut eb = EventBase::with_backend(b).unwrap();
+    let check = |eb: &mut EventBase| {
+        assert!(matches!(
+            eb.set_io_handler(-1, Event::Write, write_once),
+            Err(Error::BadFd(-1))
+        ));
+        assert!(!eb.remove_fd_handlers(-1, Handlers::WRITE));
+        assert!(!eb.fd_monitored_for(-1, Event::Write) && !eb.fd_monitored(-1));
+    };
+    check(&mut eb);
+    assert!(eb.is_empty());
+    let (a, peer) = pair();
+    let fd = a.as_raw_fd();
+    let a2 = a.clone();
+    let called = Rc::new(Cell::new(0));
+    let called2 = called.clone();
+    eb.set_io_handler(fd, Event::Read, move |eb, _, _, _| {
+        drain(&a2);
+        called2.set(called2.get() + 1);
+        check(eb);
+        Ok(())
+    })
+    .unwrap();
+    reader_round(&mut eb, &a, &peer);
+    reader_round(&mut eb, &a, &peer);
+    assert_eq!(called.get(), 2);
+    check(&mut eb);
+    assert!(eb.remove_fd_handlers(fd, Handlers::READ));
+    assert!(eb.is_empty());
+    let outcome = eb.event_dispatch(
+        DispatchOptions::default()
+            .exit_when_empty(true)
+            .timeout(LONG),
+    );
+    assert_eq!(outcome.unwrap(), DispatchOutcome::Empty);
+}
+
+/// An fd watched by an error handler alone hangs up; the error handler adds a write handler
+/// to it. The error's delivery removes only the handlers that saw it: the write handler
+/// stays, and runs in the next round.
+fn write_handler_added_by_an_error_handler(b: Backend) {
+    if b == Backend::Select {
+        return; // select cannot watch an fd for errors alone
+    }
+    let mut eb = EventBase::with_backend(b).unwrap();
+    let (a, peer) = pair();
+    let fd = a.as_raw_fd();
+    let errors = Rc::new(Cell::new(0));
+    let errors2 = errors.clone();
+    eb.set_error_handler(fd, move |eb, fd, _, exc| {
+        assert_eq!(exc, Some(Exception::Error));
+        errors2.set(errors2.get() + 1);
+        eb.set_io_handler(fd, Event::Write, write_once)?;
+        assert!(eb.fd_monitored_for(fd, Event::Write));
+        Ok(())
+    })
+    .unwrap();
+    drop(peer);
+    one_round(&mut eb, LONG).unwrap();
+    assert_eq!(errors.get(), 1);
+    assert!(eb.fd_monitored_for(fd, Event::Write));
+    assert!(!eb.fd_monitored_for(fd, Event::Error));
+    one_round(&mut eb, LONG).unwrap();
+    assert_eq!(calls(), vec![(fd, Event::Write)]);
+    assert!(!eb.fd_monitored(fd));
+    drop(a);
+}
+
 per_backend!(
     kept_write_handler_runs_next_round,
     removed_in_the_same_call_never_runs,
@@ -381,4 +452,6 @@ per_backend!(
     added_to_another_fd_read_this_round,
     held_through_an_error_and_an_exit,
     stateful_echo_through_the_held_pair,
+    negative_fds_are_never_held,
+    write_handler_added_by_an_error_handler,
 );
