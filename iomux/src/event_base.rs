@@ -80,6 +80,7 @@ pub struct EventBase {
     pub(crate) free_timers: Vec<u32>,
     pub(crate) live_timers: usize,
     pub(crate) timeout_handlers: usize,
+    /// Handlers in the slots of the user's fds (with the one held aside: `handler_count`).
     pub(crate) user_slots: usize,
     pub(crate) signals: Option<SignalPipe>,
     pub(crate) waker: Option<Arc<WakerShared>>,
@@ -102,7 +103,7 @@ impl fmt::Debug for EventBase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventBase")
             .field("backend", &self.selector.backend())
-            .field("handlers", &self.user_slots)
+            .field("handlers", &self.handler_count())
             .field("timers", &self.live_timers)
             .field("exit_when_empty", &self.exit_when_empty)
             .finish()
@@ -305,7 +306,7 @@ impl EventBase {
     ///
     /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
     pub fn is_empty(&self) -> bool {
-        self.user_slots == 0
+        self.handler_count() == 0
             && self.live_timers == 0
             && self
                 .signals
@@ -317,7 +318,7 @@ impl EventBase {
     /// handlers do not count (a server's SIGINT handler must not keep an otherwise finished
     /// loop running). See [`is_empty`](Self::is_empty) for an example.
     pub fn has_no_work(&self) -> bool {
-        self.user_slots == 0 && self.live_timers == 0
+        self.handler_count() == 0 && self.live_timers == 0
     }
 
     /// Releases the backend's fd and every handler (IOLib's `close` on an event base);

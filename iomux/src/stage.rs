@@ -53,8 +53,8 @@ impl StageFds {
 /// The fd a write handler could be held for, and the one held.
 pub(crate) struct Stage {
     pub(crate) fds: StageFds,
-    /// The write handler added to `fds.held`, counted in `user_slots` already, not yet in its
-    /// slot (nor its interest in the changelist).
+    /// The write handler added to `fds.held`, not yet in its slot (nor its interest in the
+    /// changelist, nor counted in `user_slots`: see `EventBase::handler_count`).
     held: Option<Handler>,
     /// Whether `held` is lent the fd's state.
     held_stateful: bool,
@@ -105,7 +105,6 @@ impl EventBase {
         std::mem::forget(self.stage.held.replace(handler.handler));
         self.stage.held_stateful = stateful;
         self.stage.held_drop_free = handler.drop_free;
-        self.user_slots += 1;
         self.gate.attention |= Attention::HELD;
         None
     }
@@ -122,7 +121,6 @@ impl EventBase {
             open: key(fd),
             held: NO_FD,
         };
-        self.user_slots -= 1;
         self.gate.attention &= !Attention::HELD;
         // Nothing to drop and nothing allocated.
         std::mem::forget(self.stage.held.take());
@@ -138,10 +136,15 @@ impl EventBase {
             open: key(fd),
             held: NO_FD,
         };
-        self.user_slots -= 1;
         self.gate.attention &= !Attention::HELD;
         drop(self.stage.held.take());
         true
+    }
+
+    /// The user's handlers: those in their slots, and the one held, if any.
+    #[inline]
+    pub(crate) fn handler_count(&self) -> usize {
+        self.user_slots + usize::from(self.stage.fds.held != NO_FD)
     }
 
     /// Whether a write handler is held for `fd` (for the methods that take `&self` and so
@@ -185,8 +188,6 @@ impl EventBase {
             drop_free: self.stage.held_drop_free,
         };
         let stateful = self.stage.held_stateful;
-        // Counted when held; `install_known` counts it again.
-        self.user_slots -= 1;
         if let Some(handler) = self.install_known(fd, Event::Write, stateful, handler) {
             // Not reached (see above); the general way still gets it right.
             debug_assert!(
