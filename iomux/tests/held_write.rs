@@ -55,6 +55,16 @@ fn reader_round(eb: &mut EventBase, a: &OwnedFd, peer: &OwnedFd) {
     drain(a);
 }
 
+/// Has the backend report `a` once, with a reader that is then removed: from then on a
+/// reader's call opens the stage for it.
+fn reported(eb: &mut EventBase, a: &OwnedFd, peer: &OwnedFd) {
+    let fd = a.as_raw_fd();
+    eb.set_io_handler(fd, Event::Read, |_, _, _, _| Ok(()))
+        .unwrap();
+    reader_round(eb, a, peer);
+    assert!(eb.remove_fd_handlers(fd, Handlers::READ));
+}
+
 /// Kept: the handler added during the read call is watched by the kernel at the next wait,
 /// and seen as set by every query meanwhile.
 fn kept_write_handler_runs_next_round(b: Backend) {
@@ -63,10 +73,7 @@ fn kept_write_handler_runs_next_round(b: Backend) {
     let fd = a.as_raw_fd();
     let a2 = a.clone();
     let seen = Rc::new(Cell::new(false));
-    eb.set_io_handler(fd, Event::Read, |_, _, _, _| Ok(()))
-        .unwrap();
-    reader_round(&mut eb, &a, &peer);
-    eb.remove_fd_handlers(fd, Handlers::READ);
+    reported(&mut eb, &a, &peer);
     let seen2 = seen.clone();
     eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
         drain(&a2);
@@ -93,10 +100,7 @@ fn removed_in_the_same_call_never_runs(b: Backend) {
     let (a, peer) = pair();
     let fd = a.as_raw_fd();
     let a2 = a.clone();
-    eb.set_io_handler(fd, Event::Read, |_, _, _, _| Ok(()))
-        .unwrap();
-    reader_round(&mut eb, &a, &peer);
-    eb.remove_fd_handlers(fd, Handlers::READ);
+    reported(&mut eb, &a, &peer);
     let (owned, owned_peer) = socketpair();
     let mut owned = Some(owned);
     let owned_peer = Rc::new(owned_peer);
@@ -144,10 +148,7 @@ fn other_calls_see_the_held_handler(b: Backend) {
     let (a, peer) = pair();
     let fd = a.as_raw_fd();
     let a2 = a.clone();
-    eb.set_io_handler(fd, Event::Read, |_, _, _, _| Ok(()))
-        .unwrap();
-    reader_round(&mut eb, &a, &peer);
-    eb.remove_fd_handlers(fd, Handlers::READ);
+    reported(&mut eb, &a, &peer);
     let step = Rc::new(Cell::new(0));
     let step2 = step.clone();
     eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
@@ -173,10 +174,7 @@ fn other_calls_see_the_held_handler(b: Backend) {
     assert!(!eb.fd_monitored(fd));
 
     // A timed write handler finds the slot taken; removing everything removes the held one.
-    eb.set_io_handler(fd, Event::Read, |_, _, _, _| Ok(()))
-        .unwrap();
-    reader_round(&mut eb, &a, &peer);
-    eb.remove_fd_handlers(fd, Handlers::READ);
+    reported(&mut eb, &a, &peer);
     let a3 = a.clone();
     eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
         drain(&a3);
@@ -258,10 +256,7 @@ fn held_through_an_error_and_an_exit(b: Backend) {
         let (a, peer) = pair();
         let fd = a.as_raw_fd();
         let a2 = a.clone();
-        eb.set_io_handler(fd, Event::Read, |_, _, _, _| Ok(()))
-            .unwrap();
-        reader_round(&mut eb, &a, &peer);
-        eb.remove_fd_handlers(fd, Handlers::READ);
+        reported(&mut eb, &a, &peer);
         let called = Rc::new(Cell::new(false));
         let called2 = called.clone();
         eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
