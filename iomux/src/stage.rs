@@ -8,14 +8,15 @@
 //! What makes holding safe is one invariant: while the stage is open for an fd, that fd's
 //! entry is the user's, reported by the backend, registered with the kernel, and has no write
 //! handler, just as `install`'s fast path wants it. `call_io` opens the stage for an fd only
-//! after checking so, right before calling its read handler for plain readiness. The stage
-//! stays open after the call (until the next wait on the loop's quiet path): nothing touches
-//! the fd's entry meanwhile but `settle` (which closes the stage first), `call_io`'s lending
-//! of the read handler and the state (which leaves the write slot and the registration
-//! alone), the held handler's own removal (which restores the entry's state) and `install`
-//! (which holds). So every path of the loop that may change an entry otherwise settles first:
-//! `dispatch_other`, `deliver_error`, `call_io_general`, `put_back`, `run_timers` and a round
-//! that is not quiet.
+//! after checking so, right before calling its read handler with no exception. The stage
+//! stays open after the call, for the rest of the round and through the waits of quiet rounds:
+//! nothing touches the fd's entry meanwhile but `settle` (which closes the stage first),
+//! `call_io`'s lending of a handler and the state (which leaves the write slot and the
+//! registration alone), the held handler's own removal (which restores the entry's state) and
+//! `install` (which holds). So every path of the loop that may change an entry otherwise
+//! settles first: `dispatch_other` (first reports, purges, errors), `deliver_error`,
+//! `call_io_general`, `put_back`, `run_timers`, and a round that is not quiet (before its
+//! changes, refusals and pruning), as one with a handler held is not (`Attention::HELD`).
 
 use crate::event_loop::Attention;
 use crate::fd_entry::{FdEntry, Handler, NewHandler, Verified};
