@@ -3,8 +3,8 @@
 //! `Gate::last_change`, where the removal that undoes it takes it back) and applying the
 //! changes just before each wait (`apply_changes`), refusals included.
 
+use crate::event_base::Attention;
 use crate::event_base::NO_CHANGE;
-use crate::event_loop::Attention;
 use crate::fd_entry::Queued;
 use crate::{Error, Event, EventBase, Result};
 use std::os::fd::RawFd;

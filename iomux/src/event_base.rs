@@ -1,9 +1,9 @@
-//! IOLib's `event-base`: the [`EventBase`] struct, its builder and constructors, and what it
-//! says about itself (backend, rounds, emptiness). Handlers, timers, signals and the loop
+//! IOLib's `event-base`: the [`EventBase`] struct, the `Gate` and `Attention` bits its loop
+//! tests before each wait, its builder and constructors, and what it says about itself
+//! (backend, rounds, emptiness). Handlers, timers, signals and the loop
 //! itself add `impl EventBase` blocks in their own files; dropping the base gives back its
 //! signal notifiers (in `signals.rs`).
 
-use crate::event_loop::Attention;
 use crate::failure::FailurePolicy;
 use crate::fd_entry::FdEntry;
 use crate::multiplexer::Selector;
@@ -48,6 +48,20 @@ impl Gate {
         let word = |g: &Gate| u64::from(g.attention) | u64::from(g.last_change as u32) << 32;
         word(self) == word(&Gate::QUIET)
     }
+}
+
+/// The bits of [`Gate::attention`]: while they are zero a round is a wait with no end
+/// but an event and the handlers of what it reports, and nothing else to look at.
+pub(crate) struct Attention;
+
+impl Attention {
+    /// Something may be pending: timers, an exit, or (on epoll) fds kept aside as always
+    /// ready. Set by whatever queues one; cleared only by the loop, when it finds none.
+    pub(crate) const WORK: u32 = 1;
+    /// This dispatch bounds its waits or may end a round by itself (options decided once).
+    pub(crate) const DISPATCH: u32 = 2;
+    /// A write handler may be held aside (`stage.rs`): the round commits it before its wait.
+    pub(crate) const HELD: u32 = 4;
 }
 
 /// IOLib's `event-base`: fd handlers, timers and signal handlers on one backend (its row in

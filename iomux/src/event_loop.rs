@@ -1,6 +1,7 @@
 //! The event loop (IOLib's `event-loop`): [`EventBase::event_dispatch`] waits on the backend,
 //! then calls the handlers of each ready fd and the due timers, round after round.
 
+use crate::event_base::Attention;
 use crate::fd_entry::{Call, Handler, NoState, Verified};
 use crate::fd_state::StateSlot;
 use crate::stage;
@@ -17,20 +18,6 @@ use std::time::{Duration, Instant};
 const MAX_WAIT_FAILURES: u32 = 1000;
 /// The pause after a failed wait.
 const WAIT_FAILURE_BACKOFF: Duration = Duration::from_millis(1);
-
-/// The bits of [`Gate::attention`]: while they are zero a round is a wait with no end
-/// but an event and the handlers of what it reports, and nothing else to look at.
-pub(crate) struct Attention;
-
-impl Attention {
-    /// Something may be pending: timers, an exit, or (on epoll) fds kept aside as always
-    /// ready. Set by whatever queues one; cleared only by the loop, when it finds none.
-    pub(crate) const WORK: u32 = 1;
-    /// This dispatch bounds its waits or may end a round by itself (options decided once).
-    const DISPATCH: u32 = 2;
-    /// A write handler may be held aside (`stage.rs`): the round commits it before its wait.
-    pub(crate) const HELD: u32 = 4;
-}
 
 /// What one dispatch was asked for, decided once.
 struct Dispatch {

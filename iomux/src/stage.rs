@@ -18,7 +18,7 @@
 //! `call_io_general`, `put_back`, `run_timers`, and a round that is not quiet (before its
 //! changes, refusals and pruning), as one with a handler held is not (`Attention::HELD`).
 
-use crate::event_loop::Attention;
+use crate::event_base::Attention;
 use crate::fd_entry::{FdEntry, Handler, NewHandler, Verified};
 use crate::{Event, EventBase};
 use std::os::fd::RawFd;

@@ -5,7 +5,7 @@
 //! The heap is one binary min-heap ordered by (deadline, sequence). Entries are deleted
 //! lazily: the event base checks each popped entry against its live state and drops stale ones.
 
-use crate::event_loop::Attention;
+use crate::event_base::Attention;
 use crate::{Error, Event, EventBase, Exception, HandlerResult, Result};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
