@@ -203,9 +203,13 @@ impl EventBase {
     pub fn remove_fd_handlers(&mut self, fd: impl AsRawFd, which: Handlers) -> bool {
         let fd = fd.as_raw_fd();
         // One handler, as the tutorial's servers remove after each echo: with `which` known
-        // where this is inlined, a direct call to a removal made for that one slot.
+        // where this is inlined, a direct call to a removal made for that one slot, and for
+        // a write handler held aside since it was added (`stage.rs`), no call at all.
         if which == Handlers::WRITE {
-            return self.remove_write_handler(fd);
+            if self.unhold_drop_free(fd) {
+                return true;
+            }
+            return self.remove_write_slot(fd);
         }
         if which == Handlers::READ {
             return self.remove_read_handler(fd);
@@ -213,18 +217,8 @@ impl EventBase {
         self.remove_handlers_of(fd, which)
     }
 
-    /// `remove_fd_handlers(fd, Handlers::WRITE)`.
-    #[inline(never)]
-    fn remove_write_handler(&mut self, fd: RawFd) -> bool {
-        // Held aside since it was added (`stage.rs`): the tutorial's servers, on every echo.
-        if self.unhold_drop_free(fd) {
-            return true;
-        }
-        self.remove_write_slot(fd)
-    }
-
-    /// `remove_write_handler` but for a held function: out of line, so that the function's
-    /// path saves no registers.
+    /// `remove_fd_handlers(fd, Handlers::WRITE)` but for a held function (which the caller
+    /// takes back inline, in a few stores).
     #[inline(never)]
     fn remove_write_slot(&mut self, fd: RawFd) -> bool {
         if self.unhold(fd) {
