@@ -94,7 +94,13 @@ impl EventBase {
         stateful: bool,
         handler: NewHandler,
     ) -> Option<NewHandler> {
-        if self.stage.fds.open != key(fd) || self.stage.fds.held != NO_FD {
+        // Two tests, each on its own: the compiler would otherwise merge them into one
+        // with more instructions.
+        if self.stage.fds.open != key(fd) {
+            self.settle();
+            return Some(handler);
+        }
+        if self.stage.fds.held != NO_FD {
             self.settle();
             return Some(handler);
         }
