@@ -1,8 +1,8 @@
 //! IOLib's `event-base`: the [`EventBase`] struct, the `Gate` and `Attention` bits its loop
 //! tests before each wait, its builder and constructors, and what it says about itself
-//! (backend, rounds, emptiness). Handlers, timers, signals and the loop
-//! itself add `impl EventBase` blocks in their own files; dropping the base gives back its
-//! signal notifiers (in `signals.rs`).
+//! (backend, rounds, emptiness). Handlers, timers, signals and the loop itself add
+//! `impl EventBase` blocks in their own files; dropping the base gives back its signal
+//! notifiers (in `signals.rs`).
 
 use crate::failure::FailurePolicy;
 use crate::fd_entry::FdEntry;

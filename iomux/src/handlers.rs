@@ -315,11 +315,13 @@ impl EventBase {
     /// Puts `handler` in the slot of `fd`/`event`. Adding a handler to an fd the kernel
     /// watches already and the backend has reported since its entry was made (`verified`),
     /// into a free slot, neither timed nor one-shot, checks nothing, reads no clock and writes
-    /// the four words of the slot: the tutorial's servers do that on every echo (and a write
-    /// handler added by its fd's read handler does not even that until the call returns: see
-    /// `stage.rs`). Anything else
-    /// goes through `install_slow` (the fd's identity, the first registration, timeouts,
-    /// one-shot handlers and their `SlotTiming`). `stateful`: lend the handler the fd's state.
+    /// the four words of the slot (`install_known`). A write handler added to an fd whose read
+    /// handler the loop has called this round (the tutorial's servers add one after each read
+    /// and take it back after the write) does not even that: it waits in the base's stage
+    /// until it is taken back, the next wait, or anything else asked of the base (`stage.rs`).
+    /// Anything else goes through `install_slow` (the fd's identity, the first registration,
+    /// timeouts, one-shot handlers and their `SlotTiming`). `stateful`: lend the handler the
+    /// fd's state.
     #[inline(always)]
     pub(crate) fn install(
         &mut self,
