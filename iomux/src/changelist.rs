@@ -22,9 +22,8 @@ impl EventBase {
         entry.queued = queued.blurred();
         match entry.registered {
             None => self.register_now(fd),
-            Some(_) if entry.registered != wanted && !queued.any() => {
-                entry.queued = Queued::Yes;
-                self.queue_change(fd);
+            Some(_) if entry.registered != wanted => {
+                self.mark_changed(fd, queued);
                 Ok(())
             }
             Some(_) => Ok(()),
@@ -119,13 +118,24 @@ impl EventBase {
             // Kept (a transient refusal, or the dispatch ends first): try again before the
             // next wait.
             if let Some(entry) = self.entry(fd) {
-                if entry.registered != entry.wanted() && !entry.queued.any() {
-                    entry.queued = Queued::Yes;
-                    self.queue_change(fd);
+                if entry.registered != entry.wanted() {
+                    let was = entry.queued;
+                    self.mark_changed(fd, was);
                 }
             }
         }
         result
+    }
+
+    /// Marks `fd`'s entry as in the changelist for some change, and queues it unless `was`
+    /// (its flag before) says it is in already.
+    pub(crate) fn mark_changed(&mut self, fd: RawFd, was: Queued) {
+        if let Some(entry) = self.entry(fd) {
+            entry.queued = Queued::Yes;
+        }
+        if !was.any() {
+            self.queue_change(fd);
+        }
     }
 
     /// Queues an interest change of `fd` for the next wait (the caller marks the entry

@@ -496,10 +496,7 @@ impl EventBase {
             self.forget_entry(fd);
         } else if entry.registered != wanted {
             let was = entry.queued;
-            entry.queued = Queued::Yes;
-            if !was.any() {
-                self.queue_change(fd);
-            }
+            self.mark_changed(fd, was);
         } else if entry.queued.any() && self.gate.last_change == fd {
             entry.queued = Queued::No;
             self.unqueue_last_change();

@@ -417,7 +417,10 @@ impl EventBase {
         stateful: bool,
         handler: NewHandler,
     ) -> Result<()> {
-        let known = matches!(self.entry(fd), Some(e) if e.verified == Verified::Yes && e.slot(event).is_none());
+        let known = matches!(
+            self.entry(fd),
+            Some(e) if e.verified == Verified::Yes && e.slot(event).is_none()
+        );
         if !known {
             self.prepare_entry(fd, false)?;
         }

@@ -211,9 +211,10 @@ impl Selector {
         }
     }
     /// The `i`th fd with events as `(fd, readiness)`, the fd as the fd table's index (the
-    /// `u32` it is, widened where it is read), when it has no error, hang-up or invalid flag; `None` means ask [`ready`](Self::ready). On epoll that is a bounds check
-    /// on its buffer and a read of it, without building a [`Ready`] and without asking which
-    /// backend this is: the buffer is empty on the others, which derive it from `ready(i)`.
+    /// `u32` it is, widened where it is read), when it has no error, hang-up or invalid flag;
+    /// `None` means ask [`ready`](Self::ready). On epoll that is a bounds check on its buffer
+    /// and a read of it, without building a [`Ready`] and without asking which backend this
+    /// is: the buffer is empty on the others, which derive it from `ready(i)`.
     #[inline(always)]
     pub(crate) fn ready_plain(&self, i: usize) -> Option<(usize, Plain)> {
         #[cfg(iomux_epoll)]

@@ -65,6 +65,15 @@ fn reported(eb: &mut EventBase, a: &OwnedFd, peer: &OwnedFd) {
     assert!(eb.remove_fd_handlers(fd, Handlers::READ));
 }
 
+/// A base on `b` and a socketpair whose first end it has reported (see `reported`).
+fn reported_pair(b: Backend) -> (EventBase, Rc<OwnedFd>, OwnedFd, RawFd) {
+    let mut eb = EventBase::with_backend(b).unwrap();
+    let (a, peer) = pair();
+    reported(&mut eb, &a, &peer);
+    let fd = a.as_raw_fd();
+    (eb, a, peer, fd)
+}
+
 /// Kept: the handler added during the read call is watched by the kernel at the next wait,
 /// and seen as set by every query meanwhile.
 fn kept_write_handler_runs_next_round(b: Backend) {
@@ -96,11 +105,8 @@ fn kept_write_handler_runs_next_round(b: Backend) {
 /// Taken back in the same call: never runs; a closure that owns an fd is dropped (and its fd
 /// closed) by the removal itself; adding it twice is refused, as for a handler in its slot.
 fn removed_in_the_same_call_never_runs(b: Backend) {
-    let mut eb = EventBase::with_backend(b).unwrap();
-    let (a, peer) = pair();
-    let fd = a.as_raw_fd();
+    let (mut eb, a, peer, fd) = reported_pair(b);
     let a2 = a.clone();
-    reported(&mut eb, &a, &peer);
     let (owned, owned_peer) = socketpair();
     let mut owned = Some(owned);
     let owned_peer = Rc::new(owned_peer);
@@ -144,11 +150,8 @@ fn removed_in_the_same_call_never_runs(b: Backend) {
 /// Anything else done to the base puts the held handler in its slot first: removing the
 /// reader, adding a timed handler, removing every handler.
 fn other_calls_see_the_held_handler(b: Backend) {
-    let mut eb = EventBase::with_backend(b).unwrap();
-    let (a, peer) = pair();
-    let fd = a.as_raw_fd();
+    let (mut eb, a, peer, fd) = reported_pair(b);
     let a2 = a.clone();
-    reported(&mut eb, &a, &peer);
     let step = Rc::new(Cell::new(0));
     let step2 = step.clone();
     eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {
@@ -252,11 +255,8 @@ fn added_to_another_fd_read_this_round(b: Backend) {
 fn held_through_an_error_and_an_exit(b: Backend) {
     for fail in [true, false] {
         CALLS.with(|c| c.borrow_mut().clear());
-        let mut eb = EventBase::with_backend(b).unwrap();
-        let (a, peer) = pair();
-        let fd = a.as_raw_fd();
+        let (mut eb, a, peer, fd) = reported_pair(b);
         let a2 = a.clone();
-        reported(&mut eb, &a, &peer);
         let called = Rc::new(Cell::new(false));
         let called2 = called.clone();
         eb.set_io_handler(fd, Event::Read, move |eb, fd, _, _| {

@@ -251,9 +251,9 @@ fn grow(events: &mut Vec<EpollEvent>) {
     }
 }
 
-/// A ready fd's event as `(fd, readiness)` (the fd as the fd table's index), when that is all there is to it (no error or
-/// hang-up, not one of the always-ready fds); `None` sends the caller to
-/// [`Selector::ready`].
+/// A ready fd's event as `(fd, readiness)` (the fd as the fd table's index), when that is
+/// all there is to it (no error or hang-up, not one of the always-ready fds); `None` sends
+/// the caller to [`Selector::ready`].
 #[inline(always)]
 pub(crate) fn plain(ev: &EpollEvent) -> Option<(usize, Plain)> {
     let f = ev.events();
