@@ -380,9 +380,8 @@ impl EventBase {
         }
         // Unregister the handlers that saw the error: only those added before this round
         // were called, and any added meanwhile (even in a slot emptied by the calls) carry
-        // this round; those stay for the next. (A write handler the calls added waits in
-        // its slot first: `stage.rs`.)
-        self.settle();
+        // this round; those stay for the next. (No write handler the calls added is held
+        // aside: a call with an exception opens no stage, `stage.rs`.)
         for ev in [Event::Read, Event::Write, Event::Error] {
             let seen = self
                 .entry(fd)

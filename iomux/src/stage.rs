@@ -14,9 +14,10 @@
 //! `call_io`'s lending of a handler and the state (which leaves the write slot and the
 //! registration alone), the held handler's own removal (which restores the entry's state) and
 //! `install` (which holds). So every path of the loop that may change an entry otherwise
-//! settles first: `dispatch_other` (first reports, purges, errors), `deliver_error`,
-//! `call_io_general`, `put_back`, `run_timers`, and a round that is not quiet (before its
-//! changes, refusals and pruning), as one with a handler held is not (`Attention::HELD`).
+//! settles first: `dispatch_other` (first reports, purges, errors; `deliver_error`'s calls
+//! carry an exception, so they open no stage), `call_io_general`, `put_back`, `run_timers`,
+//! and a round that is not quiet (before its changes, refusals and pruning), as one with a
+//! handler held is not (`Attention::HELD`).
 
 use crate::event_base::Attention;
 use crate::fd_entry::{FdEntry, Handler, NewHandler, Verified};
