@@ -53,15 +53,18 @@ pub enum Event {
 /// ```
 ///
 /// [porting]: https://github.com/iolib-rs/iolib-rs/blob/main/docs/PORTING.md#the-event-base
+//
+// Numbered from 1, so that `None` of an `Option<Exception>` is 0 and a handler's test
+// `exc == Some(Exception::Error)` is one compare of its argument (from 0 it is three tests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exception {
     /// An error or hang-up condition (POLLERR/POLLHUP, EPOLLERR/EPOLLHUP, EV_ERROR/EV_EOF)
     /// on an fd watched only by an error handler; after this call the fd's handlers are
     /// removed. Read and write handlers get such conditions as readiness instead (their I/O
     /// call returns the error), on every backend.
-    Error,
+    Error = 1,
     /// The handler's inactivity timeout passed; it stays registered.
-    Timeout,
+    Timeout = 2,
 }
 
 /// Drops a removed handler's box and answers `true` (the handler was there); out of line, so

@@ -1,6 +1,7 @@
 //! epoll (Linux): [`EpollFlags`], [`EpollEvent`], [`EpollOp`], and epoll_create1, epoll_ctl,
 //! epoll_wait.
 
+use crate::direct;
 use crate::fd::owned;
 use crate::{timeout_ms, Errno, Result};
 use bitflags::bitflags;
@@ -222,50 +223,9 @@ pub fn epoll_wait<Fd: AsFd>(
     timeout: Option<Duration>,
 ) -> Result<usize> {
     let n = events.len().min(libc::c_int::MAX as usize) as libc::c_int;
-    let fd = epfd.as_fd().as_raw_fd();
     let buf = events.as_mut_ptr().cast::<libc::epoll_event>();
-    // Straight to the kernel, past libc's wrapper: that makes the call a thread
-    // cancellation point (two calls around it, some 40 instructions per wait), and
-    // nothing in Rust cancels threads. On x86-64 the `syscall` instruction itself (libc's
-    // variadic `syscall(2)` would add a dozen instructions of its own per wait); where the
-    // kernel has no plain `epoll_wait` (aarch64, riscv64), `epoll_pwait` with no signal mask
-    // is the same call.
-    #[cfg(target_arch = "x86_64")]
-    {
-        let ret: isize;
-        // SAFETY: epoll_wait(2) writes at most `n` events into `buf`, which `events` owns
-        // for the call; `fd` is borrowed from a live owner. The kernel clobbers rcx and r11
-        // and returns in rax (a negative errno on failure); no stack is used.
-        unsafe {
-            std::arch::asm!(
-                "syscall",
-                inlateout("rax") libc::SYS_epoll_wait as isize => ret,
-                in("rdi") fd as isize,
-                in("rsi") buf,
-                in("rdx") n as isize,
-                in("r10") timeout_ms(timeout) as isize,
-                lateout("rcx") _,
-                lateout("r11") _,
-                options(nostack),
-            );
-        }
-        if ret < 0 {
-            Err(Errno::from_raw(-ret as i32))
-        } else {
-            Ok(ret as usize)
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let r = syscall!(syscall(
-            libc::SYS_epoll_pwait,
-            fd,
-            buf,
-            n,
-            timeout_ms(timeout),
-            std::ptr::null::<libc::sigset_t>(),
-            0usize
-        ));
-        r.map(|n| n as usize)
-    }
+    // Straight to the kernel, past libc's cancellation-point wrapper (`direct.rs`).
+    // SAFETY: the kernel writes at most `n` events into `buf`, which `events` owns for the
+    // call; the fd is borrowed from a live owner.
+    unsafe { direct::epoll_wait(epfd.as_fd().as_raw_fd(), buf, n, timeout_ms(timeout)) }
 }

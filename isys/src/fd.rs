@@ -1,6 +1,6 @@
 //! File-descriptor calls: read/write, readv/writev, open, close, dup, pipe, fcntl.
 
-use crate::{Errno, Result};
+use crate::{direct, Errno, Result};
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
@@ -35,12 +35,8 @@ pub(crate) fn owned(fd: RawFd) -> OwnedFd {
 /// - `EBADF`: `fd` is not open for reading. `EISDIR`: it is a directory.
 /// - `ECONNRESET`, `ETIMEDOUT`, `ENOTCONN` on sockets; `EIO` on terminals and devices.
 pub fn read<Fd: AsFd>(fd: Fd, buf: &mut [u8]) -> Result<usize> {
-    syscall!(read(
-        fd.as_fd().as_raw_fd(),
-        buf.as_mut_ptr().cast(),
-        buf.len()
-    ))
-    .map(|n| n as usize)
+    // SAFETY: `buf` is valid for writes of its length; the fd is borrowed from a live owner.
+    unsafe { direct::read(fd.as_fd().as_raw_fd(), buf.as_mut_ptr(), buf.len()) }
 }
 
 /// `write(2)`: writes from `buf`, returns how many bytes the kernel took.
@@ -69,12 +65,8 @@ pub fn read<Fd: AsFd>(fd: Fd, buf: &mut [u8]) -> Result<usize> {
 /// - `EINTR`: a signal handler ran before anything was written.
 /// - `EBADF`: `fd` is not open for writing. `ENOSPC`, `EFBIG`, `EIO` on files.
 pub fn write<Fd: AsFd>(fd: Fd, buf: &[u8]) -> Result<usize> {
-    syscall!(write(
-        fd.as_fd().as_raw_fd(),
-        buf.as_ptr().cast(),
-        buf.len()
-    ))
-    .map(|n| n as usize)
+    // SAFETY: `buf` is valid for reads of its length; the fd is borrowed from a live owner.
+    unsafe { direct::write(fd.as_fd().as_raw_fd(), buf.as_ptr(), buf.len()) }
 }
 
 /// `readv(2)`: scatter read, filling `bufs` in order; returns the total byte count.

@@ -43,6 +43,10 @@
 //!   monotonic deadline so a retry never stretches a timeout.
 //! - `select`'s [`FdSet`] refuses an fd outside `0..FD_SETSIZE` with `EINVAL` instead of
 //!   writing out of bounds.
+//! - On x86-64 Linux, `read`, `write`, `recv`, `send` (and their `_opt` forms) and
+//!   `epoll_wait` enter the kernel with the `syscall` instruction instead of calling libc's
+//!   wrappers, which make them thread cancellation points (a switch around every call in a
+//!   multi-threaded process): same arguments, same errnos, without libc's bookkeeping.
 //!
 //! ## Backends per OS
 //! | call family | Linux | macOS / BSD |
@@ -51,8 +55,8 @@
 //! | `epoll_*` | yes | — |
 //! | `kqueue`, `kevent` | — | yes (not built on this project's Linux CI) |
 //!
-//! All `unsafe` of the crate is in the [`syscall!`](crate) macro and a few documented blocks,
-//! each with a `// SAFETY:` line.
+//! All `unsafe` of the crate is in the [`syscall!`](crate) macro, the kernel entries of the
+//! data path (`direct.rs`) and a few documented blocks, each with a `// SAFETY:` line.
 #![deny(missing_docs, missing_debug_implementations)]
 #![warn(unsafe_op_in_unsafe_fn)]
 // libc's integer types differ per platform; casts that are no-ops here are not elsewhere.
@@ -91,6 +95,7 @@ macro_rules! syscall {
 }
 
 mod addr;
+mod direct;
 #[cfg(linux_like)]
 mod epoll;
 mod fd;

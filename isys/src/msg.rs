@@ -1,6 +1,7 @@
 //! Data transfer on sockets: [`MsgFlags`], send/recv, sendto/recvfrom, and sendmsg/recvmsg
 //! carrying fds as `SCM_RIGHTS` ancillary data. Sends never raise `SIGPIPE`.
 
+use crate::direct;
 use crate::fd::owned;
 use crate::{Errno, Result, SockAddr};
 use bitflags::bitflags;
@@ -104,13 +105,16 @@ pub fn send<Fd: AsFd>(fd: Fd, buf: &[u8], flags: MsgFlags) -> Result<usize> {
 /// `EBADF` for `None`; otherwise as [`send`].
 #[inline]
 pub fn send_opt(fd: Option<BorrowedFd<'_>>, buf: &[u8], flags: MsgFlags) -> Result<usize> {
-    syscall!(send(
-        raw_or_minus_one(fd),
-        buf.as_ptr().cast(),
-        buf.len(),
-        flags.bits() | NOSIGNAL
-    ))
-    .map(|n| n as usize)
+    // SAFETY: `buf` is valid for reads of its length; the fd is borrowed from a live owner
+    // (or -1, which the kernel refuses).
+    unsafe {
+        direct::send(
+            raw_or_minus_one(fd),
+            buf.as_ptr(),
+            buf.len(),
+            flags.bits() | NOSIGNAL,
+        )
+    }
 }
 
 /// The fd number of `fd`, `-1` (never open) for `None`. The same bits as the `Option`, whose
@@ -205,13 +209,16 @@ pub fn recv<Fd: AsFd>(fd: Fd, buf: &mut [u8], flags: MsgFlags) -> Result<usize> 
 /// `EBADF` for `None`; otherwise as [`recv`].
 #[inline]
 pub fn recv_opt(fd: Option<BorrowedFd<'_>>, buf: &mut [u8], flags: MsgFlags) -> Result<usize> {
-    syscall!(recv(
-        raw_or_minus_one(fd),
-        buf.as_mut_ptr().cast(),
-        buf.len(),
-        flags.bits()
-    ))
-    .map(|n| n as usize)
+    // SAFETY: `buf` is valid for writes of its length; the fd is borrowed from a live owner
+    // (or -1, which the kernel refuses).
+    unsafe {
+        direct::recv(
+            raw_or_minus_one(fd),
+            buf.as_mut_ptr(),
+            buf.len(),
+            flags.bits(),
+        )
+    }
 }
 
 /// `recvfrom(2)`: the byte count and the sender's address. Blocks like [`recv`].

@@ -226,6 +226,76 @@ fn send_to_closed_peer_is_epipe() {
     assert_eq!(send(&a, b"hello", MsgFlags::empty()), Err(Errno::EPIPE));
 }
 
+/// The data-path calls (read, write, recv, send and their `_opt` forms) enter the kernel
+/// directly on x86-64 Linux: their errnos, flags and datagram semantics are the C calls'.
+#[test]
+fn data_path_calls_keep_the_c_calls_errnos_and_semantics() {
+    let (r, w) = pipe(true).unwrap();
+    // The wrong end of a pipe, and a socket call on a pipe.
+    assert_eq!(read(&w, &mut [0u8; 4]), Err(Errno::EBADF));
+    assert_eq!(write(&r, b"x"), Err(Errno::EBADF));
+    assert_eq!(
+        recv(&r, &mut [0u8; 4], MsgFlags::empty()),
+        Err(Errno::ENOTSOCK)
+    );
+    assert_eq!(send(&w, b"x", MsgFlags::empty()), Err(Errno::ENOTSOCK));
+    assert_eq!(
+        recv_opt(None, &mut [0u8; 4], MsgFlags::empty()),
+        Err(Errno::EBADF)
+    );
+    // A write larger than the pipe takes part of it, then EAGAIN.
+    let big = vec![7u8; 1 << 20];
+    let took = write(&w, &big).unwrap();
+    assert!(took > 0 && took < big.len());
+    assert_eq!(write(&w, &big), Err(Errno::EAGAIN));
+    let mut sink = vec![0u8; 1 << 20];
+    let mut drained = 0;
+    while let Ok(n) = read(&r, &mut sink) {
+        assert!(sink[..n].iter().all(|&b| b == 7));
+        drained += n;
+    }
+    assert_eq!(drained, took);
+
+    // Flags reach the kernel: a peek leaves the bytes, MSG_DONTWAIT on a blocking socket.
+    let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, false).unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(recv(&b, &mut buf, MsgFlags::DONT_WAIT), Err(Errno::EAGAIN));
+    assert_eq!(send(&a, b"peek", MsgFlags::empty()), Ok(4));
+    assert_eq!(recv(&b, &mut buf, MsgFlags::PEEK), Ok(4));
+    assert_eq!(recv(&b, &mut buf, MsgFlags::empty()), Ok(4));
+    assert_eq!(&buf[..4], b"peek");
+    // An empty buffer is no error.
+    assert_eq!(send(&a, b"", MsgFlags::empty()), Ok(0));
+
+    // recv, unlike read, consumes a zero-length datagram.
+    let (c, d) = socketpair(libc::AF_UNIX, libc::SOCK_DGRAM, 0, false).unwrap();
+    assert_eq!(send(&c, b"", MsgFlags::empty()), Ok(0));
+    assert_eq!(send(&c, b"xy", MsgFlags::empty()), Ok(2));
+    assert_eq!(recv(&d, &mut buf, MsgFlags::empty()), Ok(0));
+    assert_eq!(recv(&d, &mut buf, MsgFlags::empty()), Ok(2));
+
+    // A reset peer: ECONNRESET from recv, then EPIPE (no SIGPIPE) from send.
+    let lo = SockAddr::from(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    let listener = socket(libc::AF_INET, libc::SOCK_STREAM, 0, false).unwrap();
+    bind(&listener, &lo).unwrap();
+    listen(&listener, 1).unwrap();
+    let client = socket(libc::AF_INET, libc::SOCK_STREAM, 0, false).unwrap();
+    connect(&client, &getsockname(&listener).unwrap()).unwrap();
+    let (server, _) = accept4(&listener, false).unwrap();
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    setsockopt(&server, libc::SOL_SOCKET, libc::SO_LINGER, &linger).unwrap();
+    assert_eq!(send(&client, b"unread", MsgFlags::empty()), Ok(6));
+    drop(server); // closed with data unread and no linger: a reset
+    assert_eq!(
+        recv(&client, &mut buf, MsgFlags::empty()),
+        Err(Errno::ECONNRESET)
+    );
+    assert_eq!(send(&client, b"more", MsgFlags::empty()), Err(Errno::EPIPE));
+}
+
 #[test]
 fn scm_rights_passes_a_pipe() {
     let (a, b) = socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 0, false).unwrap();
