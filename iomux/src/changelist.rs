@@ -4,7 +4,7 @@
 //! changes just before each wait (`apply_changes`), refusals included.
 
 use crate::event_base::Attention;
-use crate::event_base::NO_CHANGE;
+use crate::event_base::{change_key, NO_CHANGE};
 use crate::fd_entry::Queued;
 use crate::{Error, Event, EventBase, Result};
 use std::os::fd::RawFd;
@@ -56,8 +56,8 @@ impl EventBase {
 
     pub(crate) fn apply_changes(&mut self) -> Result<()> {
         let mut refused: Vec<(RawFd, isys::Errno)> = Vec::new();
-        if self.gate.last_change != NO_CHANGE {
-            self.changes.push(self.gate.last_change);
+        if let Some(fd) = self.gate.last_change_fd() {
+            self.changes.push(fd);
             self.gate.last_change = NO_CHANGE;
         }
         for i in 0..self.changes.len() {
@@ -145,7 +145,7 @@ impl EventBase {
         if self.gate.last_change != NO_CHANGE {
             self.spill_last_change();
         }
-        self.gate.last_change = fd;
+        self.gate.last_change = change_key(fd);
     }
 
     /// Moves `last_change` into `changes`, making room for a newer one; the loop finds
@@ -154,7 +154,7 @@ impl EventBase {
     #[cold]
     #[inline(never)]
     fn spill_last_change(&mut self) {
-        self.changes.push(self.gate.last_change);
+        self.changes.extend(self.gate.last_change_fd());
         self.gate.last_change = NO_CHANGE;
         self.gate.attention |= Attention::WORK;
     }

@@ -17,36 +17,45 @@ use std::os::fd::RawFd;
 use std::sync::Arc;
 
 /// [`Gate::last_change`] when no change is queued after those in `changes`.
-pub(crate) const NO_CHANGE: RawFd = -1;
+pub(crate) const NO_CHANGE: u32 = 0;
 
 /// What the loop tests before each wait, in one word: the common round has nothing to look
-/// at but the wait and the handlers of what it reports ([`Gate::QUIET`]), and the two halves
-/// compare as one.
+/// at but the wait and the handlers of what it reports (both halves zero,
+/// [`Gate::is_quiet`]), and the two halves compare as one.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(C, align(8))]
 pub(crate) struct Gate {
     /// The bits of [`Attention`]: timers, an exit, fds the backend keeps aside, changes in
     /// `changes`, the dispatch's options.
     pub(crate) attention: u32,
-    /// The fd queued last in the changelist (not in `changes`), or [`NO_CHANGE`]: the one a
-    /// removal may take back (a write handler added and removed within one handler call, as
-    /// the tutorial's servers do on every echo) with one compare and one store.
-    pub(crate) last_change: RawFd,
+    /// The fd queued last in the changelist (not in `changes`), complemented ([`change_key`]),
+    /// or [`NO_CHANGE`]: the one a removal may take back (a write handler added and removed
+    /// within one handler call, as the tutorial's servers do on every echo) with one compare
+    /// and one store. Complemented so that no change is 0, and so is the quiet gate as a
+    /// word: a compare with an immediate.
+    pub(crate) last_change: u32,
+}
+
+/// An fd as [`Gate::last_change`] keeps it: its bits complemented, so that no fd with an
+/// entry (all are non-negative) is [`NO_CHANGE`].
+#[inline(always)]
+pub(crate) fn change_key(fd: RawFd) -> u32 {
+    !(fd as u32)
 }
 
 impl Gate {
-    /// Nothing to look at before the wait.
-    pub(crate) const QUIET: Gate = Gate {
-        attention: 0,
-        last_change: NO_CHANGE,
-    };
-
-    /// `*self == Gate::QUIET`, written so that the compiler reads both halves as one word
-    /// and compares it once.
+    /// Nothing to look at before the wait: no attention bits and no change queued (both
+    /// halves zero), written so that the compiler reads both halves as one word and compares
+    /// it with zero.
     #[inline(always)]
     pub(crate) fn is_quiet(&self) -> bool {
-        let word = |g: &Gate| u64::from(g.attention) | u64::from(g.last_change as u32) << 32;
-        word(self) == word(&Gate::QUIET)
+        (u64::from(self.attention) | u64::from(self.last_change) << 32) == 0
+    }
+
+    /// The fd queued last, if any.
+    #[inline(always)]
+    pub(crate) fn last_change_fd(&self) -> Option<RawFd> {
+        (self.last_change != NO_CHANGE).then_some(!self.last_change as RawFd)
     }
 }
 

@@ -4,6 +4,7 @@
 //! event base's fd table: creating an entry for the file an fd names now, removing a slot,
 //! and purging the entries of fds closed behind the base's back.
 
+use crate::event_base::change_key;
 use crate::fd_state::StateSlot;
 use crate::sys::Interest;
 use crate::{Error, EventBase, HandlerResult, Result};
@@ -82,9 +83,10 @@ fn drop_handler(handler: Option<Handler>) -> bool {
 pub(crate) type Handler =
     Box<dyn FnMut(&mut EventBase, &mut dyn Any, RawFd, Call) -> HandlerResult>;
 
-/// The event and exception a handler is called with, packed into one integer (the event in
-/// the low byte, the exception in the high one), so that a call's arguments all fit in
-/// registers (a struct of the two would be passed as two arguments).
+/// The event and exception a handler is called with, packed into one integer (the
+/// exception in the low byte, as an `Option<Exception>` is stored, the event in the high
+/// one), so that a call's arguments all fit in registers (a struct of the two would be
+/// passed as two arguments), and a handler's test of the exception is one compare of a byte.
 #[derive(Clone, Copy)]
 pub(crate) struct Call(u16);
 
@@ -93,14 +95,13 @@ impl Call {
     pub(crate) fn new(event: Event, exc: Option<Exception>) -> Call {
         let exc = match exc {
             None => 0,
-            Some(Exception::Error) => 1,
-            Some(Exception::Timeout) => 2,
+            Some(e) => e as u16,
         };
-        Call(event as u16 | exc << 8)
+        Call(exc | (event as u16) << 8)
     }
     #[inline(always)]
     pub(crate) fn event(self) -> Event {
-        match self.0 & 0xff {
+        match self.0 >> 8 {
             0 => Event::Read,
             1 => Event::Write,
             _ => Event::Error,
@@ -108,7 +109,7 @@ impl Call {
     }
     #[inline(always)]
     pub(crate) fn exc(self) -> Option<Exception> {
-        match self.0 >> 8 {
+        match self.0 & 0xff {
             0 => None,
             1 => Some(Exception::Error),
             _ => Some(Exception::Timeout),
@@ -419,7 +420,7 @@ impl EventBase {
             Event::Write => entry.queued == Queued::AddedWrite,
             Event::Error => false,
         };
-        if !(undoes && self.gate.last_change == fd) {
+        if !(undoes && self.gate.last_change == change_key(fd)) {
             return self.last_removal(fd, handler);
         }
         // Undoes the change queued last, the addition of this very slot (a write handler
@@ -500,7 +501,7 @@ impl EventBase {
         } else if entry.registered != wanted {
             let was = entry.queued;
             self.mark_changed(fd, was);
-        } else if entry.queued.any() && self.gate.last_change == fd {
+        } else if entry.queued.any() && self.gate.last_change == change_key(fd) {
             entry.queued = Queued::No;
             self.unqueue_last_change();
         } else {

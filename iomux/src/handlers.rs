@@ -206,7 +206,7 @@ impl EventBase {
         // where this is inlined, a direct call to a removal made for that one slot, and for
         // a write handler held aside since it was added (`stage.rs`), no call at all.
         if which == Handlers::WRITE {
-            if self.unhold_drop_free(fd) {
+            if self.unhold(fd) {
                 return true;
             }
             return self.remove_write_slot(fd);
@@ -221,9 +221,6 @@ impl EventBase {
     /// takes back inline, in a few stores).
     #[inline(never)]
     fn remove_write_slot(&mut self, fd: RawFd) -> bool {
-        if self.unhold(fd) {
-            return true;
-        }
         self.settle();
         self.remove_slot(fd, Event::Write)
     }

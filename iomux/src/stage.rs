@@ -60,8 +60,6 @@ pub(crate) struct Stage {
     held: Option<Handler>,
     /// Whether `held` is lent the fd's state.
     held_stateful: bool,
-    /// Whether dropping `held` does nothing (see `NewHandler::drop_free`).
-    held_drop_free: bool,
 }
 
 impl Default for Stage {
@@ -70,7 +68,6 @@ impl Default for Stage {
             fds: StageFds::IDLE,
             held: None,
             held_stateful: false,
-            held_drop_free: false,
         }
     }
 }
@@ -86,8 +83,10 @@ impl EventBase {
         entry.verified == Verified::Yes && entry.write.is_none()
     }
 
-    /// Takes the write handler `install` was given for `fd` if the stage is open for it and
-    /// holds none; otherwise gives it back, with the stage settled.
+    /// Takes the write handler `install` was given for `fd` if dropping it does nothing (a
+    /// function, as the tutorial's servers pass: see `NewHandler::drop_free`), the stage is
+    /// open for `fd` and holds none; otherwise gives it back, with the stage settled. (A
+    /// closure that owns something takes `install`'s own fast path: its removal drops it.)
     #[inline(always)]
     pub(crate) fn hold(
         &mut self,
@@ -95,6 +94,11 @@ impl EventBase {
         stateful: bool,
         handler: NewHandler,
     ) -> Option<NewHandler> {
+        // Known where this is inlined, from the handler's type.
+        if !handler.drop_free {
+            self.settle();
+            return Some(handler);
+        }
         // Two tests, each on its own: the compiler would otherwise merge them into one
         // with more instructions.
         if self.stage.fds.open != key(fd) {
@@ -105,47 +109,27 @@ impl EventBase {
             self.settle();
             return Some(handler);
         }
-        self.stage.fds = StageFds {
-            open: NO_FD,
-            held: key(fd),
-        };
+        // The stage stays open: a second write handler for the fd finds one held and goes
+        // the general way (which settles, then finds the slot taken).
+        self.stage.fds.held = key(fd);
         // Replaces a `None`: nothing to drop.
         std::mem::forget(self.stage.held.replace(handler.handler));
         self.stage.held_stateful = stateful;
-        self.stage.held_drop_free = handler.drop_free;
         self.gate.attention |= Attention::HELD;
         None
     }
 
-    /// Removes the write handler held for `fd` if one is and dropping it does nothing (a
-    /// function, as the tutorial's servers pass): as if it had reached its slot and left it
-    /// again, which leaves the entry as it was and the stage open. `unhold` does the rest.
+    /// Removes the write handler held for `fd`, if one is: as if it had reached its slot and
+    /// left it again, which leaves the entry as it was and the stage open.
     #[inline(always)]
-    pub(crate) fn unhold_drop_free(&mut self, fd: RawFd) -> bool {
-        if self.stage.fds.held != key(fd) || !self.stage.held_drop_free {
-            return false;
-        }
-        self.stage.fds = StageFds {
-            open: key(fd),
-            held: NO_FD,
-        };
-        self.gate.attention &= !Attention::HELD;
-        // Nothing to drop and nothing allocated.
-        std::mem::forget(self.stage.held.take());
-        true
-    }
-
-    /// Removes the write handler held for `fd`, if one is, and drops it.
     pub(crate) fn unhold(&mut self, fd: RawFd) -> bool {
         if self.stage.fds.held != key(fd) {
             return false;
         }
-        self.stage.fds = StageFds {
-            open: key(fd),
-            held: NO_FD,
-        };
+        self.stage.fds.held = NO_FD;
         self.gate.attention &= !Attention::HELD;
-        drop(self.stage.held.take());
+        // A held handler is a function: nothing to drop and nothing allocated.
+        std::mem::forget(self.stage.held.take());
         true
     }
 
@@ -193,7 +177,7 @@ impl EventBase {
         };
         let handler = NewHandler {
             handler,
-            drop_free: self.stage.held_drop_free,
+            drop_free: true,
         };
         let stateful = self.stage.held_stateful;
         if let Some(handler) = self.install_known(fd, Event::Write, stateful, handler) {
