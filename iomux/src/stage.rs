@@ -56,7 +56,9 @@ impl StageFds {
 pub(crate) struct Stage {
     pub(crate) fds: StageFds,
     /// The write handler added to `fds.held`, not yet in its slot (nor its interest in the
-    /// changelist, nor counted in `user_slots`: see `EventBase::handler_count`).
+    /// changelist, nor counted in `user_slots`: see `EventBase::handler_count`). Meaningful
+    /// only while `fds.held` names an fd: one taken back is left here (a function, it owns
+    /// nothing), and the next one held replaces it.
     held: Option<Handler>,
     /// Whether `held` is lent the fd's state.
     held_stateful: bool,
@@ -112,7 +114,7 @@ impl EventBase {
         // The stage stays open: a second write handler for the fd finds one held and goes
         // the general way (which settles, then finds the slot taken).
         self.stage.fds.held = key(fd);
-        // Replaces a `None`: nothing to drop.
+        // Replaces `None` or a function taken back: nothing to drop.
         std::mem::forget(self.stage.held.replace(handler.handler));
         self.stage.held_stateful = stateful;
         self.gate.attention |= Attention::HELD;
@@ -126,10 +128,10 @@ impl EventBase {
         if self.stage.fds.held != key(fd) {
             return false;
         }
+        // The function stays in `Stage::held` until the next one replaces it: it owns
+        // nothing and allocated nothing.
         self.stage.fds.held = NO_FD;
         self.gate.attention &= !Attention::HELD;
-        // A held handler is a function: nothing to drop and nothing allocated.
-        std::mem::forget(self.stage.held.take());
         true
     }
 
