@@ -1,9 +1,10 @@
 //! The write handler a handler adds to an fd whose read handler the loop has called this
-//! round, held aside by the base ([`Stage`]). The tutorial's servers add one after each read
-//! and remove it after writing, within the read handler's call: held, the pair never touches
-//! the fd's entry, its kernel interest or the changelist. Everything else that reads or
-//! changes the fd table puts a held handler in its slot first (`settle`): every other method
-//! of the base, the loop's paths off its fast one, and the loop itself before a wait.
+//! round, held aside by the base ([`Stage`]) when it is a function (it owns nothing, so it
+//! can be left in the stage when taken back). The tutorial's servers add one after each
+//! read and remove it after writing, within the read handler's call: held, the pair never
+//! touches the fd's entry, its kernel interest or the changelist. Everything else that reads
+//! or changes the fd table puts a held handler in its slot first (`settle`): every other
+//! method of the base, the loop's paths off its fast one, and the loop itself before a wait.
 //!
 //! What makes holding safe is one invariant: while the stage is open for an fd, that fd's
 //! entry is the user's, reported by the backend, registered with the kernel, and has no write
