@@ -31,8 +31,8 @@ pub(crate) struct Gate {
     /// The fd queued last in the changelist (not in `changes`), complemented ([`change_key`]),
     /// or [`NO_CHANGE`]: the one a removal may take back (a write handler added and removed
     /// within one handler call, as the tutorial's servers do on every echo) with one compare
-    /// and one store. Complemented so that no change is 0, and so is the quiet gate as a
-    /// word: a compare with an immediate.
+    /// and one store. Complemented so that no change is 0, and the quiet gate the word 0:
+    /// one test before each wait.
     pub(crate) last_change: u32,
 }
 
