@@ -17,7 +17,9 @@
 //! Servers (a name selects every server it prefixes: `iolib` is all three backends):
 //! `c`, `mio`, `tokio`, `iolib-epoll`, `iolib-poll`, `iolib-select`, `ex8-epoll`, `ex8-poll`,
 //! `ex8-select` (the tutorial's ex8-server example binary, backend chosen by
-//! `IOMUX_BACKEND`). Scenarios: `ping` (64-byte ping-pong at each of `--conns`), `idle`
+//! `IOMUX_BACKEND`). Scenarios: `ping` (64-byte ping-pong at each of `--conns`, closed
+//! loop), `paced` (the same, each connection waiting after each answer, so that every server
+//! waits for every request; at 1, 100 and 1,000 connections unless `--conns` says), `idle`
 //! (10 busy connections beside 10,000 idle ones), `bulk` (64 MiB through one connection),
 //! `lines` (`read_line` per line against std's `BufRead::read_line`).
 
@@ -29,6 +31,11 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+/// The paced scenario's gap between requests reaching the server, in microseconds: each of N
+/// connections waits N times this after an answer. Several times what a server slowed by
+/// callgrind or strace takes to answer one request here.
+const PACE_US: u64 = 2000;
 
 /// Pause between the load's `READY` and switching the counter on (shorter in `--quick`).
 static SETTLE_MS: AtomicU64 = AtomicU64::new(300);
@@ -59,6 +66,8 @@ enum Work {
         busy: usize,
         idle: usize,
         trips_each: u64,
+        /// Microseconds each connection waits after an answer (0: closed loop).
+        think_us: u64,
     },
     Bulk {
         mib: u64,
@@ -89,6 +98,9 @@ struct Opts {
     servers: Vec<String>,
     scenarios: Vec<String>,
     conns: Vec<usize>,
+    /// The paced scenario's sizes: `conns` up to 1,000 unless `--conns` names them (at
+    /// 10,000 each connection would wait 10 s per round trip).
+    paced_conns: Vec<usize>,
     trips: u64,
     idle: usize,
     bulk_mib: u64,
@@ -99,7 +111,7 @@ struct Opts {
 fn usage() -> ! {
     eprintln!(
         "usage: bench count [--quick] [--servers c,mio,tokio,iolib,ex8,...] \
-         [--scenarios ping,idle,bulk,lines] [--conns 1,100,1000,10000] [--trips N] \
+         [--scenarios ping,paced,idle,bulk,lines] [--conns 1,100,1000,10000] [--trips N] \
          [--idle N] [--bulk-mib N] [--modes instr,sys] [--no-build]"
     );
     std::process::exit(2);
@@ -110,13 +122,16 @@ fn parse(args: &[String]) -> Opts {
     let mut o = Opts {
         quick,
         servers: vec![],
-        scenarios: ["ping", "idle", "bulk", "lines"].map(String::from).to_vec(),
+        scenarios: ["ping", "paced", "idle", "bulk", "lines"]
+            .map(String::from)
+            .to_vec(),
         // Quick: a smoke test of every server and scenario, counts too small to mean much.
         conns: if quick {
             vec![10]
         } else {
             vec![1, 100, 1000, 10_000]
         },
+        paced_conns: if quick { vec![10] } else { vec![1, 100, 1000] },
         trips: if quick { 200 } else { 20_000 },
         idle: if quick { 100 } else { 10_000 },
         bulk_mib: if quick { 1 } else { 64 },
@@ -141,7 +156,8 @@ fn parse(args: &[String]) -> Opts {
                 o.conns = list(it.next())
                     .iter()
                     .map(|s| s.parse().unwrap_or_else(|_| usage()))
-                    .collect()
+                    .collect();
+                o.paced_conns = o.conns.clone();
             }
             "--trips" => o.trips = num(it.next()),
             "--idle" => o.idle = num(it.next()) as usize,
@@ -378,7 +394,15 @@ impl Running {
 
 fn measure(server: &Server, work: Work, mode: Mode, out: &Path) -> Result<Counted, String> {
     let tag = match work {
-        Work::Ping { busy, idle, .. } => format!("{}.c{busy}.i{idle}", server.key),
+        Work::Ping {
+            busy,
+            idle,
+            think_us,
+            ..
+        } => {
+            let paced = if think_us > 0 { ".paced" } else { "" };
+            format!("{}.c{busy}.i{idle}{paced}", server.key)
+        }
         Work::Bulk { mib, .. } => format!("{}.bulk{mib}", server.key),
     };
     let tag = format!("{tag}.{}", if mode == Mode::Instr { "cg" } else { "st" });
@@ -428,6 +452,7 @@ fn measure(server: &Server, work: Work, mode: Mode, out: &Path) -> Result<Counte
             busy,
             idle,
             trips_each,
+            think_us,
         } => load.args([
             "ping".to_string(),
             port,
@@ -435,6 +460,7 @@ fn measure(server: &Server, work: Work, mode: Mode, out: &Path) -> Result<Counte
             trips_each.to_string(),
             "64".into(),
             idle.to_string(),
+            think_us.to_string(),
         ]),
         Work::Bulk { mib, chunk } => {
             load.args(["bulk".to_string(), port, mib.to_string(), chunk.to_string()])
@@ -767,12 +793,53 @@ pub fn run(args: &[String]) -> String {
                     busy: n,
                     idle: 0,
                     trips_each: each,
+                    think_us: 0,
                 },
                 &modes,
                 &out,
             );
             eprintln!(
                 "count: ping-pong with {n} connections done ({:.0} s)",
+                t0.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if has("paced") {
+        // A twentieth of the round trips, each connection waiting PACE_US per connection after
+        // an answer: one request per PACE_US reaches the server, which under either tool has
+        // long answered the last one and gone back to its wait.
+        let trips = (o.trips / 20).max(1);
+        for &n in &o.paced_conns {
+            let each = (trips / n as u64).max(1);
+            let think_us = PACE_US * n as u64;
+            let list: Vec<Server> = servers.iter().filter(|s| s.fits(n)).cloned().collect();
+            table(
+                &mut md,
+                &format!(
+                    "64-byte ping-pong, paced: {n} connection{}, {} round trips, each \
+                     connection waiting {} ms after an answer",
+                    if n == 1 { "" } else { "s" },
+                    each * n as u64,
+                    think_us as f64 / 1000.0
+                ),
+                &format!(
+                    "{base_cmd} --scenarios paced --conns {n} --trips {}",
+                    o.trips
+                ),
+                "round trip",
+                1.0,
+                &list,
+                Work::Ping {
+                    busy: n,
+                    idle: 0,
+                    trips_each: each,
+                    think_us,
+                },
+                &modes,
+                &out,
+            );
+            eprintln!(
+                "count: paced ping-pong with {n} connections done ({:.0} s)",
                 t0.elapsed().as_secs_f64()
             );
         }
@@ -803,6 +870,7 @@ pub fn run(args: &[String]) -> String {
                 busy,
                 idle: o.idle,
                 trips_each: each,
+                think_us: 0,
             },
             &modes,
             &out,

@@ -2,7 +2,7 @@
 //! exactly N round trips after a warm-up, or exactly N MiB through one connection.
 //!
 //! ```text
-//! bench fixload ping PORT BUSY TRIPS MSGBYTES [IDLE]
+//! bench fixload ping PORT BUSY TRIPS MSGBYTES [IDLE] [THINK_US]
 //! bench fixload bulk PORT MIB CHUNK
 //! ```
 //!
@@ -11,7 +11,11 @@
 //! `READY` and waits for a line on stdin. Then each busy connection makes exactly TRIPS
 //! ping-pong round trips of MSGBYTES (a line ending in CRLF), closed loop, and it prints
 //! `DONE trips=N secs=S rate=R errors=E`. It then waits for a line (or end of input) before
-//! closing everything with RST, so no TIME_WAIT piles up between runs.
+//! closing everything with RST, so no TIME_WAIT piles up between runs. With THINK_US, each
+//! connection waits that many microseconds after an answer before it sends the next request
+//! (paced rather than closed loop): chosen long enough, the server has answered and gone
+//! back to its wait before the next request comes, on every connection, however much a tool
+//! slows it.
 //!
 //! `bulk` makes one connection and, after `READY` and the go line, writes MIB MiB in
 //! CHUNK-byte writes while reading the echo back until every byte has come back; prints
@@ -76,7 +80,8 @@ struct Conn {
 }
 
 /// `fixload ping`: see the module docs.
-pub fn ping(port: u16, busy: usize, trips: u64, msg: usize, idle: usize) -> i32 {
+pub fn ping(port: u16, busy: usize, trips: u64, msg: usize, idle: usize, think_us: u64) -> i32 {
+    let think = Duration::from_micros(think_us);
     isys::raise_nofile_limit(20_000).ok();
     let out = message(msg);
     let msg = out.len();
@@ -123,14 +128,35 @@ pub fn ping(port: u16, busy: usize, trips: u64, msg: usize, idle: usize) -> i32 
     let want = busy as u64 * trips;
     let (mut done, mut errors) = (0u64, 0u64);
     let start = Instant::now();
-    for c in conns.iter_mut().filter(|c| c.left > 0) {
-        if !matches!((&c.s).write(&out), Ok(n) if n == msg) {
+    // Paced: the connections whose next request is due, in the order they are due (one
+    // think time for all, so the order of answers is the order of deadlines). The first
+    // requests are spread over one think time, so that they reach the server one at a time.
+    let mut due: std::collections::VecDeque<(Instant, usize)> = Default::default();
+    for (i, c) in conns.iter_mut().enumerate().filter(|(_, c)| c.left > 0) {
+        if think_us > 0 {
+            due.push_back((start + think * i as u32 / busy as u32, i));
+        } else if !matches!((&c.s).write(&out), Ok(n) if n == msg) {
             errors += 1;
         }
     }
     let mut events = vec![EpollEvent::empty(); 1024];
     while done < want {
-        let k = match isys::epoll_wait(&ep, &mut events, Some(Duration::from_secs(10))) {
+        let now = Instant::now();
+        while let Some(&(at, i)) = due.front() {
+            if at > now {
+                break;
+            }
+            due.pop_front();
+            if !matches!((&conns[i].s).write(&out), Ok(n) if n == msg) {
+                errors += 1;
+            }
+        }
+        let timeout = match due.front() {
+            Some(&(at, _)) => at.saturating_duration_since(now),
+            None => Duration::from_secs(10),
+        };
+        let k = match isys::epoll_wait(&ep, &mut events, Some(timeout)) {
+            Ok(0) if !due.is_empty() => continue,
             Ok(0) => {
                 eprintln!("fixload: stalled at {done}/{want}");
                 errors += 1;
@@ -141,7 +167,8 @@ pub fn ping(port: u16, busy: usize, trips: u64, msg: usize, idle: usize) -> i32 
             Err(e) => panic!("epoll_wait: {e}"),
         };
         for ev in &events[..k] {
-            let c = &mut conns[ev.data() as usize];
+            let i = ev.data() as usize;
+            let c = &mut conns[i];
             match (&c.s).read(&mut inb[..msg - c.got]) {
                 Ok(0) => {
                     errors += 1;
@@ -153,7 +180,9 @@ pub fn ping(port: u16, busy: usize, trips: u64, msg: usize, idle: usize) -> i32 
                         c.got = 0;
                         c.left -= 1;
                         done += 1;
-                        if c.left > 0 && !matches!((&c.s).write(&out), Ok(n) if n == msg) {
+                        if c.left > 0 && think_us > 0 {
+                            due.push_back((Instant::now() + think, i));
+                        } else if c.left > 0 && !matches!((&c.s).write(&out), Ok(n) if n == msg) {
                             errors += 1;
                         }
                     }

@@ -37,6 +37,7 @@ pub fn main() {
                 num(4),
                 num(5) as usize,
                 arg(6).parse().unwrap_or(0),
+                arg(7).parse().unwrap_or(0),
             ),
             "bulk" => fixload::bulk(num(2) as u16, num(3), num(4) as usize),
             _ => usage(),
