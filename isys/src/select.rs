@@ -99,6 +99,43 @@ impl FdSet {
         check_fd(fd).is_ok() && unsafe { libc::FD_ISSET(fd, &self.0) }
     }
 
+    /// Word `k` of the set as 64 bits: fd `64 * k + b` is bit `b`; 0 for `k` at or past
+    /// `FD_SETSIZE / 64`. For finding the fds of a set a word at a time
+    /// (`u64::trailing_zeros`) instead of testing every number. No C call.
+    ///
+    /// ```
+    /// let mut set = isys::FdSet::new();
+    /// set.insert(3)?;
+    /// set.insert(70)?;
+    /// assert_eq!((set.word(0), set.word(1), set.word(2)), (1 << 3, 1 << 6, 0));
+    /// assert_eq!(set.word(isys::FD_SETSIZE / 64), 0);
+    /// # Ok::<(), isys::Errno>(())
+    /// ```
+    #[inline]
+    pub fn word(&self, k: usize) -> u64 {
+        const _: () = assert!(mem::size_of::<libc::fd_set>() == FD_SETSIZE / 8);
+        if k >= FD_SETSIZE / 64 {
+            return 0;
+        }
+        // An fd_set is an array of integers (`long` on Linux, `int32_t` on macOS and the
+        // BSDs) with fd `f` in bit `f % width` of element `f / width`: on a little-endian
+        // machine its bytes read as 64-bit words are the layout above either way.
+        #[cfg(target_endian = "little")]
+        {
+            let p = (&self.0 as *const libc::fd_set).cast::<u64>();
+            // SAFETY: `k` is below `FD_SETSIZE / 64`, so the eight bytes at `p + k` lie
+            // within the set (whose size is asserted above); any bits are a valid `u64`, and
+            // the read is unaligned.
+            unsafe { p.add(k).read_unaligned() }
+        }
+        #[cfg(not(target_endian = "little"))]
+        {
+            (0..64).fold(0, |w, b| {
+                w | u64::from(self.contains((64 * k + b) as RawFd)) << b
+            })
+        }
+    }
+
     /// Empties the set (`FD_ZERO`).
     ///
     /// ```
