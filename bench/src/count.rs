@@ -771,59 +771,41 @@ pub fn run(args: &[String]) -> String {
     let base_cmd = format!("cargo run --release -p bench -- count{sel}{modes_arg}");
     let has = |s: &str| o.scenarios.iter().any(|x| x == s);
 
-    if has("ping") {
-        for &n in &o.conns {
-            let each = (o.trips / n as u64).max(1);
-            let list: Vec<Server> = servers.iter().filter(|s| s.fits(n)).cloned().collect();
-            table(
-                &mut md,
-                &format!(
-                    "64-byte ping-pong, {n} connection{}, {} round trips",
-                    if n == 1 { "" } else { "s" },
-                    each * n as u64
-                ),
-                &format!(
-                    "{base_cmd} --scenarios ping --conns {n} --trips {}",
-                    o.trips
-                ),
-                "round trip",
-                1.0,
-                &list,
-                Work::Ping {
-                    busy: n,
-                    idle: 0,
-                    trips_each: each,
-                    think_us: 0,
-                },
-                &modes,
-                &out,
-            );
-            eprintln!(
-                "count: ping-pong with {n} connections done ({:.0} s)",
-                t0.elapsed().as_secs_f64()
-            );
+    // The closed loop at each of `--conns`; paced, a twentieth of the round trips, each
+    // connection waiting PACE_US per connection after an answer: one request per PACE_US
+    // reaches the server, which under either tool has long answered the last one and gone
+    // back to its wait.
+    let pings = [
+        ("ping", &o.conns, o.trips, 0),
+        ("paced", &o.paced_conns, (o.trips / 20).max(1), PACE_US),
+    ];
+    for (scenario, conns, trips, pace_us) in pings {
+        if !has(scenario) {
+            continue;
         }
-    }
-    if has("paced") {
-        // A twentieth of the round trips, each connection waiting PACE_US per connection after
-        // an answer: one request per PACE_US reaches the server, which under either tool has
-        // long answered the last one and gone back to its wait.
-        let trips = (o.trips / 20).max(1);
-        for &n in &o.paced_conns {
+        for &n in conns {
             let each = (trips / n as u64).max(1);
-            let think_us = PACE_US * n as u64;
-            let list: Vec<Server> = servers.iter().filter(|s| s.fits(n)).cloned().collect();
-            table(
-                &mut md,
-                &format!(
-                    "64-byte ping-pong, paced: {n} connection{}, {} round trips, each \
+            let think_us = pace_us * n as u64;
+            let s = if n == 1 { "" } else { "s" };
+            let title = if think_us == 0 {
+                format!(
+                    "64-byte ping-pong, {n} connection{s}, {} round trips",
+                    each * n as u64
+                )
+            } else {
+                format!(
+                    "64-byte ping-pong, paced: {n} connection{s}, {} round trips, each \
                      connection waiting {} ms after an answer",
-                    if n == 1 { "" } else { "s" },
                     each * n as u64,
                     think_us as f64 / 1000.0
-                ),
+                )
+            };
+            let list: Vec<Server> = servers.iter().filter(|s| s.fits(n)).cloned().collect();
+            table(
+                &mut md,
+                &title,
                 &format!(
-                    "{base_cmd} --scenarios paced --conns {n} --trips {}",
+                    "{base_cmd} --scenarios {scenario} --conns {n} --trips {}",
                     o.trips
                 ),
                 "round trip",
@@ -839,7 +821,7 @@ pub fn run(args: &[String]) -> String {
                 &out,
             );
             eprintln!(
-                "count: paced ping-pong with {n} connections done ({:.0} s)",
+                "count: {scenario} with {n} connections done ({:.0} s)",
                 t0.elapsed().as_secs_f64()
             );
         }

@@ -113,5 +113,7 @@ pub(crate) mod epoll;
 pub(crate) mod kqueue;
 #[cfg(iomux_poll)]
 pub(crate) mod poll;
+#[cfg(all(test, any(iomux_poll, iomux_select)))]
+mod scan_check;
 #[cfg(iomux_select)]
 pub(crate) mod select;

@@ -135,79 +135,27 @@ impl Selector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
-    use std::os::fd::{AsRawFd, OwnedFd};
+    use crate::sys::scan_check::{scans_report_exactly_the_ready_fds, Scanned};
 
-    /// The word-at-a-time scan reports exactly the fds with data (read) or room (write),
-    /// across word boundaries, as fds leave and come back between waits.
+    impl Scanned for Selector {
+        fn register(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
+            Selector::register(self, fd, i)
+        }
+        fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
+            Selector::deregister(self, fd)
+        }
+        fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
+            Selector::select(self, timeout)
+        }
+        fn ready(&self, i: usize) -> Ready {
+            Selector::ready(self, i)
+        }
+    }
+
+    /// The word-at-a-time scan reports exactly the fds with events, across word boundaries
+    /// (80 pipes: 160 fds, three 64-bit words at least).
     #[test]
-    fn scan_reports_exactly_the_ready_fds() {
-        let mut sel = Selector::new().unwrap();
-        // 80 pipes: 160 fds, over at least three 64-bit words.
-        let pipes: Vec<(OwnedFd, OwnedFd)> = (0..80).map(|_| isys::pipe(true).unwrap()).collect();
-        let read = Interest {
-            read: true,
-            write: false,
-        };
-        for (r, _) in &pipes {
-            sel.register(r.as_raw_fd(), read).unwrap();
-        }
-        // One write end watched for room: always ready.
-        let writer = pipes[40].1.as_raw_fd();
-        sel.register(
-            writer,
-            Interest {
-                read: false,
-                write: true,
-            },
-        )
-        .unwrap();
-        let mut registered = vec![true; pipes.len()];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for round in 0..300 {
-            let live = registered.iter().filter(|&&r| r).count();
-            let k = if round % 10 == 0 {
-                40
-            } else {
-                1 + (next() % 3) as usize
-            }
-            .min(live);
-            let mut want = BTreeSet::new();
-            while want.len() < k {
-                let j = (next() % pipes.len() as u64) as usize;
-                if registered[j] && want.insert(j) {
-                    isys::write(&pipes[j].1, b"x").unwrap();
-                }
-            }
-            let n = sel.select(Some(Duration::from_secs(5))).unwrap();
-            let got: BTreeSet<(RawFd, bool, bool)> = (0..n)
-                .map(|i| {
-                    let r = sel.ready(i);
-                    (r.fd, r.read, r.write)
-                })
-                .collect();
-            let mut expect: BTreeSet<(RawFd, bool, bool)> = want
-                .iter()
-                .map(|&j| (pipes[j].0.as_raw_fd(), true, false))
-                .collect();
-            expect.insert((writer, false, true));
-            assert_eq!(got, expect, "round {round}");
-            for &j in &want {
-                isys::read(&pipes[j].0, &mut [0u8; 8]).unwrap();
-            }
-            let j = (next() % pipes.len() as u64) as usize;
-            if registered[j] {
-                sel.deregister(pipes[j].0.as_raw_fd()).unwrap();
-            } else {
-                sel.register(pipes[j].0.as_raw_fd(), read).unwrap();
-            }
-            registered[j] = !registered[j];
-        }
+    fn scans_report_exactly_the_ready_fds_over_many() {
+        scans_report_exactly_the_ready_fds(&mut Selector::new().unwrap(), 80, 300);
     }
 }
