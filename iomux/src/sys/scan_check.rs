@@ -7,6 +7,25 @@ use std::collections::BTreeSet;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+/// The four methods of [`Scanned`], each calling the backend `Selector`'s own.
+macro_rules! scanned_methods {
+    () => {
+        fn register(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
+            Selector::register(self, fd, i)
+        }
+        fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
+            Selector::deregister(self, fd)
+        }
+        fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
+            Selector::select(self, timeout)
+        }
+        fn ready(&self, i: usize) -> Ready {
+            Selector::ready(self, i)
+        }
+    };
+}
+pub(crate) use scanned_methods;
+
 /// What the check drives: a backend's `Selector`.
 pub(crate) trait Scanned {
     fn register(&mut self, fd: RawFd, i: Interest) -> isys::Result<()>;

@@ -135,21 +135,10 @@ impl Selector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sys::scan_check::{scans_report_exactly_the_ready_fds, Scanned};
+    use crate::sys::scan_check::{scanned_methods, scans_report_exactly_the_ready_fds, Scanned};
 
     impl Scanned for Selector {
-        fn register(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
-            Selector::register(self, fd, i)
-        }
-        fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
-            Selector::deregister(self, fd)
-        }
-        fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
-            Selector::select(self, timeout)
-        }
-        fn ready(&self, i: usize) -> Ready {
-            Selector::ready(self, i)
-        }
+        scanned_methods!();
     }
 
     /// The word-at-a-time scan reports exactly the fds with events, across word boundaries
