@@ -1,6 +1,7 @@
 //! The kernel entry of the calls on the data path (`read`, `write`, `recv`, `send`,
-//! `epoll_wait`): on Linux x86-64 the `syscall` instruction itself, past libc's wrappers;
-//! elsewhere libc's function.
+//! `epoll_wait`): on x86-64 Linux and Android (64-bit pointers: not x32) the `syscall`
+//! instruction itself, past libc's wrappers (`direct_syscalls`, from build.rs); elsewhere
+//! libc's function.
 //!
 //! glibc's wrappers make these calls thread cancellation points: in a process with more than
 //! one thread each call switches asynchronous cancellation on and off around the kernel
@@ -15,7 +16,7 @@
 use crate::{Errno, Result};
 
 /// The kernel's answer in `rax`: a negative errno on failure, the result otherwise.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(direct_syscalls)]
 #[inline(always)]
 fn answer(ret: isize) -> Result<usize> {
     if ret < 0 {
@@ -29,7 +30,7 @@ fn answer(ret: isize) -> Result<usize> {
 ///
 /// # Safety
 /// The arguments must satisfy the contract of call `nr` (pointers valid for their lengths).
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(direct_syscalls)]
 #[inline(always)]
 unsafe fn syscall3(nr: libc::c_long, a1: usize, a2: usize, a3: usize) -> Result<usize> {
     let ret: isize;
@@ -54,7 +55,7 @@ unsafe fn syscall3(nr: libc::c_long, a1: usize, a2: usize, a3: usize) -> Result<
 ///
 /// # Safety
 /// As [`syscall3`].
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(direct_syscalls)]
 #[inline(always)]
 unsafe fn syscall4(nr: libc::c_long, a1: usize, a2: usize, a3: usize, a4: usize) -> Result<usize> {
     let ret: isize;
@@ -81,7 +82,7 @@ unsafe fn syscall4(nr: libc::c_long, a1: usize, a2: usize, a3: usize, a4: usize)
 ///
 /// # Safety
 /// As [`syscall3`].
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(direct_syscalls)]
 #[inline(always)]
 unsafe fn syscall4_zero2(
     nr: libc::c_long,
@@ -116,12 +117,12 @@ unsafe fn syscall4_zero2(
 /// `buf` must be valid for writes of `len` bytes.
 #[inline(always)]
 pub(crate) unsafe fn read(fd: libc::c_int, buf: *mut u8, len: usize) -> Result<usize> {
-    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    #[cfg(direct_syscalls)]
     // SAFETY: passed on from the caller.
     unsafe {
         syscall3(libc::SYS_read, fd as usize, buf as usize, len)
     }
-    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    #[cfg(not(direct_syscalls))]
     syscall!(read(fd, buf.cast(), len)).map(|n| n as usize)
 }
 
@@ -131,12 +132,12 @@ pub(crate) unsafe fn read(fd: libc::c_int, buf: *mut u8, len: usize) -> Result<u
 /// `buf` must be valid for reads of `len` bytes.
 #[inline(always)]
 pub(crate) unsafe fn write(fd: libc::c_int, buf: *const u8, len: usize) -> Result<usize> {
-    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    #[cfg(direct_syscalls)]
     // SAFETY: passed on from the caller.
     unsafe {
         syscall3(libc::SYS_write, fd as usize, buf as usize, len)
     }
-    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    #[cfg(not(direct_syscalls))]
     syscall!(write(fd, buf.cast(), len)).map(|n| n as usize)
 }
 
@@ -151,7 +152,7 @@ pub(crate) unsafe fn recv(
     len: usize,
     flags: libc::c_int,
 ) -> Result<usize> {
-    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    #[cfg(direct_syscalls)]
     // SAFETY: passed on from the caller; a null address with length 0 asks for no address.
     unsafe {
         syscall4_zero2(
@@ -162,7 +163,7 @@ pub(crate) unsafe fn recv(
             flags as u32 as usize,
         )
     }
-    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    #[cfg(not(direct_syscalls))]
     syscall!(recv(fd, buf.cast(), len, flags)).map(|n| n as usize)
 }
 
@@ -177,7 +178,7 @@ pub(crate) unsafe fn send(
     len: usize,
     flags: libc::c_int,
 ) -> Result<usize> {
-    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    #[cfg(direct_syscalls)]
     // SAFETY: passed on from the caller; a null address with length 0 sends to the peer.
     unsafe {
         syscall4_zero2(
@@ -188,7 +189,7 @@ pub(crate) unsafe fn send(
             flags as u32 as usize,
         )
     }
-    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    #[cfg(not(direct_syscalls))]
     syscall!(send(fd, buf.cast(), len, flags)).map(|n| n as usize)
 }
 
@@ -205,7 +206,7 @@ pub(crate) unsafe fn epoll_wait(
     maxevents: libc::c_int,
     timeout_ms: libc::c_int,
 ) -> Result<usize> {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(direct_syscalls)]
     // SAFETY: passed on from the caller.
     unsafe {
         syscall4(
@@ -216,7 +217,7 @@ pub(crate) unsafe fn epoll_wait(
             timeout_ms as isize as usize,
         )
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(direct_syscalls))]
     syscall!(syscall(
         libc::SYS_epoll_pwait,
         epfd,

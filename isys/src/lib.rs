@@ -43,7 +43,7 @@
 //!   monotonic deadline so a retry never stretches a timeout.
 //! - `select`'s [`FdSet`] refuses an fd outside `0..FD_SETSIZE` with `EINVAL` instead of
 //!   writing out of bounds.
-//! - On x86-64 Linux, `read`, `write`, `recv`, `send` (and their `_opt` forms) and
+//! - On x86-64 Linux and Android, `read`, `write`, `recv`, `send` (and their `_opt` forms) and
 //!   `epoll_wait` enter the kernel with the `syscall` instruction instead of calling libc's
 //!   wrappers, which make them thread cancellation points (a switch around every call in a
 //!   multi-threaded process): same arguments, same errnos, without libc's bookkeeping.

@@ -117,8 +117,8 @@ impl FdSet {
         if k >= FD_SETSIZE / 64 {
             return 0;
         }
-        // An fd_set is an array of integers (`long` on Linux, `int32_t` on macOS and the
-        // BSDs) with fd `f` in bit `f % width` of element `f / width`: on a little-endian
+        // An fd_set is an array of integers (`long` on Linux and FreeBSD, `int32_t` on
+        // macOS) with fd `f` in bit `f % width` of element `f / width`: on a little-endian
         // machine its bytes read as 64-bit words are the layout above either way.
         #[cfg(target_endian = "little")]
         {
