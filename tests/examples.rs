@@ -241,8 +241,12 @@ fn connect(port: u16) -> TcpStream {
 
 #[test]
 fn ex8_echoes_one_mib_of_random_bytes_exactly_after_half_close() {
-    for b in BACKENDS {
-        let srv = Server::start("ex8-server", 0, &["--quiet"], &env(b)).unwrap();
+    // Once as the tutorial has it, once with TCP_NODELAY on every client (`--nodelay`).
+    for (b, args) in BACKENDS
+        .into_iter()
+        .flat_map(|b| [(b, &["--quiet"][..]), (b, &["--quiet", "--nodelay"][..])])
+    {
+        let srv = Server::start("ex8-server", 0, args, &env(b)).unwrap();
         let data = pseudo_random(1 << 20, 0x9e3779b97f4a7c15);
         let s = connect(srv.port);
         let mut w = s.try_clone().unwrap();
@@ -254,8 +258,8 @@ fn ex8_echoes_one_mib_of_random_bytes_exactly_after_half_close() {
         let mut got = Vec::new();
         (&s).read_to_end(&mut got).unwrap();
         writer.join().unwrap();
-        assert_eq!(got.len(), data.len(), "{b}");
-        assert!(got == data, "{b}: bytes differ");
+        assert_eq!(got.len(), data.len(), "{b} {args:?}");
+        assert!(got == data, "{b} {args:?}: bytes differ");
         stop_clean(srv);
     }
 }

@@ -20,8 +20,8 @@
 //! `IOMUX_BACKEND`). Scenarios: `ping` (64-byte ping-pong at each of `--conns`, closed
 //! loop), `paced` (the same, each connection waiting after each answer, so that every server
 //! waits for every request; at 1, 100 and 1,000 connections unless `--conns` says), `idle`
-//! (10 busy connections beside 10,000 idle ones), `bulk` (64 MiB through one connection),
-//! `lines` (`read_line` per line against std's `BufRead::read_line`).
+//! (10 busy connections beside 10,000 idle ones), `bulk` (64 MiB through one connection;
+//! its syscalls are counted over `--bulk-runs` runs taken together, 9 by default), `lines` (`read_line` per line against std's `BufRead::read_line`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -72,7 +72,21 @@ enum Work {
     Bulk {
         mib: u64,
         chunk: usize,
+        /// Syscall counts repeated this many times per server and taken together: how many
+        /// reads come back short depends on when the traced server wakes, and moves by a
+        /// few percent between runs of the same server.
+        sys_runs: usize,
     },
+}
+
+impl Work {
+    /// How many times each server is measured in `mode`.
+    fn runs(self, mode: Mode) -> usize {
+        match (self, mode) {
+            (Work::Bulk { sys_runs, .. }, Mode::Sys) => sys_runs.max(1),
+            _ => 1,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +118,8 @@ struct Opts {
     trips: u64,
     idle: usize,
     bulk_mib: u64,
+    /// Syscall counts of the bulk scenario per server (taken together).
+    bulk_runs: usize,
     modes: Vec<Mode>,
     build: bool,
 }
@@ -112,7 +128,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: bench count [--quick] [--servers c,mio,tokio,iolib,ex8,...] \
          [--scenarios ping,paced,idle,bulk,lines] [--conns 1,100,1000,10000] [--trips N] \
-         [--idle N] [--bulk-mib N] [--modes instr,sys] [--no-build]"
+         [--idle N] [--bulk-mib N] [--bulk-runs N] [--modes instr,sys] [--no-build]"
     );
     std::process::exit(2);
 }
@@ -135,6 +151,7 @@ fn parse(args: &[String]) -> Opts {
         trips: if quick { 200 } else { 20_000 },
         idle: if quick { 100 } else { 10_000 },
         bulk_mib: if quick { 1 } else { 64 },
+        bulk_runs: if quick { 1 } else { 9 },
         modes: vec![Mode::Instr, Mode::Sys],
         build: true,
     };
@@ -162,6 +179,7 @@ fn parse(args: &[String]) -> Opts {
             "--trips" => o.trips = num(it.next()),
             "--idle" => o.idle = num(it.next()) as usize,
             "--bulk-mib" => o.bulk_mib = num(it.next()),
+            "--bulk-runs" => o.bulk_runs = num(it.next()) as usize,
             "--modes" => {
                 o.modes = list(it.next())
                     .iter()
@@ -256,7 +274,7 @@ fn all_servers(build: bool) -> Vec<Server> {
                 key: format!("ex8-{b}"),
                 label: format!("ex8-server example ({b})"),
                 program: ex8.clone(),
-                args: ["--port", "0", "--quiet", "--backlog", "4096"]
+                args: ["--port", "0", "--quiet", "--backlog", "4096", "--nodelay"]
                     .map(String::from)
                     .to_vec(),
                 backend: Some(b),
@@ -277,6 +295,7 @@ fn all_servers(build: bool) -> Vec<Server> {
                 "4096",
                 "--threads",
                 "2",
+                "--nodelay",
             ]
             .map(String::from)
             .to_vec(),
@@ -462,7 +481,7 @@ fn measure(server: &Server, work: Work, mode: Mode, out: &Path) -> Result<Counte
             idle.to_string(),
             think_us.to_string(),
         ]),
-        Work::Bulk { mib, chunk } => {
+        Work::Bulk { mib, chunk, .. } => {
             load.args(["bulk".to_string(), port, mib.to_string(), chunk.to_string()])
         }
     };
@@ -648,6 +667,19 @@ fn top_syscalls(c: &Counted, div: f64) -> String {
         .join(", ")
 }
 
+/// The runs of one measurement taken together: their units, counts and errors added up.
+fn pooled(runs: Vec<Counted>) -> Option<Counted> {
+    runs.into_iter().reduce(|mut all, c| {
+        all.units += c.units;
+        all.total += c.total;
+        all.errors += c.errors;
+        for (name, n) in c.by_name {
+            *all.by_name.entry(name).or_insert(0.0) += n;
+        }
+        all
+    })
+}
+
 /// Runs the selected servers on one piece of work in every mode; appends a table to `md`.
 #[allow(clippy::too_many_arguments)]
 fn table(
@@ -661,23 +693,33 @@ fn table(
     modes: &[Mode],
     out: &Path,
 ) {
-    let mut rows: Vec<(Server, Option<Counted>, Option<Counted>)> = Vec::new();
-    for s in servers {
-        let get = |m: Mode| {
-            if !modes.contains(&m) {
-                return None;
-            }
-            match measure(s, work, m, out) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    eprintln!("count: {e}");
-                    None
+    // Every measurement of every server, per mode (0: instructions, 1: syscalls). A repeated
+    // mode goes round all the servers once per run, so that a drift in the machine's state
+    // touches each server alike.
+    let mut got: Vec<[Vec<Counted>; 2]> = vec![Default::default(); servers.len()];
+    for (k, m) in [Mode::Instr, Mode::Sys].into_iter().enumerate() {
+        if !modes.contains(&m) {
+            continue;
+        }
+        for _ in 0..work.runs(m) {
+            for (s, g) in servers.iter().zip(got.iter_mut()) {
+                match measure(s, work, m, out) {
+                    Ok(c) => g[k].push(c),
+                    Err(e) => eprintln!("count: {e}"),
                 }
             }
-        };
-        let i = get(Mode::Instr);
-        let y = get(Mode::Sys);
-        rows.push((s.clone(), i, y));
+        }
+    }
+    // All runs of a server pooled (their work and counts added up), and every run's own
+    // figure when a mode was repeated.
+    let mut spread: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut rows: Vec<(Server, Option<Counted>, Option<Counted>)> = Vec::new();
+    for (s, [i, mut y]) in servers.iter().zip(got) {
+        if y.len() > 1 {
+            y.sort_by(|a, b| per(a, div).total_cmp(&per(b, div)));
+            spread.push((s.label.clone(), y.iter().map(|c| per(c, div)).collect()));
+        }
+        rows.push((s.clone(), pooled(i), pooled(y)));
     }
     let base = |key: &str, which: usize| {
         rows.iter().find(|r| r.0.key == key).and_then(|r| {
@@ -712,6 +754,21 @@ fn table(
             yv.map_or("–".into(), |v| ratio(v, cs)),
             yv.map_or("–".into(), |v| ratio(v, ms)),
             y.as_ref().map(|c| top_syscalls(c, div)).unwrap_or_default()
+        );
+    }
+    if !spread.is_empty() {
+        let runs = work.runs(Mode::Sys);
+        let each: Vec<String> = spread
+            .iter()
+            .map(|(label, v)| {
+                let v: Vec<String> = v.iter().map(|x| format!("{x:.1}")).collect();
+                format!("{label} {}", v.join(", "))
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "\nSyscalls per {unit}: {runs} runs per server taken together (the work and the syscalls of all added up); each server's runs on their own, in order of size: {}.",
+            each.join("; ")
         );
     }
     let _ = writeln!(md);
@@ -878,6 +935,7 @@ pub fn run(args: &[String]) -> String {
             Work::Bulk {
                 mib: o.bulk_mib,
                 chunk: 64 * 1024,
+                sys_runs: o.bulk_runs,
             },
             &modes,
             &out,

@@ -1,5 +1,6 @@
 //! The command line every example takes: IOLib's `*host*`/`*port*` defaults as `--host` and
-//! `--port`, plus the servers' `--quiet` and `--backlog`.
+//! `--port`, plus the servers' `--quiet`, `--backlog`, `--max-buffered`, `--threads` and
+//! `--nodelay`.
 
 use iolib::sockets;
 
@@ -22,6 +23,10 @@ pub struct Args {
     /// Event bases, one per thread, sharing the port through `SO_REUSEPORT` (`--threads N`,
     /// ex6–ex8 only; 1 by default).
     pub threads: usize,
+    /// `TCP_NODELAY` on every accepted client (`--nodelay`, ex6–ex8 only; off by default,
+    /// as in the tutorial): with it, an echo goes out at once instead of waiting for the
+    /// acknowledgement of the previous one (Nagle's algorithm).
+    pub nodelay: bool,
 }
 
 /// The servers' default `--max-buffered`: 64 MiB of unfinished lines across all clients.
@@ -31,7 +36,7 @@ fn usage(prog: &str, server: bool, err: &str) -> ! {
     eprintln!("{prog}: {err}");
     if server {
         eprintln!(
-            "usage: {prog} [--port PORT] [--quiet] [--backlog N] [--max-buffered BYTES] [--threads N]   (PORT 0 = any free port)"
+            "usage: {prog} [--port PORT] [--quiet] [--backlog N] [--max-buffered BYTES] [--threads N] [--nodelay]   (PORT 0 = any free port)"
         );
     } else {
         eprintln!("usage: {prog} [--host HOST] [--port PORT]");
@@ -50,6 +55,7 @@ fn parse(server: bool) -> Args {
         backlog: sockets::DEFAULT_BACKLOG,
         max_buffered: DEFAULT_MAX_BUFFERED,
         threads: 1,
+        nodelay: false,
     };
     while let Some(a) = argv.next() {
         match a.as_str() {
@@ -67,6 +73,7 @@ fn parse(server: bool) -> Args {
                     .unwrap_or_else(|_| usage(&prog, server, &format!("bad port {v:?}")));
             }
             "--quiet" if server => args.quiet = true,
+            "--nodelay" if server => args.nodelay = true,
             "--backlog" if server => {
                 let v = argv
                     .next()

@@ -144,6 +144,11 @@ fn serve_on<T: ClientConn>(
             return Ok(()); // gone already
         };
         say!(largs, "Accepted a client from {who}:{port}");
+        if largs.nodelay {
+            if let Err(e) = client.set_socket_option(SocketOption::TcpNodelay(true)) {
+                say!(largs, "Client {who}:{port}: TCP_NODELAY: {e}");
+            }
+        }
         on_client(base, client, who, port, &largs)
     };
     let server_fd = Listener::new(server)
