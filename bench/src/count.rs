@@ -11,8 +11,15 @@
 //!
 //! ```text
 //! bench count [--quick] [--servers LIST] [--scenarios LIST] [--conns LIST] [--trips N]
-//!             [--modes instr,sys] [--no-build]
+//!             [--idle N] [--bulk-mib N] [--bulk-runs N] [--runs N] [--modes instr,sys]
+//!             [--no-build]
 //! ```
+//!
+//! `--runs N` measures every server N times in each mode, going round all the servers once
+//! per run, and reports the runs taken together (work and counts added up) with each run's
+//! figure where they differ: mio's and tokio's counts depend on how many events each wait
+//! finds, which moves from run to run. Bulk's syscalls always take at least `--bulk-runs`
+//! runs (9; 1 with `--quick`).
 //!
 //! Servers (a name selects every server it prefixes: `iolib` is all three backends):
 //! `c`, `mio`, `tokio`, `iolib-epoll`, `iolib-poll`, `iolib-select`, `ex8-epoll`, `ex8-poll`,
@@ -80,11 +87,11 @@ enum Work {
 }
 
 impl Work {
-    /// How many times each server is measured in `mode`.
-    fn runs(self, mode: Mode) -> usize {
+    /// How many times each server is measured in `mode`, when `--runs` asks for `all`.
+    fn runs(self, mode: Mode, all: usize) -> usize {
         match (self, mode) {
-            (Work::Bulk { sys_runs, .. }, Mode::Sys) => sys_runs.max(1),
-            _ => 1,
+            (Work::Bulk { sys_runs, .. }, Mode::Sys) => sys_runs.max(all).max(1),
+            _ => all.max(1),
         }
     }
 }
@@ -120,6 +127,8 @@ struct Opts {
     bulk_mib: u64,
     /// Syscall counts of the bulk scenario per server (taken together).
     bulk_runs: usize,
+    /// Every measurement repeated this many times per server, taken together.
+    runs: usize,
     modes: Vec<Mode>,
     build: bool,
 }
@@ -128,7 +137,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: bench count [--quick] [--servers c,mio,tokio,iolib,ex8,...] \
          [--scenarios ping,paced,idle,bulk,lines] [--conns 1,100,1000,10000] [--trips N] \
-         [--idle N] [--bulk-mib N] [--bulk-runs N] [--modes instr,sys] [--no-build]"
+         [--idle N] [--bulk-mib N] [--bulk-runs N] [--runs N] [--modes instr,sys] [--no-build]"
     );
     std::process::exit(2);
 }
@@ -152,6 +161,7 @@ fn parse(args: &[String]) -> Opts {
         idle: if quick { 100 } else { 10_000 },
         bulk_mib: if quick { 1 } else { 64 },
         bulk_runs: if quick { 1 } else { 9 },
+        runs: 1,
         modes: vec![Mode::Instr, Mode::Sys],
         build: true,
     };
@@ -180,6 +190,7 @@ fn parse(args: &[String]) -> Opts {
             "--idle" => o.idle = num(it.next()) as usize,
             "--bulk-mib" => o.bulk_mib = num(it.next()),
             "--bulk-runs" => o.bulk_runs = num(it.next()) as usize,
+            "--runs" => o.runs = num(it.next()) as usize,
             "--modes" => {
                 o.modes = list(it.next())
                     .iter()
@@ -691,6 +702,7 @@ fn table(
     servers: &[Server],
     work: Work,
     modes: &[Mode],
+    runs: usize,
     out: &Path,
 ) {
     // Every measurement of every server, per mode (0: instructions, 1: syscalls). A repeated
@@ -701,7 +713,7 @@ fn table(
         if !modes.contains(&m) {
             continue;
         }
-        for _ in 0..work.runs(m) {
+        for _ in 0..work.runs(m, runs) {
             for (s, g) in servers.iter().zip(got.iter_mut()) {
                 match measure(s, work, m, out) {
                     Ok(c) => g[k].push(c),
@@ -710,14 +722,20 @@ fn table(
             }
         }
     }
-    // All runs of a server pooled (their work and counts added up), and every run's own
-    // figure when a mode was repeated.
-    let mut spread: Vec<(String, Vec<f64>)> = Vec::new();
+    // All runs of a server pooled (their work and counts added up); the servers whose
+    // repeated runs differed, with each run's figure, per mode.
+    let mut spread: [Vec<String>; 2] = Default::default();
     let mut rows: Vec<(Server, Option<Counted>, Option<Counted>)> = Vec::new();
-    for (s, [i, mut y]) in servers.iter().zip(got) {
-        if y.len() > 1 {
-            y.sort_by(|a, b| per(a, div).total_cmp(&per(b, div)));
-            spread.push((s.label.clone(), y.iter().map(|c| per(c, div)).collect()));
+    for (s, [i, y]) in servers.iter().zip(got) {
+        for (k, v) in [&i, &y].into_iter().enumerate() {
+            let mut each: Vec<f64> = v.iter().map(|c| per(c, div)).collect();
+            each.sort_by(f64::total_cmp);
+            // At the table's precision: instructions to 0.1, syscalls to 0.001.
+            let (prec, step) = if k == 0 { (1, 0.05) } else { (3, 0.0005) };
+            if each.len() > 1 && each[each.len() - 1] - each[0] >= step {
+                let each: Vec<String> = each.iter().map(|x| format!("{x:.prec$}")).collect();
+                spread[k].push(format!("{} {}", s.label, each.join(", ")));
+            }
         }
         rows.push((s.clone(), pooled(i), pooled(y)));
     }
@@ -756,19 +774,29 @@ fn table(
             y.as_ref().map(|c| top_syscalls(c, div)).unwrap_or_default()
         );
     }
-    if !spread.is_empty() {
-        let runs = work.runs(Mode::Sys);
-        let each: Vec<String> = spread
-            .iter()
-            .map(|(label, v)| {
-                let v: Vec<String> = v.iter().map(|x| format!("{x:.1}")).collect();
-                format!("{label} {}", v.join(", "))
-            })
-            .collect();
+    for (k, m) in [Mode::Instr, Mode::Sys].into_iter().enumerate() {
+        let n = work.runs(m, runs);
+        if n < 2 || !modes.contains(&m) {
+            continue;
+        }
+        let what = if m == Mode::Instr {
+            "Instructions"
+        } else {
+            "Syscalls"
+        };
+        let differed = if spread[k].is_empty() {
+            "every server's runs gave the same figure".to_string()
+        } else {
+            format!(
+                "the servers whose runs differed, each run in order of size: {}; the others' \
+                 runs gave the same figure",
+                spread[k].join("; ")
+            )
+        };
         let _ = writeln!(
             md,
-            "\nSyscalls per {unit}: {runs} runs per server taken together (the work and the syscalls of all added up); each server's runs on their own, in order of size: {}.",
-            each.join("; ")
+            "\n{what} per {unit}: {n} runs per server taken together (the work and the counts \
+             of all added up); {differed}."
         );
     }
     let _ = writeln!(md);
@@ -825,7 +853,12 @@ pub fn run(args: &[String]) -> String {
             }
         )
     };
-    let base_cmd = format!("cargo run --release -p bench -- count{sel}{modes_arg}");
+    let runs_arg = if o.runs > 1 {
+        format!(" --runs {}", o.runs)
+    } else {
+        String::new()
+    };
+    let base_cmd = format!("cargo run --release -p bench -- count{sel}{modes_arg}{runs_arg}");
     let has = |s: &str| o.scenarios.iter().any(|x| x == s);
 
     // The closed loop at each of `--conns`; paced, a twentieth of the round trips, each
@@ -875,6 +908,7 @@ pub fn run(args: &[String]) -> String {
                     think_us,
                 },
                 &modes,
+                o.runs,
                 &out,
             );
             eprintln!(
@@ -912,6 +946,7 @@ pub fn run(args: &[String]) -> String {
                 think_us: 0,
             },
             &modes,
+            o.runs,
             &out,
         );
         eprintln!("count: idle done ({:.0} s)", t0.elapsed().as_secs_f64());
@@ -938,6 +973,7 @@ pub fn run(args: &[String]) -> String {
                 sys_runs: o.bulk_runs,
             },
             &modes,
+            o.runs,
             &out,
         );
         eprintln!("count: bulk done ({:.0} s)", t0.elapsed().as_secs_f64());
