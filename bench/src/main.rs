@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release -p bench` runs everything and prints markdown tables, also written to
 //! `target/bench/results.md`: first counts over fixed work (instructions per round trip under
-//! callgrind, syscalls per round trip under `strace -c`; see `count.rs`), then wall clock
+//! callgrind, syscalls per round trip under `strace -c`; see `count/`), then wall clock
 //! (noisy on a shared machine). `-- count ...` runs only the counts (with options to pick
 //! servers and scenarios), `-- wall` only the wall clock; `-- --quick` is a smoke test of the
 //! harness (numbers too short to mean anything).

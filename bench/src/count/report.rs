@@ -1,0 +1,154 @@
+//! The report: one markdown table per piece of work, each server's runs taken together, its
+//! counts per unit and its ratios to the C server and to mio.
+
+use super::measure::{measure, Counted, Mode, Work};
+use super::servers::Server;
+use std::fmt::Write as _;
+use std::path::Path;
+
+pub(super) fn per(c: &Counted, div: f64) -> f64 {
+    c.total / (c.units / div).max(1e-9)
+}
+
+pub(super) fn ratio(v: f64, base: Option<f64>) -> String {
+    match base {
+        Some(b) if b > 0.0 => format!("{:.2}×", v / b),
+        _ => "–".into(),
+    }
+}
+
+pub(super) fn top_syscalls(c: &Counted, div: f64) -> String {
+    let mut v: Vec<(&String, &f64)> = c.by_name.iter().collect();
+    v.sort_by(|a, b| b.1.total_cmp(a.1));
+    let units = (c.units / div).max(1e-9);
+    v.iter()
+        .take(5)
+        .filter(|(_, n)| **n / units >= 0.0005)
+        .map(|(k, n)| format!("{k} {:.3}", **n / units))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The runs of one measurement taken together: their units, counts and errors added up.
+pub(super) fn pooled(runs: Vec<Counted>) -> Option<Counted> {
+    runs.into_iter().reduce(|mut all, c| {
+        all.units += c.units;
+        all.total += c.total;
+        all.errors += c.errors;
+        for (name, n) in c.by_name {
+            *all.by_name.entry(name).or_insert(0.0) += n;
+        }
+        all
+    })
+}
+
+/// Runs the selected servers on one piece of work in every mode; appends a table to `md`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn table(
+    md: &mut String,
+    title: &str,
+    command: &str,
+    unit: &str,
+    div: f64,
+    servers: &[Server],
+    work: Work,
+    modes: &[Mode],
+    runs: usize,
+    out: &Path,
+) {
+    // Every measurement of every server, per mode (0: instructions, 1: syscalls). A repeated
+    // mode goes round all the servers once per run, so that a drift in the machine's state
+    // touches each server alike.
+    let mut got: Vec<[Vec<Counted>; 2]> = vec![Default::default(); servers.len()];
+    for (k, m) in [Mode::Instr, Mode::Sys].into_iter().enumerate() {
+        if !modes.contains(&m) {
+            continue;
+        }
+        for _ in 0..work.runs(m, runs) {
+            for (s, g) in servers.iter().zip(got.iter_mut()) {
+                match measure(s, work, m, out) {
+                    Ok(c) => g[k].push(c),
+                    Err(e) => eprintln!("count: {e}"),
+                }
+            }
+        }
+    }
+    // All runs of a server pooled (their work and counts added up); the servers whose
+    // repeated runs differed, with each run's figure, per mode.
+    let mut spread: [Vec<String>; 2] = Default::default();
+    let mut rows: Vec<(Server, Option<Counted>, Option<Counted>)> = Vec::new();
+    for (s, [i, y]) in servers.iter().zip(got) {
+        for (k, v) in [&i, &y].into_iter().enumerate() {
+            let mut each: Vec<f64> = v.iter().map(|c| per(c, div)).collect();
+            each.sort_by(f64::total_cmp);
+            // At the table's precision: instructions to 0.1, syscalls to 0.001.
+            let (prec, step) = if k == 0 { (1, 0.05) } else { (3, 0.0005) };
+            if each.len() > 1 && each[each.len() - 1] - each[0] >= step {
+                let each: Vec<String> = each.iter().map(|x| format!("{x:.prec$}")).collect();
+                spread[k].push(format!("{} {}", s.label, each.join(", ")));
+            }
+        }
+        rows.push((s.clone(), pooled(i), pooled(y)));
+    }
+    let base = |key: &str, which: usize| {
+        rows.iter().find(|r| r.0.key == key).and_then(|r| {
+            let c = if which == 0 { &r.1 } else { &r.2 };
+            c.as_ref().map(|c| per(c, div))
+        })
+    };
+    let (ci, cs, mi, ms) = (base("c", 0), base("c", 1), base("mio", 0), base("mio", 1));
+    let _ = writeln!(md, "### {title}\n\n`{command}`\n");
+    let _ = writeln!(
+        md,
+        "| server | instructions/{unit} | vs C | vs mio | syscalls/{unit} | vs C | vs mio | syscalls by name, per {unit} |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---|");
+    for (s, i, y) in &rows {
+        let (iv, yv) = (
+            i.as_ref().map(|c| per(c, div)),
+            y.as_ref().map(|c| per(c, div)),
+        );
+        let cell =
+            |v: Option<f64>, prec: usize| v.map_or("–".to_string(), |v| format!("{v:.prec$}"));
+        let errs = i.iter().chain(y.iter()).map(|c| c.errors).sum::<f64>();
+        let _ = writeln!(
+            md,
+            "| {}{} | {} | {} | {} | {} | {} | {} | {} |",
+            s.label,
+            if errs > 0.0 { " (load errors!)" } else { "" },
+            cell(iv, 1),
+            iv.map_or("–".into(), |v| ratio(v, ci)),
+            iv.map_or("–".into(), |v| ratio(v, mi)),
+            cell(yv, 3),
+            yv.map_or("–".into(), |v| ratio(v, cs)),
+            yv.map_or("–".into(), |v| ratio(v, ms)),
+            y.as_ref().map(|c| top_syscalls(c, div)).unwrap_or_default()
+        );
+    }
+    for (k, m) in [Mode::Instr, Mode::Sys].into_iter().enumerate() {
+        let n = work.runs(m, runs);
+        if n < 2 || !modes.contains(&m) {
+            continue;
+        }
+        let what = if m == Mode::Instr {
+            "Instructions"
+        } else {
+            "Syscalls"
+        };
+        let differed = if spread[k].is_empty() {
+            "every server's runs gave the same figure".to_string()
+        } else {
+            format!(
+                "the servers whose runs differed, each run in order of size: {}; the others' \
+                 runs gave the same figure",
+                spread[k].join("; ")
+            )
+        };
+        let _ = writeln!(
+            md,
+            "\n{what} per {unit}: {n} runs per server taken together (the work and the counts \
+             of all added up); {differed}."
+        );
+    }
+    let _ = writeln!(md);
+}
