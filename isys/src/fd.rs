@@ -205,7 +205,7 @@ pub fn dup2<Fd: AsFd>(fd: Fd, target: OwnedFd) -> Result<OwnedFd> {
             let r = syscall!(dup3(fd.as_fd().as_raw_fd(), new, libc::O_CLOEXEC));
         } else {
             let r = syscall!(dup2(fd.as_fd().as_raw_fd(), new)).and_then(|n| {
-                set_cloexec(&owned_ref(n), true).map(|_| n)
+                set_cloexec(owned_ref(n), true).map(|_| n)
             });
         }
     }

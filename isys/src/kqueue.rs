@@ -34,6 +34,8 @@ pub const EV_DELETE: u16 = libc::EV_DELETE as u16;
 pub const EV_ERROR: u16 = libc::EV_ERROR as u16;
 /// `EV_EOF`.
 pub const EV_EOF: u16 = libc::EV_EOF as u16;
+/// `EV_CLEAR`: report a filter once per change of its state (edge-triggered).
+pub const EV_CLEAR: u16 = libc::EV_CLEAR as u16;
 /// `EV_RECEIPT`: report each change's result as an event.
 pub const EV_RECEIPT: u16 = libc::EV_RECEIPT as u16;
 

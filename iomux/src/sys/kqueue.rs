@@ -1,21 +1,47 @@
 //! kqueue(2) backend (BSD, macOS), written to the pattern mio and polling use: one
 //! `EVFILT_READ` and one `EVFILT_WRITE` filter per fd, changes submitted with `EV_RECEIPT`
-//! so each change reports its own result. Not compiled on Linux; CI on macOS builds it.
+//! so each change reports its own result. kqueue has no filter for errors alone (epoll and
+//! poll report them on an fd watched for nothing): an fd watched only by an error handler
+//! keeps an edge-triggered (`EV_CLEAR`) `EVFILT_READ` whose `EV_EOF` and errors are reported
+//! and whose plain readability is not. Not compiled on Linux; CI type-checks it for FreeBSD
+//! and macOS.
 
 use super::{Interest, Ready};
 use isys::{
-    Errno, KEvent, OwnedFd, EVFILT_READ, EVFILT_WRITE, EV_ADD, EV_DELETE, EV_EOF, EV_ERROR,
-    EV_RECEIPT,
+    Errno, KEvent, OwnedFd, EVFILT_READ, EVFILT_WRITE, EV_ADD, EV_CLEAR, EV_DELETE, EV_EOF,
+    EV_ERROR, EV_RECEIPT,
 };
 use std::os::fd::RawFd;
 use std::time::Duration;
+
+/// The filters the kernel holds for one fd.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Filters {
+    read: bool,
+    write: bool,
+    /// The read filter is only there for errors and end of file (an error handler alone).
+    errors_only: bool,
+}
+
+impl Filters {
+    /// The filters for `interest`; `watched` says the fd is still registered (with an
+    /// empty interest: an error handler alone).
+    fn of(interest: Interest, watched: bool) -> Filters {
+        let errors_only = watched && interest.is_empty();
+        Filters {
+            read: interest.read || errors_only,
+            write: interest.write,
+            errors_only,
+        }
+    }
+}
 
 #[derive(Debug)]
 pub(crate) struct Selector {
     kq: OwnedFd,
     events: Vec<KEvent>,
     /// What the kernel has for each fd, to know which filters to add or delete.
-    current: Vec<Interest>,
+    current: Vec<Filters>,
     /// The fds with events at the last wait, read and write filters merged.
     ready: Vec<Ready>,
 }
@@ -33,37 +59,45 @@ impl Selector {
         })
     }
 
-    fn apply(&mut self, fd: RawFd, new: Interest) -> isys::Result<()> {
+    fn apply(&mut self, fd: RawFd, new: Filters) -> isys::Result<()> {
         let u = fd as usize;
         if u >= self.current.len() {
-            self.current.resize(u + 1, Interest::default());
+            self.current.resize(u + 1, Filters::default());
         }
         let old = self.current[u];
-        let mut changes = [KEvent::empty(); 2];
+        let change = |filter, flags| KEvent::new(fd as usize, filter, flags | EV_RECEIPT, u);
+        let mut changes = [KEvent::empty(); 3];
         let mut n = 0;
-        for (was, want, filter) in [
-            (old.read, new.read, EVFILT_READ),
-            (old.write, new.write, EVFILT_WRITE),
-        ] {
-            if was != want {
-                let op = if want { EV_ADD } else { EV_DELETE };
-                changes[n] = KEvent::new(fd as usize, filter, op | EV_RECEIPT, fd as usize);
-                n += 1;
-            }
+        // A read filter that switches between plain and errors-only is deleted and added
+        // again: whether it is edge-triggered is fixed when it is added.
+        let re_add = old.read && new.read && old.errors_only != new.errors_only;
+        if old.read && (!new.read || re_add) {
+            changes[n] = change(EVFILT_READ, EV_DELETE);
+            n += 1;
+        }
+        if new.read && (!old.read || re_add) {
+            let clear = if new.errors_only { EV_CLEAR } else { 0 };
+            changes[n] = change(EVFILT_READ, EV_ADD | clear);
+            n += 1;
+        }
+        if old.write != new.write {
+            changes[n] = change(EVFILT_WRITE, if new.write { EV_ADD } else { EV_DELETE });
+            n += 1;
         }
         if n > 0 {
-            let mut results = [KEvent::empty(); 2];
+            let mut results = [KEvent::empty(); 3];
             let got = isys::kevent(
                 &self.kq,
                 &changes[..n],
                 &mut results[..n],
                 Some(Duration::ZERO),
             )?;
+            let gone = !new.read && !new.write;
             for r in &results[..got] {
                 if r.flags() & EV_ERROR != 0 && r.data() != 0 {
                     let e = Errno::from_raw(r.data() as i32);
                     // Deleting a filter of a closed fd is not an error.
-                    if !(new.is_empty() && (e == Errno::ENOENT || e == Errno::EBADF)) {
+                    if !(gone && (e == Errno::ENOENT || e == Errno::EBADF)) {
                         return Err(e);
                     }
                 }
@@ -74,15 +108,15 @@ impl Selector {
     }
 
     pub fn register(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
-        self.apply(fd, i)
+        self.apply(fd, Filters::of(i, true))
     }
 
     pub fn reregister(&mut self, fd: RawFd, i: Interest) -> isys::Result<()> {
-        self.apply(fd, i)
+        self.apply(fd, Filters::of(i, true))
     }
 
     pub fn deregister(&mut self, fd: RawFd) -> isys::Result<()> {
-        self.apply(fd, Interest::default())
+        self.apply(fd, Filters::default())
     }
 
     pub fn select(&mut self, timeout: Option<Duration>) -> isys::Result<usize> {
@@ -93,9 +127,14 @@ impl Selector {
             let eof = ev.flags() & EV_EOF != 0;
             // EV_ERROR, or EV_EOF carrying an errno (a reset connection): both are POLLERR.
             let error = ev.flags() & EV_ERROR != 0 || (eof && ev.fflags() != 0);
+            let errors_only = ev.filter() == EVFILT_READ
+                && self.current.get(fd as usize).is_some_and(|f| f.errors_only);
+            if errors_only && !eof && !error {
+                continue; // data arrived where only errors are watched
+            }
             let r = Ready {
                 fd,
-                read: ev.filter() == EVFILT_READ,
+                read: ev.filter() == EVFILT_READ && !errors_only,
                 write: ev.filter() == EVFILT_WRITE,
                 error,
                 hup: eof && ev.filter() == EVFILT_READ,
