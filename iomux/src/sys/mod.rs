@@ -11,8 +11,8 @@
 //!   from their interest sets themselves.
 //! - `fn new() -> isys::Result<Self>`: the backend's kernel object, if any, CLOEXEC.
 //! - `fn register(&mut self, fd, Interest) -> isys::Result<()>`: start watching `fd` (not
-//!   watched before). An empty interest means errors and hang-ups only (the select and
-//!   kqueue backends cannot watch for those alone).
+//!   watched before). An empty interest means errors and hang-ups only (the select backend
+//!   cannot watch for those alone; kqueue keeps an edge-triggered read filter for them).
 //! - `fn reregister(&mut self, fd, Interest) -> isys::Result<()>`: change a watched fd's
 //!   interest.
 //! - `fn deregister(&mut self, fd) -> isys::Result<()>`: stop watching; an fd that was
