@@ -143,10 +143,13 @@ impl Running {
     }
 }
 
+/// Measures `server` on `work` under `mode`'s tool; `run` numbers a repeated measurement
+/// (its tool output is kept under a name of its own).
 pub(super) fn measure(
     server: &Server,
     work: Work,
     mode: Mode,
+    run: usize,
     out: &Path,
 ) -> Result<Counted, String> {
     let tag = match work {
@@ -161,7 +164,15 @@ pub(super) fn measure(
         }
         Work::Bulk { mib, .. } => format!("{}.bulk{mib}", server.key),
     };
-    let tag = format!("{tag}.{}", if mode == Mode::Instr { "cg" } else { "st" });
+    let run = if run > 0 {
+        format!(".run{}", run + 1)
+    } else {
+        String::new()
+    };
+    let tag = format!(
+        "{tag}{run}.{}",
+        if mode == Mode::Instr { "cg" } else { "st" }
+    );
     let cg_file = out.join(format!("{tag}.out"));
     let _ = std::fs::remove_file(cg_file.with_extension("out.1"));
     let mut cmd = match mode {
@@ -252,12 +263,20 @@ pub(super) fn measure(
                 .status();
         }
         Mode::Sys => {
-            strace = Command::new("strace")
+            // A summary left by an earlier measurement must not be read as this one's.
+            let _ = std::fs::remove_file(&strace_file);
+            match Command::new("strace")
                 .args(["-c", "-f", "-p", &pid.to_string(), "-o"])
                 .arg(&strace_file)
                 .stderr(Stdio::piped())
                 .spawn()
-                .ok();
+            {
+                Ok(child) => strace = Some(child),
+                Err(e) => {
+                    finish(load, srv);
+                    return Err(format!("{tag}: strace: {e}"));
+                }
+            }
             // strace says "Process N attached" once it is; go only then.
             if let Some(err) = strace.as_mut().and_then(|s| s.stderr.take()) {
                 let rx = line_channel(err);

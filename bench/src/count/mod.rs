@@ -31,7 +31,8 @@
 //! loop), `paced` (the same, each connection waiting after each answer, so that every server
 //! waits for every request; at 1, 100 and 1,000 connections unless `--conns` says), `idle`
 //! (10 busy connections beside 10,000 idle ones), `bulk` (64 MiB through one connection;
-//! its syscalls are counted over `--bulk-runs` runs taken together, 9 by default), `lines` (`read_line` per line against std's `BufRead::read_line`).
+//! its syscalls are counted over `--bulk-runs` runs taken together, 9 by default), `lines`
+//! (`read_line` per line against std's `BufRead::read_line`).
 
 mod measure;
 mod report;
@@ -326,7 +327,15 @@ pub fn run(args: &[String]) -> String {
                 "Bulk: {} MiB through one connection in 64 KiB writes",
                 o.bulk_mib
             ),
-            &format!("{base_cmd} --scenarios bulk --bulk-mib {}", o.bulk_mib),
+            &format!(
+                "{base_cmd} --scenarios bulk --bulk-mib {}{}",
+                o.bulk_mib,
+                if o.bulk_runs == 9 {
+                    String::new()
+                } else {
+                    format!(" --bulk-runs {}", o.bulk_runs)
+                }
+            ),
             "MiB",
             (1u64 << 20) as f64,
             &list,

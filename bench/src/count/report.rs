@@ -64,9 +64,9 @@ pub(super) fn table(
         if !modes.contains(&m) {
             continue;
         }
-        for _ in 0..work.runs(m, runs) {
+        for run in 0..work.runs(m, runs) {
             for (s, g) in servers.iter().zip(got.iter_mut()) {
-                match measure(s, work, m, out) {
+                match measure(s, work, m, run, out) {
                     Ok(c) => g[k].push(c),
                     Err(e) => eprintln!("count: {e}"),
                 }
@@ -82,9 +82,17 @@ pub(super) fn table(
             let mut each: Vec<f64> = v.iter().map(|c| per(c, div)).collect();
             each.sort_by(f64::total_cmp);
             // At the table's precision: instructions to 0.1, syscalls to 0.001.
-            let (prec, step) = if k == 0 { (1, 0.05) } else { (3, 0.0005) };
-            if each.len() > 1 && each[each.len() - 1] - each[0] >= step {
-                let each: Vec<String> = each.iter().map(|x| format!("{x:.prec$}")).collect();
+            let prec = if k == 0 { 1 } else { 3 };
+            let each: Vec<String> = each.iter().map(|x| format!("{x:.prec$}")).collect();
+            let asked = work.runs([Mode::Instr, Mode::Sys][k], runs);
+            if each.len() != asked && modes.contains(&[Mode::Instr, Mode::Sys][k]) {
+                let made = each.len();
+                spread[k].push(format!(
+                    "{} ({made} of {asked} runs made) {}",
+                    s.label,
+                    each.join(", ")
+                ));
+            } else if each.first() != each.last() {
                 spread[k].push(format!("{} {}", s.label, each.join(", ")));
             }
         }
