@@ -256,11 +256,7 @@ pub(super) fn measure(
     let mut strace = None;
     match mode {
         Mode::Instr => {
-            let _ = Command::new("callgrind_control")
-                .args(["-z", &pid.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            callgrind_control("-z", pid);
         }
         Mode::Sys => {
             // A summary left by an earlier measurement must not be read as this one's.
@@ -294,11 +290,7 @@ pub(super) fn measure(
     });
     match mode {
         Mode::Instr => {
-            let _ = Command::new("callgrind_control")
-                .args(["-d", &pid.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            callgrind_control("-d", pid);
         }
         Mode::Sys => {
             if let Some(mut st) = strace {
@@ -335,6 +327,15 @@ pub(super) fn measure(
         }
     }
     Ok(c)
+}
+
+/// `callgrind_control OP PID`: `-z` zeroes the server's counters, `-d` dumps them.
+fn callgrind_control(op: &str, pid: u32) {
+    let _ = Command::new("callgrind_control")
+        .args([op, &pid.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }
 
 /// The `summary:` (or `totals:`) line of a callgrind dump: its first event is Ir.
