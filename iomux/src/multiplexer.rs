@@ -15,7 +15,7 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) struct Selector {
     #[cfg(iomux_epoll)]
-    events: Vec<isys::EpollEvent>,
+    events: isys::EpollBuffer,
     backend: Backends,
 }
 
@@ -102,7 +102,7 @@ impl Selector {
             events: match backend {
                 Backends::Epoll(_) => sys::epoll::Selector::buffer(),
                 #[allow(unreachable_patterns)]
-                _ => Vec::new(),
+                _ => isys::EpollBuffer::default(),
             },
             backend,
         })

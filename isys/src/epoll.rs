@@ -1,11 +1,12 @@
-//! epoll (Linux): [`EpollFlags`], [`EpollEvent`], [`EpollOp`], and epoll_create1, epoll_ctl,
-//! epoll_wait.
+//! epoll (Linux): [`EpollFlags`], [`EpollEvent`], [`EpollOp`], [`EpollBuffer`], and
+//! epoll_create1, epoll_ctl, epoll_wait.
 
 use crate::direct;
 use crate::fd::owned;
 use crate::{timeout_ms, Errno, Result};
 use bitflags::bitflags;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
@@ -228,4 +229,86 @@ pub fn epoll_wait<Fd: AsFd>(
     // SAFETY: the kernel writes at most `n` events into `buf`, which `events` owns for the
     // call; the fd is borrowed from a live owner.
     unsafe { direct::epoll_wait(epfd.as_fd().as_raw_fd(), buf, n, timeout_ms(timeout)) }
+}
+
+/// An event buffer for [`epoll_wait_buffer`] whose length always fits `epoll_wait`'s `int
+/// maxevents` and is kept beside the events as that `int`, so that a wait passes it as it is
+/// (where [`epoll_wait`] clamps a slice's length on every call). Reads and writes as a slice
+/// of events; its length changes only through [`resize`](Self::resize).
+///
+/// ```
+/// use isys::{epoll_create1, epoll_ctl, epoll_wait_buffer, pipe, write, AsRawFd};
+/// use isys::{EpollBuffer, EpollEvent, EpollFlags, EpollOp};
+/// use std::time::Duration;
+///
+/// let ep = epoll_create1()?;
+/// let (r, w) = pipe(true)?;
+/// epoll_ctl(&ep, EpollOp::Add, r.as_raw_fd(), Some(EpollEvent::new(EpollFlags::IN, 7)))?;
+/// let mut events = EpollBuffer::new(8);
+/// write(&w, b"x")?;
+/// assert_eq!(epoll_wait_buffer(&ep, &mut events, Some(Duration::from_secs(5)))?, 1);
+/// assert_eq!((events[0].events(), events[0].data()), (EpollFlags::IN, 7));
+/// events.resize(16);
+/// assert_eq!(events.len(), 16);
+/// # Ok::<(), isys::Errno>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct EpollBuffer {
+    events: Vec<EpollEvent>,
+    /// `events.len()` as an `int` (the length never exceeds `c_int::MAX`).
+    max: libc::c_int,
+}
+
+impl EpollBuffer {
+    /// Room for `n` events (at most `c_int::MAX`; zero makes a wait fail with `EINVAL`).
+    pub fn new(n: usize) -> EpollBuffer {
+        let mut b = EpollBuffer::default();
+        b.resize(n);
+        b
+    }
+    /// Makes room for `n` events (at most `c_int::MAX`), keeping the first ones.
+    pub fn resize(&mut self, n: usize) {
+        let n = n.min(libc::c_int::MAX as usize);
+        self.events.resize(n, EpollEvent::empty());
+        self.max = n as libc::c_int;
+    }
+}
+
+impl Deref for EpollBuffer {
+    type Target = [EpollEvent];
+    #[inline]
+    fn deref(&self) -> &[EpollEvent] {
+        &self.events
+    }
+}
+
+impl DerefMut for EpollBuffer {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [EpollEvent] {
+        &mut self.events
+    }
+}
+
+/// [`epoll_wait`] into an [`EpollBuffer`]: fills all of it at most, returns how many.
+///
+/// # Errors
+/// As [`epoll_wait`]; `EINVAL` for an empty buffer.
+#[inline]
+pub fn epoll_wait_buffer<Fd: AsFd>(
+    epfd: Fd,
+    events: &mut EpollBuffer,
+    timeout: Option<Duration>,
+) -> Result<usize> {
+    let buf = events.events.as_mut_ptr().cast::<libc::epoll_event>();
+    // SAFETY: the kernel writes at most `events.max` events into `buf`, and `events.max` is
+    // the length of the vector `buf` points into, which `events` owns for the call; the fd
+    // is borrowed from a live owner.
+    unsafe {
+        direct::epoll_wait(
+            epfd.as_fd().as_raw_fd(),
+            buf,
+            events.max,
+            timeout_ms(timeout),
+        )
+    }
 }

@@ -19,7 +19,7 @@
 //! reader, and asked for without one it would be reported, level-triggered, to nobody.
 
 use super::{Interest, Plain, Ready};
-use isys::{EpollEvent, EpollFlags, EpollOp, Errno, OwnedFd};
+use isys::{EpollBuffer, EpollEvent, EpollFlags, EpollOp, Errno, OwnedFd};
 use std::os::fd::RawFd;
 use std::time::Duration;
 
@@ -64,8 +64,8 @@ impl Selector {
 
     /// The event buffer `select` fills: the kernel's events of the last wait, then the
     /// always-ready fds' [`ALWAYS`] events.
-    pub fn buffer() -> Vec<EpollEvent> {
-        vec![EpollEvent::empty(); 1024]
+    pub fn buffer() -> EpollBuffer {
+        EpollBuffer::new(1024)
     }
 
     pub fn new() -> isys::Result<Self> {
@@ -142,13 +142,13 @@ impl Selector {
     #[inline]
     pub fn select(
         &mut self,
-        events: &mut Vec<EpollEvent>,
+        events: &mut EpollBuffer,
         timeout: Option<Duration>,
     ) -> isys::Result<usize> {
         if !self.always.is_empty() {
             return super::unpack(self.select_with_always(events, timeout));
         }
-        let n = isys::epoll_wait(&self.epfd, events, timeout)?;
+        let n = isys::epoll_wait_buffer(&self.epfd, events, timeout)?;
         if n == events.len() {
             grow(events);
         }
@@ -157,9 +157,9 @@ impl Selector {
 
     /// `select(None)` while no fd is kept aside as always ready.
     #[inline(always)]
-    pub fn select_plain(&mut self, events: &mut Vec<EpollEvent>) -> isys::Result<usize> {
+    pub fn select_plain(&mut self, events: &mut EpollBuffer) -> isys::Result<usize> {
         debug_assert!(self.always.is_empty());
-        let n = isys::epoll_wait(&self.epfd, events, None)?;
+        let n = isys::epoll_wait_buffer(&self.epfd, events, None)?;
         if n == events.len() {
             grow(events);
         }
@@ -175,17 +175,13 @@ impl Selector {
     /// and follow the kernel's events in the buffer as [`ALWAYS`] events.
     #[cold]
     #[inline(never)]
-    fn select_with_always(
-        &mut self,
-        events: &mut Vec<EpollEvent>,
-        timeout: Option<Duration>,
-    ) -> isize {
+    fn select_with_always(&mut self, events: &mut EpollBuffer, timeout: Option<Duration>) -> isize {
         super::pack(self.wait_with_always(events, timeout))
     }
 
     fn wait_with_always(
         &mut self,
-        events: &mut Vec<EpollEvent>,
+        events: &mut EpollBuffer,
         timeout: Option<Duration>,
     ) -> isys::Result<usize> {
         self.always_now.clear();
@@ -202,8 +198,8 @@ impl Selector {
         } else {
             Some(Duration::ZERO)
         };
-        while events.len() <= k {
-            events.push(EpollEvent::empty());
+        if events.len() <= k {
+            events.resize(k + 1);
         }
         let room = events.len() - k;
         let n = isys::epoll_wait(&self.epfd, &mut events[..room], timeout)?;
@@ -244,10 +240,10 @@ impl Selector {
 /// Doubles a buffer the last wait filled (more may be waiting), keeping its events.
 #[cold]
 #[inline(never)]
-fn grow(events: &mut Vec<EpollEvent>) {
+fn grow(events: &mut EpollBuffer) {
     let n = events.len();
     if n < 1 << 16 {
-        events.resize(n * 2, EpollEvent::empty());
+        events.resize(n * 2);
     }
 }
 
