@@ -29,6 +29,9 @@ pub(super) fn top_syscalls(c: &Counted, div: f64) -> String {
         .join(", ")
 }
 
+/// The two modes, in the order of a row's columns (and of the `[_; 2]` arrays below).
+const MODES: [Mode; 2] = [Mode::Instr, Mode::Sys];
+
 /// The runs of one measurement taken together: their units, counts and errors added up.
 pub(super) fn pooled(runs: Vec<Counted>) -> Option<Counted> {
     runs.into_iter().reduce(|mut all, c| {
@@ -60,7 +63,7 @@ pub(super) fn table(
     // mode goes round all the servers once per run, so that a drift in the machine's state
     // touches each server alike.
     let mut got: Vec<[Vec<Counted>; 2]> = vec![Default::default(); servers.len()];
-    for (k, m) in [Mode::Instr, Mode::Sys].into_iter().enumerate() {
+    for (k, m) in MODES.into_iter().enumerate() {
         if !modes.contains(&m) {
             continue;
         }
@@ -84,8 +87,8 @@ pub(super) fn table(
             // At the table's precision: instructions to 0.1, syscalls to 0.001.
             let prec = if k == 0 { 1 } else { 3 };
             let each: Vec<String> = each.iter().map(|x| format!("{x:.prec$}")).collect();
-            let asked = work.runs([Mode::Instr, Mode::Sys][k], runs);
-            if each.len() != asked && modes.contains(&[Mode::Instr, Mode::Sys][k]) {
+            let asked = work.runs(MODES[k], runs);
+            if each.len() != asked && modes.contains(&MODES[k]) {
                 let made = each.len();
                 spread[k].push(format!(
                     "{} ({made} of {asked} runs made) {}",
@@ -133,7 +136,7 @@ pub(super) fn table(
             y.as_ref().map(|c| top_syscalls(c, div)).unwrap_or_default()
         );
     }
-    for (k, m) in [Mode::Instr, Mode::Sys].into_iter().enumerate() {
+    for (k, m) in MODES.into_iter().enumerate() {
         let n = work.runs(m, runs);
         if n < 2 || !modes.contains(&m) {
             continue;
