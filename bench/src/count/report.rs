@@ -32,6 +32,52 @@ pub(super) fn top_syscalls(c: &Counted, div: f64) -> String {
 /// The two modes, in the order of a row's columns (and of the `[_; 2]` arrays below).
 const MODES: [Mode; 2] = [Mode::Instr, Mode::Sys];
 
+/// Whether a syscall (by strace's name) reads from a socket.
+fn is_read(name: &str) -> bool {
+    matches!(name, "read" | "readv" | "recvfrom" | "recvmsg" | "recvmmsg")
+}
+
+/// Bulk's syscalls per MiB split into reads per MiB (how full the socket is at each read:
+/// TCP's window and the scheduler decide that, run by run) and syscalls per read (the
+/// server's own structure, the same in every run).
+fn reads_table(md: &mut String, rows: &[(Server, Option<Counted>, Option<Counted>)], div: f64) {
+    let split = |c: &Counted| {
+        let reads: f64 = c
+            .by_name
+            .iter()
+            .filter(|(k, _)| is_read(k))
+            .map(|(_, n)| n)
+            .sum();
+        let mib = (c.units / div).max(1e-9);
+        (
+            reads / mib,
+            c.units / reads.max(1.0) / 1024.0,
+            c.total / reads.max(1.0),
+        )
+    };
+    let c_per_read = rows
+        .iter()
+        .find(|r| r.0.key == "c")
+        .and_then(|r| r.2.as_ref())
+        .map(|c| split(c).2);
+    let _ = writeln!(
+        md,
+        "\nThe same syscalls as reads per MiB × syscalls per read, all runs taken together:\n\n\
+         | server | reads/MiB | KiB per read | syscalls per read | vs C |\n|---|---:|---:|---:|---:|"
+    );
+    for (s, _, y) in rows {
+        if let Some(c) = y {
+            let (reads, kib, per_read) = split(c);
+            let _ = writeln!(
+                md,
+                "| {} | {reads:.3} | {kib:.2} | {per_read:.3} | {} |",
+                s.label,
+                ratio(per_read, c_per_read)
+            );
+        }
+    }
+}
+
 /// The runs of one measurement taken together: their units, counts and errors added up.
 pub(super) fn pooled(runs: Vec<Counted>) -> Option<Counted> {
     runs.into_iter().reduce(|mut all, c| {
@@ -135,6 +181,9 @@ pub(super) fn table(
             yv.map_or("–".into(), |v| ratio(v, ms)),
             y.as_ref().map(|c| top_syscalls(c, div)).unwrap_or_default()
         );
+    }
+    if matches!(work, Work::Bulk { .. }) && modes.contains(&Mode::Sys) {
+        reads_table(md, &rows, div);
     }
     for (k, m) in MODES.into_iter().enumerate() {
         let n = work.runs(m, runs);
