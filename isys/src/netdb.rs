@@ -208,13 +208,62 @@ pub fn getaddrinfo(
 ///
 /// # Errors
 /// `ENOBUFS` / `ENOMEM` when out of memory; `EMFILE` / `ENFILE` for the socket it opens
-/// internally.
+/// internally; `ENOSYS` on Android before API 24, whose libc has no `if_nameindex`.
 pub fn if_nameindex() -> crate::Result<Vec<(u32, String)>> {
-    let ifs = nix::net::if_::if_nameindex()?;
-    Ok(ifs
-        .iter()
-        .map(|i| (i.index(), i.name().to_string_lossy().into_owned()))
-        .collect())
+    #[cfg(not(target_os = "android"))]
+    {
+        let ifs = nix::net::if_::if_nameindex()?;
+        Ok(ifs
+            .iter()
+            .map(|i| (i.index(), i.name().to_string_lossy().into_owned()))
+            .collect())
+    }
+    #[cfg(target_os = "android")]
+    {
+        android_if_nameindex()
+    }
+}
+
+/// Bionic has `if_nameindex` from API 24 on, and neither nix nor the libc crate declares it
+/// for Android: it is looked up when called, so that an older system gets `ENOSYS` instead of
+/// a library that fails to load.
+#[cfg(target_os = "android")]
+fn android_if_nameindex() -> crate::Result<Vec<(u32, String)>> {
+    type List = unsafe extern "C" fn() -> *mut libc::if_nameindex;
+    type Free = unsafe extern "C" fn(*mut libc::if_nameindex);
+    // Bionic's RTLD_DEFAULT: 0 on 64-bit, 0xffffffff on 32-bit.
+    let default = if cfg!(target_pointer_width = "64") {
+        std::ptr::null_mut()
+    } else {
+        0xffff_ffff_usize as *mut libc::c_void
+    };
+    // SAFETY: dlsym takes a NUL-terminated name; a non-null result is the named libc
+    // function, whose type is the one bionic's <net/if.h> declares. The list it returns is
+    // an array ended by a zero index, read before it is freed exactly once.
+    unsafe {
+        let list = libc::dlsym(default, c"if_nameindex".as_ptr());
+        let free = libc::dlsym(default, c"if_freenameindex".as_ptr());
+        if list.is_null() || free.is_null() {
+            return Err(Errno::ENOSYS);
+        }
+        let (list, free) = (
+            std::mem::transmute::<*mut libc::c_void, List>(list),
+            std::mem::transmute::<*mut libc::c_void, Free>(free),
+        );
+        let head = list();
+        if head.is_null() {
+            return Err(Errno::last());
+        }
+        let mut out = Vec::new();
+        let mut p = head;
+        while (*p).if_index != 0 && !(*p).if_name.is_null() {
+            let name = CStr::from_ptr((*p).if_name);
+            out.push(((*p).if_index, name.to_string_lossy().into_owned()));
+            p = p.add(1);
+        }
+        free(head);
+        Ok(out)
+    }
 }
 
 /// `if_nametoindex(3)`: the index of interface `name`.
