@@ -224,25 +224,19 @@ pub fn if_nameindex() -> crate::Result<Vec<(u32, String)>> {
     }
 }
 
-/// Bionic has `if_nameindex` from API 24 on, and neither nix nor the libc crate declares it
-/// for Android: it is looked up when called, so that an older system gets `ENOSYS` instead of
-/// a library that fails to load.
+/// Bionic has `if_nameindex` from API 24 on, and nix offers it only off Android. Linking to it
+/// directly would fail against an older API level's libc, so it is looked up when called and
+/// an older system gets `ENOSYS`.
 #[cfg(target_os = "android")]
 fn android_if_nameindex() -> crate::Result<Vec<(u32, String)>> {
     type List = unsafe extern "C" fn() -> *mut libc::if_nameindex;
     type Free = unsafe extern "C" fn(*mut libc::if_nameindex);
-    // Bionic's RTLD_DEFAULT: 0 on 64-bit, 0xffffffff on 32-bit.
-    let default = if cfg!(target_pointer_width = "64") {
-        std::ptr::null_mut()
-    } else {
-        0xffff_ffff_usize as *mut libc::c_void
-    };
     // SAFETY: dlsym takes a NUL-terminated name; a non-null result is the named libc
     // function, whose type is the one bionic's <net/if.h> declares. The list it returns is
     // an array ended by a zero index, read before it is freed exactly once.
     unsafe {
-        let list = libc::dlsym(default, c"if_nameindex".as_ptr());
-        let free = libc::dlsym(default, c"if_freenameindex".as_ptr());
+        let list = libc::dlsym(libc::RTLD_DEFAULT, c"if_nameindex".as_ptr());
+        let free = libc::dlsym(libc::RTLD_DEFAULT, c"if_freenameindex".as_ptr());
         if list.is_null() || free.is_null() {
             return Err(Errno::ENOSYS);
         }

@@ -32,15 +32,18 @@ pub(super) fn top_syscalls(c: &Counted, div: f64) -> String {
 /// The two modes, in the order of a row's columns (and of the `[_; 2]` arrays below).
 const MODES: [Mode; 2] = [Mode::Instr, Mode::Sys];
 
-/// Whether a syscall (by strace's name) reads from a socket.
+/// Whether a syscall (by strace's name) reads from an fd; strace counts failed calls too
+/// (`EAGAIN`), so a read here is an attempt.
 fn is_read(name: &str) -> bool {
     matches!(name, "read" | "readv" | "recvfrom" | "recvmsg" | "recvmmsg")
 }
 
-/// Bulk's syscalls per MiB split into reads per MiB (how full the socket is at each read:
-/// TCP's window and the scheduler decide that, run by run) and syscalls per read (the
-/// server's own structure, the same in every run).
+/// Bulk's syscalls per MiB split into reads per MiB (how full the socket is at each read,
+/// which the load and TCP decide, run by run) and syscalls per read (the server's own
+/// structure: fixed for a server that waits once per read, as C and ex8 do; a server that
+/// reads until `WouldBlock` skips a varying share of its waits).
 fn reads_table(md: &mut String, rows: &[(Server, Option<Counted>, Option<Counted>)], div: f64) {
+    // (reads per MiB, KiB per read, syscalls per read); None without reads or work to divide.
     let split = |c: &Counted| {
         let reads: f64 = c
             .by_name
@@ -48,33 +51,36 @@ fn reads_table(md: &mut String, rows: &[(Server, Option<Counted>, Option<Counted
             .filter(|(k, _)| is_read(k))
             .map(|(_, n)| n)
             .sum();
-        let mib = (c.units / div).max(1e-9);
-        (
-            reads / mib,
-            c.units / reads.max(1.0) / 1024.0,
-            c.total / reads.max(1.0),
-        )
+        (reads > 0.0 && c.units > 0.0).then(|| {
+            (
+                reads / (c.units / div),
+                c.units / reads / 1024.0,
+                c.total / reads,
+            )
+        })
     };
     let c_per_read = rows
         .iter()
         .find(|r| r.0.key == "c")
         .and_then(|r| r.2.as_ref())
-        .map(|c| split(c).2);
+        .and_then(split)
+        .map(|s| s.2);
     let _ = writeln!(
         md,
         "\nThe same syscalls as reads per MiB × syscalls per read, all runs taken together:\n\n\
          | server | reads/MiB | KiB per read | syscalls per read | vs C |\n|---|---:|---:|---:|---:|"
     );
     for (s, _, y) in rows {
-        if let Some(c) = y {
-            let (reads, kib, per_read) = split(c);
-            let _ = writeln!(
+        let Some(c) = y else { continue };
+        let _ = match split(c) {
+            Some((reads, kib, per_read)) => writeln!(
                 md,
                 "| {} | {reads:.3} | {kib:.2} | {per_read:.3} | {} |",
                 s.label,
                 ratio(per_read, c_per_read)
-            );
-        }
+            ),
+            None => writeln!(md, "| {} | – | – | – | – |", s.label),
+        };
     }
 }
 
@@ -182,9 +188,6 @@ pub(super) fn table(
             y.as_ref().map(|c| top_syscalls(c, div)).unwrap_or_default()
         );
     }
-    if matches!(work, Work::Bulk { .. }) && modes.contains(&Mode::Sys) {
-        reads_table(md, &rows, div);
-    }
     for (k, m) in MODES.into_iter().enumerate() {
         let n = work.runs(m, runs);
         if n < 2 || !modes.contains(&m) {
@@ -209,6 +212,9 @@ pub(super) fn table(
             "\n{what} per {unit}: {n} runs per server taken together (the work and the counts \
              of all added up); {differed}."
         );
+    }
+    if matches!(work, Work::Bulk { .. }) && modes.contains(&Mode::Sys) {
+        reads_table(md, &rows, div);
     }
     let _ = writeln!(md);
 }
