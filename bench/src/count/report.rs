@@ -218,3 +218,74 @@ pub(super) fn table(
     }
     let _ = writeln!(md);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(key: &str) -> Server {
+        Server {
+            key: key.into(),
+            label: key.into(),
+            program: "x".into(),
+            args: Vec::new(),
+            backend: None,
+            own: true,
+        }
+    }
+
+    /// `mib` MiB read in `reads` reads, with `waits` waits and one send per read.
+    fn bulk(mib: f64, reads: f64, waits: f64) -> Counted {
+        let mut c = Counted {
+            units: mib * 1048576.0,
+            total: 2.0 * reads + waits,
+            ..Counted::default()
+        };
+        c.by_name.insert("recvfrom".into(), reads);
+        c.by_name.insert("sendto".into(), reads);
+        c.by_name.insert("epoll_wait".into(), waits);
+        c
+    }
+
+    #[test]
+    fn pooled_runs_add_work_and_counts() {
+        let all = pooled(vec![bulk(1.0, 64.0, 64.0), bulk(1.0, 70.0, 70.0)]).unwrap();
+        assert_eq!(all.units, 2.0 * 1048576.0);
+        assert_eq!(all.total, 402.0);
+        assert_eq!(all.by_name["recvfrom"], 134.0);
+        assert_eq!(per(&all, 1048576.0), 201.0);
+        assert!(pooled(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn reads_table_splits_syscalls_per_mib() {
+        let rows = vec![
+            (server("c"), None, Some(bulk(2.0, 128.0, 128.0))),
+            (server("edge"), None, Some(bulk(2.0, 256.0, 0.0))),
+            (server("none"), None, Some(Counted::default())),
+            (server("unmeasured"), None, None),
+        ];
+        let mut md = String::new();
+        reads_table(&mut md, &rows, 1048576.0);
+        // 64 full 16 KiB reads per MiB, three calls each: 192 per MiB = 64 × 3.
+        assert!(
+            md.contains("| c | 64.000 | 16.00 | 3.000 | 1.00× |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| edge | 128.000 | 8.00 | 2.000 | 0.67× |"),
+            "{md}"
+        );
+        // No reads counted: no made-up figures.
+        assert!(md.contains("| none | – | – | – | – |"), "{md}");
+        assert!(!md.contains("| unmeasured |"), "{md}");
+    }
+
+    #[test]
+    fn reads_table_without_a_c_row_has_no_ratio() {
+        let rows = vec![(server("ex8"), None, Some(bulk(1.0, 64.0, 64.0)))];
+        let mut md = String::new();
+        reads_table(&mut md, &rows, 1048576.0);
+        assert!(md.contains("| ex8 | 64.000 | 16.00 | 3.000 | – |"), "{md}");
+    }
+}
