@@ -1,6 +1,7 @@
 //! The suite (Linux only: it measures against raw epoll).
 
 use crate::{alloc, count, fixload, load, micro, servers};
+use count::field;
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
@@ -177,13 +178,6 @@ fn stop_server(mut s: ServerProc) -> (u64, u64) {
     stats
 }
 
-fn result_field(line: &str, key: &str) -> f64 {
-    line.split_whitespace()
-        .find_map(|f| f.strip_prefix(key))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
 #[derive(Debug, Clone, Copy)]
 struct Ping {
     rps: f64,
@@ -219,13 +213,13 @@ fn ping(kind: Kind, conns: usize, active: usize, secs: f64) -> Ping {
     }
     let _ = load.wait();
     let (allocs, events) = stop_server(server);
-    let rt = result_field(&result, "rt=");
-    let secs = result_field(&result, "secs=").max(1e-9);
+    let rt = field(&result, "rt=");
+    let secs = field(&result, "secs=").max(1e-9);
     Ping {
         rps: rt / secs,
-        p50: result_field(&result, "p50="),
-        p99: result_field(&result, "p99="),
-        failed: result_field(&result, "failed="),
+        p50: field(&result, "p50="),
+        p99: field(&result, "p99="),
+        failed: field(&result, "failed="),
         allocs_per_event: if events > 0 {
             allocs as f64 / events as f64
         } else {
@@ -249,7 +243,7 @@ fn bulk(kind: Kind, bytes: u64) -> f64 {
     stop_server(server);
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().find(|l| l.starts_with("RESULT")).unwrap_or("");
-    result_field(line, "bytes=") / result_field(line, "secs=").max(1e-9) / 1e6
+    field(line, "bytes=") / field(line, "secs=").max(1e-9) / 1e6
 }
 
 // ----- the report ------------------------------------------------------------------------------

@@ -203,13 +203,8 @@ pub fn dup2<Fd: AsFd>(fd: Fd, target: OwnedFd) -> Result<OwnedFd> {
     cfg_if::cfg_if! {
         if #[cfg(target_os = "android")] {
             // Bionic has dup3 (API 21), but the libc crate does not declare it for Android.
-            // SAFETY: dup3 takes two fd numbers and a flag; no memory is passed.
-            let r = match unsafe {
-                libc::syscall(libc::SYS_dup3, fd.as_fd().as_raw_fd(), new, libc::O_CLOEXEC)
-            } {
-                -1 => Err(Errno::last()),
-                n => Ok(n as RawFd),
-            };
+            let r = syscall!(syscall(libc::SYS_dup3, fd.as_fd().as_raw_fd(), new, libc::O_CLOEXEC))
+                .map(|n| n as RawFd);
         } else if #[cfg(linux_like)] {
             let r = syscall!(dup3(fd.as_fd().as_raw_fd(), new, libc::O_CLOEXEC));
         } else {

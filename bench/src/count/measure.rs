@@ -101,7 +101,9 @@ pub(super) fn port_of(line: &str) -> Option<String> {
     Some(rest.rsplit(':').next()?.trim().to_string())
 }
 
-pub(super) fn field(line: &str, key: &str) -> f64 {
+/// The number after `key` (e.g. `trips=`) in a line of `key=value` fields (a load's result
+/// line); 0 when absent.
+pub(crate) fn field(line: &str, key: &str) -> f64 {
     line.split_whitespace()
         .find_map(|f| f.strip_prefix(key))
         .and_then(|v| v.parse().ok())

@@ -38,6 +38,7 @@ mod measure;
 mod report;
 mod servers;
 
+pub(crate) use measure::field;
 use measure::{line_instructions, Mode, Work};
 use report::table;
 use servers::{all_servers, quick_keeps, selected, Server};
